@@ -1,0 +1,251 @@
+// Wire payloads: one discriminated union over every gossip message kind murmur sends.
+// Each payload is CBOR-encoded and signed as exact bytes inside an Envelope (envelope.ts).
+// Kinds mirror Fabric's GossipMessage content (digest §0); murmur signs every kind, including the
+// point-to-point wrappers Fabric leaves unsigned, because NATS has no authenticated per-pair stream.
+
+/** Logical clock of alive, StateInfo and leadership messages: incarnation then counter (digest §3.3). */
+export interface PeerTime {
+  incNum: number;
+  seqNum: number;
+}
+
+/** Membership record carried by an alive message. `endpoint` is the EXTERNAL endpoint ('' = none). */
+export interface Member {
+  endpoint: string;
+  pkiId: Uint8Array;
+  metadata: Uint8Array;
+}
+
+/** Pull engine item kinds (Fabric's PullMsgType). */
+export type PullKind = 'block' | 'identity';
+
+export interface AliveMsg {
+  t: 'alive';
+  member: Member;
+  ts: PeerTime;
+}
+/** Membership request: `alive` is the sender's own signed alive envelope (checked against the signer). */
+export interface MemReqMsg {
+  t: 'memReq';
+  nonce: number;
+  alive: Uint8Array;
+}
+export interface MemResMsg {
+  t: 'memRes';
+  nonce: number;
+  alive: Uint8Array[];
+  dead: Uint8Array[];
+}
+export interface LeadershipMsg {
+  t: 'leadership';
+  ch: string;
+  pkiId: Uint8Array;
+  ts: PeerTime;
+  declaration: boolean;
+}
+/** A block pushed or forwarded inside an org. `block` is the encoded block (runtime/ledger/block.ts). */
+export interface DataMsg {
+  t: 'data';
+  ch: string;
+  seq: number;
+  block: Uint8Array;
+}
+export interface HelloMsg {
+  t: 'hello';
+  ch: string;
+  nonce: number;
+  kind: PullKind;
+}
+export interface DigestMsg {
+  t: 'digest';
+  ch: string;
+  nonce: number;
+  kind: PullKind;
+  digests: string[];
+}
+export interface RequestMsg {
+  t: 'request';
+  ch: string;
+  nonce: number;
+  kind: PullKind;
+  digests: string[];
+}
+/** Pull response: items are complete signed envelopes (blocks or identities), verified one by one. */
+export interface UpdateMsg {
+  t: 'update';
+  ch: string;
+  nonce: number;
+  kind: PullKind;
+  items: Uint8Array[];
+}
+export interface StateInfoProps {
+  height: number;
+  leftChannel: boolean;
+}
+/** Ledger height advertisement per channel (digest §4.9, §5.1). The channel travels in clear: the
+ * NATS subject names it anyway, so Fabric's channel MAC would hide nothing. */
+export interface StateInfoMsg {
+  t: 'stateInfo';
+  ch: string;
+  pkiId: Uint8Array;
+  ts: PeerTime;
+  props: StateInfoProps;
+}
+export interface StateInfoPullReqMsg {
+  t: 'stateInfoPullReq';
+  ch: string;
+  nonce: number;
+}
+export interface StateInfoSnapshotMsg {
+  t: 'stateInfoSnapshot';
+  ch: string;
+  nonce: number;
+  elements: Uint8Array[];
+}
+/** State transfer request, inclusive range [start, end]. */
+export interface StateReqMsg {
+  t: 'stateReq';
+  ch: string;
+  nonce: number;
+  start: number;
+  end: number;
+}
+export interface StateBlock {
+  seq: number;
+  block: Uint8Array;
+}
+export interface StateResMsg {
+  t: 'stateRes';
+  ch: string;
+  nonce: number;
+  blocks: StateBlock[];
+}
+/** Identity item for the identity pull (Fabric's PeerIdentity). The certificate rides in the envelope. */
+export interface IdentityMsg {
+  t: 'identity';
+  pkiId: Uint8Array;
+}
+/** Signed session binding, murmur's replacement for Fabric's ConnEstablish handshake: binds the signer's
+ * identity to the inbox endpoint it receives on and its incarnation; `to` names the intended receiver so a
+ * captured binding cannot be replayed at another peer; `probe` asks only for a binding back. */
+export interface SessionMsg {
+  t: 'session';
+  pkiId: Uint8Array;
+  inbox: string;
+  incNum: number;
+  nonce: number;
+  to: Uint8Array | null;
+  probe: boolean;
+}
+
+export type Payload =
+  | AliveMsg
+  | MemReqMsg
+  | MemResMsg
+  | LeadershipMsg
+  | DataMsg
+  | HelloMsg
+  | DigestMsg
+  | RequestMsg
+  | UpdateMsg
+  | StateInfoMsg
+  | StateInfoPullReqMsg
+  | StateInfoSnapshotMsg
+  | StateReqMsg
+  | StateResMsg
+  | IdentityMsg
+  | SessionMsg;
+
+export type PayloadKind = Payload['t'];
+export type PayloadOf<K extends PayloadKind> = Extract<Payload, { t: K }>;
+
+export const PAYLOAD_KINDS: readonly PayloadKind[] = [
+  'alive',
+  'memReq',
+  'memRes',
+  'leadership',
+  'data',
+  'hello',
+  'digest',
+  'request',
+  'update',
+  'stateInfo',
+  'stateInfoPullReq',
+  'stateInfoSnapshot',
+  'stateReq',
+  'stateRes',
+  'identity',
+  'session',
+];
+
+/** The internal endpoint travels in a separately signed part that is stripped before another org sees it. */
+export interface Secret {
+  internalEndpoint: string;
+}
+
+/** A verified signer: certificate checked against a channel org CA and valid at decode time. */
+export interface Identity {
+  pkiId: Uint8Array;
+  pkiIdHex: string;
+  mspId: string;
+  /** Subject of the certificate: the peer id (or orderer id). */
+  subject: string;
+  role: 'peer' | 'orderer' | 'ca';
+  publicKey: Uint8Array;
+  cert: Uint8Array;
+  notAfter: number;
+}
+
+/** A decoded message whose envelope and (if present) secret signatures verified. */
+export interface Verified<P extends Payload = Payload> {
+  payload: P;
+  signer: Identity;
+  secret: Secret | null;
+  /** Exact envelope bytes, for forwarding without re-signing. */
+  bytes: Uint8Array;
+}
+
+export type DecodeResult = { ok: true; msg: Verified } | { ok: false; reason: RejectReason; detail?: string };
+
+/** Every reason a decode can refuse a message. Counted per reason; never thrown. */
+export type RejectReason =
+  | 'oversized'
+  | 'malformed-envelope'
+  | 'bad-envelope'
+  | 'malformed-payload'
+  | 'unknown-kind'
+  | 'bad-payload'
+  | 'malformed-cert'
+  | 'unknown-org'
+  | 'bad-cert-signature'
+  | 'cert-expired'
+  | 'cert-not-yet-valid'
+  | 'pki-id-mismatch'
+  | 'unknown-identity'
+  | 'signer-mismatch'
+  | 'bad-signature'
+  | 'bad-secret';
+
+export const REJECT_REASONS: readonly RejectReason[] = [
+  'oversized',
+  'malformed-envelope',
+  'bad-envelope',
+  'malformed-payload',
+  'unknown-kind',
+  'bad-payload',
+  'malformed-cert',
+  'unknown-org',
+  'bad-cert-signature',
+  'cert-expired',
+  'cert-not-yet-valid',
+  'pki-id-mismatch',
+  'unknown-identity',
+  'signer-mismatch',
+  'bad-signature',
+  'bad-secret',
+];
+
+/** Anything that turns bytes into a verified message or a counted refusal. */
+export interface InboundDecoder {
+  decode(bytes: Uint8Array): DecodeResult;
+}
