@@ -223,6 +223,7 @@ export type RejectReason =
   | 'pki-id-mismatch'
   | 'unknown-identity'
   | 'signer-mismatch'
+  | 'bad-role'
   | 'bad-signature'
   | 'bad-secret';
 
@@ -241,6 +242,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'pki-id-mismatch',
   'unknown-identity',
   'signer-mismatch',
+  'bad-role',
   'bad-signature',
   'bad-secret',
 ];

@@ -1,0 +1,59 @@
+// Trust anchors: the org CAs named by the channels' genesis blocks. A signer's certificate is accepted when
+// it is well formed, issued by the CA of the org it names, and valid at the time of checking.
+import type { Identity, RejectReason } from '../wire/messages.ts';
+import { parseCertificate, pkiIdOf, type Certificate } from './certificate.ts';
+import type { Ed25519 } from './ed25519.ts';
+import { bytesEqual, toHex } from '../util/bytes.ts';
+
+export type CertCheck = { ok: true; identity: Identity } | { ok: false; reason: RejectReason; detail?: string };
+
+export class TrustStore {
+  private readonly cas = new Map<string, Certificate>();
+
+  constructor(private readonly ed: Ed25519) {}
+
+  /** Adds an org's CA certificate (self-signed, role 'ca'). Throws when it is not a valid CA certificate. */
+  addOrg(mspId: string, caCertBytes: Uint8Array): void {
+    const ca = parseCertificate(caCertBytes);
+    if (!ca || ca.role !== 'ca' || ca.mspId !== mspId) throw new Error(`not a CA certificate for ${mspId}`);
+    if (!this.ed.verify(ca.publicKey, ca.tbs, ca.signature)) throw new Error(`CA certificate of ${mspId} is not self-signed`);
+    const known = this.cas.get(mspId);
+    if (known && !bytesEqual(known.bytes, ca.bytes)) throw new Error(`conflicting CA certificates for ${mspId}`);
+    this.cas.set(mspId, ca);
+  }
+
+  hasOrg(mspId: string): boolean {
+    return this.cas.has(mspId);
+  }
+
+  orgs(): string[] {
+    return [...this.cas.keys()];
+  }
+
+  /** Checks a certificate against the org CAs at time `now` (ms). */
+  check(certBytes: Uint8Array, now: number): CertCheck {
+    const cert = parseCertificate(certBytes);
+    if (!cert) return { ok: false, reason: 'malformed-cert' };
+    if (cert.role === 'ca') return { ok: false, reason: 'bad-role', detail: 'a CA certificate cannot sign messages' };
+    const ca = this.cas.get(cert.mspId);
+    if (!ca) return { ok: false, reason: 'unknown-org', detail: cert.mspId };
+    if (!this.ed.verify(ca.publicKey, cert.tbs, cert.signature)) return { ok: false, reason: 'bad-cert-signature' };
+    if (now < cert.notBefore) return { ok: false, reason: 'cert-not-yet-valid' };
+    if (now > cert.notAfter || now > ca.notAfter) return { ok: false, reason: 'cert-expired' };
+    return { ok: true, identity: identityOf(cert) };
+  }
+}
+
+export function identityOf(cert: Certificate): Identity {
+  const pkiId = pkiIdOf(cert.mspId, cert.bytes);
+  return {
+    pkiId,
+    pkiIdHex: toHex(pkiId),
+    mspId: cert.mspId,
+    subject: cert.subject,
+    role: cert.role,
+    publicKey: cert.publicKey,
+    cert: cert.bytes,
+    notAfter: cert.notAfter,
+  };
+}

@@ -1,0 +1,138 @@
+// The inbound edge: bytes → size check → envelope → payload structure → signer certificate (chains to an
+// org CA, valid now, PKI-ID matches) → signature (and the secret's) → Verified message.
+// Every refusal is counted by reason and returned, never thrown. Successful signature checks are cached by
+// the envelope's digest (bounded), since gossip delivers the same envelope several times.
+import { createHash } from 'node:crypto';
+import type { DecodeResult, Identity, InboundDecoder, RejectReason, Secret } from './messages.ts';
+import { parseEnvelope } from './envelope.ts';
+import { decodeCbor } from './cbor.ts';
+import { claimedOriginator, validatePayload } from './validate.ts';
+import { RejectionCounter } from './rejections.ts';
+import type { TrustStore } from '../crypto/msp.ts';
+import type { Ed25519 } from '../crypto/ed25519.ts';
+import { Lru } from '../util/lru.ts';
+import { bytesEqual, toHex } from '../util/bytes.ts';
+
+export interface CodecOptions {
+  trust: TrustStore;
+  ed: Ed25519;
+  now: () => number;
+  /** Largest accepted message in bytes (min of peer.maxRecvMsgSize and the bus's max_payload). */
+  maxBytes: number;
+  verifyCacheSize?: number;
+  identityCacheSize?: number;
+}
+
+export interface CodecStats {
+  decoded: number;
+  verifications: number;
+  cacheHits: number;
+}
+
+export class WireCodec implements InboundDecoder {
+  readonly rejections = new RejectionCounter();
+  readonly stats: CodecStats = { decoded: 0, verifications: 0, cacheHits: 0 };
+  private readonly verified: Lru<string, true>;
+  private readonly identities: Lru<string, Identity>;
+  maxBytes: number;
+
+  constructor(private readonly opts: CodecOptions) {
+    this.maxBytes = opts.maxBytes;
+    this.verified = new Lru(opts.verifyCacheSize ?? 4096);
+    this.identities = new Lru(opts.identityCacheSize ?? 10_000);
+  }
+
+  /** Identities seen on verified certificates, by PKI-ID hex (bounded). */
+  identity(pkiIdHex: string): Identity | undefined {
+    return this.identities.peek(pkiIdHex);
+  }
+
+  /** Registers an identity known out of band (e.g. the local peer's own). */
+  learn(identity: Identity): void {
+    this.identities.set(identity.pkiIdHex, identity);
+  }
+
+  decode(bytes: Uint8Array): DecodeResult {
+    try {
+      return this.decodeUnsafe(bytes);
+    } catch (e) {
+      // Defensive: nothing below should throw, but a bug must not take down the receive loop.
+      return this.reject('bad-payload', `internal: ${(e as Error).message}`);
+    }
+  }
+
+  private reject(reason: RejectReason, detail?: string): DecodeResult {
+    this.rejections.count(reason);
+    return { ok: false, reason, detail };
+  }
+
+  private decodeUnsafe(bytes: Uint8Array): DecodeResult {
+    if (!(bytes instanceof Uint8Array)) return this.reject('malformed-envelope', 'not bytes');
+    if (bytes.byteLength > this.maxBytes) return this.reject('oversized', `${bytes.byteLength} > ${this.maxBytes}`);
+    const env = parseEnvelope(bytes);
+    if (!env.ok) return this.reject(env.reason, env.detail);
+    const { payload: payloadBytes, signature, signer, cert, secret } = env.env;
+
+    let raw: unknown;
+    try {
+      raw = decodeCbor(payloadBytes);
+    } catch {
+      return this.reject('malformed-payload');
+    }
+    const checked = validatePayload(raw);
+    if (!checked.ok) return this.reject(checked.unknownKind ? 'unknown-kind' : 'bad-payload', checked.detail);
+    const payload = checked.payload;
+
+    const now = this.opts.now();
+    const signerHex = toHex(signer);
+    let identity: Identity;
+    if (cert) {
+      const known = this.identities.peek(signerHex);
+      if (known && bytesEqual(known.cert, cert)) {
+        identity = known;
+      } else {
+        const c = this.opts.trust.check(cert, now);
+        if (!c.ok) return this.reject(c.reason, c.detail);
+        if (c.identity.pkiIdHex !== signerHex) return this.reject('pki-id-mismatch');
+        identity = c.identity;
+        this.identities.set(signerHex, identity);
+      }
+    } else {
+      const known = this.identities.get(signerHex);
+      if (!known) return this.reject('unknown-identity', signerHex.slice(0, 16));
+      identity = known;
+    }
+    if (now > identity.notAfter) return this.reject('cert-expired');
+    if (identity.role !== 'peer') return this.reject('bad-role', identity.role);
+    const claimed = claimedOriginator(payload);
+    if (claimed && !bytesEqual(claimed, identity.pkiId)) return this.reject('signer-mismatch');
+
+    const key = createHash('sha256').update(bytes).digest('base64');
+    if (this.verified.get(key)) {
+      this.stats.cacheHits++;
+    } else {
+      this.stats.verifications++;
+      if (!this.opts.ed.verify(identity.publicKey, payloadBytes, signature)) return this.reject('bad-signature');
+      if (secret && !this.opts.ed.verify(identity.publicKey, secret.payload, secret.signature)) return this.reject('bad-secret', 'signature');
+      this.verified.set(key, true);
+    }
+    let sec: Secret | null = null;
+    if (secret) {
+      sec = parseSecret(secret.payload);
+      if (!sec) return this.reject('bad-secret', 'structure');
+    }
+    this.stats.decoded++;
+    return { ok: true, msg: { payload, signer: identity, secret: sec, bytes } };
+  }
+}
+
+function parseSecret(bytes: Uint8Array): Secret | null {
+  try {
+    const o = decodeCbor(bytes) as Record<string, unknown>;
+    const ie = o && typeof o === 'object' && Object.prototype.hasOwnProperty.call(o, 'internalEndpoint') ? o.internalEndpoint : undefined;
+    if (typeof ie !== 'string' || ie.length === 0 || ie.length > 256) return null;
+    return { internalEndpoint: ie };
+  } catch {
+    return null;
+  }
+}

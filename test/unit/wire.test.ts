@@ -1,0 +1,134 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { PAYLOAD_KINDS } from '../../runtime/wire/messages.ts';
+import { encodeEnvelope, parseEnvelope, seal, stripSecret } from '../../runtime/wire/envelope.ts';
+import { encodeCbor } from '../../runtime/wire/cbor.ts';
+import { generateMaterial, signerOf } from '../../runtime/crypto/material.ts';
+import { codecFor, ed, material, peerSigner, trustFor } from '../helpers/material.ts';
+import { samplePayload } from '../helpers/payloads.ts';
+
+const alice = peerSigner(0, 0);
+const bob = peerSigner(1, 1);
+
+test('every payload kind round-trips through seal and decode', () => {
+  const codec = codecFor();
+  for (const kind of PAYLOAD_KINDS) {
+    const p = samplePayload(kind, alice.identity.pkiId);
+    const r = codec.decode(seal(p, alice));
+    assert.ok(r.ok, `${kind}: ${!r.ok && r.reason} ${!r.ok && r.detail}`);
+    if (r.ok) {
+      assert.equal(r.msg.payload, p, kind);
+      assert.is(r.msg.signer.subject, 'peer0.org1');
+      assert.is(r.msg.signer.mspId, 'Org1MSP');
+      assert.is(r.msg.secret, null);
+    }
+  }
+  assert.is(codec.rejections.total, 0);
+});
+
+test('the internal endpoint travels in a signed secret that stripSecret removes', () => {
+  const codec = codecFor();
+  const bytes = seal(samplePayload('alive', alice.identity.pkiId), alice, { secret: { internalEndpoint: 'peer0.org1' } });
+  const r = codec.decode(bytes);
+  assert.ok(r.ok && r.msg.secret?.internalEndpoint === 'peer0.org1');
+  const stripped = stripSecret(bytes);
+  assert.ok(stripped.byteLength < bytes.byteLength);
+  const s = codec.decode(stripped);
+  assert.ok(s.ok && s.msg.secret === null);
+  // A secret re-signed by someone else (or altered) is refused.
+  const env = parseEnvelope(bytes);
+  assert.ok(env.ok);
+  if (env.ok) {
+    const sp = encodeCbor({ internalEndpoint: 'evil' });
+    const forged = encodeEnvelope({ ...env.env, secret: { payload: sp, signature: bob.sign(sp) } });
+    const f = codec.decode(forged);
+    assert.equal(!f.ok && f.reason, 'bad-secret');
+  }
+});
+
+test('an altered payload fails its signature', () => {
+  const codec = codecFor();
+  const env = parseEnvelope(seal(samplePayload('data', alice.identity.pkiId), alice));
+  assert.ok(env.ok);
+  if (!env.ok) return;
+  const altered = encodeCbor({ ...samplePayload('data', alice.identity.pkiId), seq: 13 });
+  const r = codec.decode(encodeEnvelope({ ...env.env, payload: altered }));
+  assert.equal(!r.ok && r.reason, 'bad-signature');
+  assert.is(codec.rejections.get('bad-signature'), 1);
+});
+
+test('a message claiming another originator is refused (signer-mismatch)', () => {
+  const codec = codecFor();
+  for (const kind of ['alive', 'stateInfo', 'leadership', 'identity', 'session'] as const) {
+    const r = codec.decode(seal(samplePayload(kind, bob.identity.pkiId), alice));
+    assert.equal(!r.ok && r.reason, 'signer-mismatch', kind);
+  }
+});
+
+test('signer PKI-ID must match the carried certificate', () => {
+  const codec = codecFor();
+  const env = parseEnvelope(seal(samplePayload('hello', alice.identity.pkiId), alice));
+  if (!env.ok) throw new Error('parse');
+  const r = codec.decode(encodeEnvelope({ ...env.env, signer: bob.identity.pkiId }));
+  assert.equal(!r.ok && r.reason, 'pki-id-mismatch');
+});
+
+test('without a certificate the signer must already be known', () => {
+  const codec = codecFor();
+  const bare = seal(samplePayload('hello', alice.identity.pkiId), alice, { withCert: false });
+  const r1 = codec.decode(bare);
+  assert.equal(!r1.ok && r1.reason, 'unknown-identity');
+  assert.ok(codec.decode(seal(samplePayload('hello', alice.identity.pkiId), alice)).ok);
+  assert.ok(codec.decode(bare).ok);
+});
+
+test('unknown org, expired certificate and oversized messages are refused and counted', () => {
+  const stranger = generateMaterial({ orgs: ['Org9'], peers: 1, channels: [] });
+  const s = signerOf(stranger.orgs[0]!.peers[0]!, ed);
+  const codec = codecFor({ maxBytes: 2000 });
+  const r = codec.decode(seal(samplePayload('hello', s.identity.pkiId), s));
+  assert.equal(!r.ok && r.reason, 'unknown-org');
+  const late = codecFor({ now: () => alice.identity.notAfter + 1 });
+  const e = late.decode(seal(samplePayload('hello', alice.identity.pkiId), alice));
+  assert.equal(!e.ok && e.reason, 'cert-expired');
+  const big = seal({ t: 'data', ch: 'channel1', seq: 1, block: new Uint8Array(5000) }, alice);
+  const o = codec.decode(big);
+  assert.equal(!o.ok && o.reason, 'oversized');
+  assert.equal(codec.rejections.snapshot(), { oversized: 1, 'unknown-org': 1 });
+});
+
+test('structure: unknown kinds, bad fields and malformed bytes are named', () => {
+  const codec = codecFor();
+  const raw = (payload: unknown) => {
+    const p = encodeCbor(payload);
+    return encodeEnvelope({ payload: p, signature: alice.sign(p), signer: alice.identity.pkiId, cert: alice.identity.cert, secret: null });
+  };
+  const reason = (b: Uint8Array) => {
+    const r = codec.decode(b);
+    return r.ok ? 'ok' : r.reason;
+  };
+  assert.is(reason(raw({ t: 'nope' })), 'unknown-kind');
+  assert.is(reason(raw({ t: 'hello', ch: 'channel1', nonce: 0, kind: 'block' })), 'bad-payload');
+  assert.is(reason(raw({ t: 'hello', ch: 'chan nel', nonce: 1, kind: 'block' })), 'bad-payload');
+  assert.is(reason(raw({ t: 'hello', ch: 'channel1', nonce: 1.5, kind: 'block' })), 'bad-payload');
+  assert.is(reason(raw({ t: 'hello', ch: 'channel1', nonce: 1, kind: 'other' })), 'bad-payload');
+  assert.is(reason(raw({ t: 'digest', ch: 'channel1', nonce: 1, kind: 'block', digests: [1] })), 'bad-payload');
+  assert.is(reason(raw([1, 2])), 'bad-payload');
+  assert.is(reason(raw({ t: 'hello', ch: 'channel1', nonce: 1, kind: 'block' })), 'ok');
+  assert.is(reason(new Uint8Array([0xff, 0x00])), 'malformed-envelope');
+  assert.is(reason(encodeCbor([1, 2, 3])), 'bad-envelope');
+});
+
+test('repeated envelopes hit the verification cache', () => {
+  const codec = codecFor();
+  const bytes = seal(samplePayload('data', alice.identity.pkiId), alice);
+  for (let i = 0; i < 5; i++) assert.ok(codec.decode(bytes).ok);
+  assert.is(codec.stats.verifications, 1);
+  assert.is(codec.stats.cacheHits, 4);
+});
+
+test('trust comes from the channel orgs only', () => {
+  assert.equal(trustFor().orgs().sort(), material().orgs.map((o) => o.mspId).sort());
+});
+
+test.run();
