@@ -1,0 +1,76 @@
+// The peer's root machine: the lifecycle every concern hangs off.
+//
+//   starting --start done--> running --peer.stop--> stopping --stop done--> stopped
+//      |                        |  entry: spawn one child per concern + one channel actor per channel
+//      +--start failed--> failed   exit: stop every child
+//
+// Pure: starting and stopping the outside world (bus, stores) are the `start` / `stop` actors, and the
+// children are named actor logics, all provided by actors/peer.actor.ts with `provide()`.
+import { assign, enqueueActions, fromCallback, fromPromise, setup, type EventObject } from 'xstate';
+import { channelMachine, type ChannelInput } from './channel.machine.ts';
+
+export interface PeerInput {
+  peerId: string;
+  mspId: string;
+  channels: ChannelInput[];
+}
+
+export interface PeerContext extends PeerInput {
+  natsConnected: boolean;
+  error: string | null;
+}
+
+export type PeerEvent = { type: 'peer.stop' } | { type: 'transport.status'; connected: boolean };
+
+export const channelActorId = (channel: string): string => `channel:${channel}`;
+/** Concerns that live for the whole running phase, one child each. */
+export const PEER_CONCERNS = ['session'] as const;
+
+const notProvided = (name: string) => () => {
+  throw new Error(`peer machine: actor '${name}' is not provided`);
+};
+
+export const peerMachine = setup({
+  types: {} as { context: PeerContext; events: PeerEvent; input: PeerInput },
+  actors: {
+    start: fromPromise<void>(async () => notProvided('start')()),
+    stop: fromPromise<void>(async () => notProvided('stop')()),
+    session: fromCallback<EventObject>(notProvided('session')),
+    channel: channelMachine,
+  },
+}).createMachine({
+  id: 'peer',
+  initial: 'starting',
+  context: ({ input }) => ({ ...input, natsConnected: false, error: null }),
+  on: {
+    'transport.status': { actions: assign({ natsConnected: ({ event }) => event.connected }) },
+  },
+  states: {
+    starting: {
+      invoke: {
+        src: 'start',
+        onDone: 'running',
+        onError: { target: 'failed', actions: assign({ error: ({ event }) => String((event.error as Error)?.message ?? event.error) }) },
+      },
+      on: { 'peer.stop': 'stopping' },
+    },
+    running: {
+      entry: enqueueActions(({ context, enqueue }) => {
+        for (const c of PEER_CONCERNS) enqueue.spawnChild(c, { id: c });
+        for (const input of context.channels) enqueue.spawnChild('channel', { id: channelActorId(input.channel), input });
+      }),
+      exit: enqueueActions(({ context, enqueue }) => {
+        for (const c of PEER_CONCERNS) enqueue.stopChild(c);
+        for (const { channel } of context.channels) enqueue.stopChild(channelActorId(channel));
+      }),
+      on: { 'peer.stop': 'stopping' },
+    },
+    stopping: {
+      invoke: { src: 'stop', onDone: 'stopped', onError: 'stopped' },
+    },
+    failed: {
+      on: { 'peer.stop': 'stopping' },
+    },
+    stopped: { type: 'final' },
+  },
+});
