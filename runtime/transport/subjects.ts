@@ -1,0 +1,167 @@
+// Every NATS subject murmur uses, in one place. All live under one network prefix (default `murmur`), so
+// several networks can share a server. The subject names the traffic class; who may read it is decided by
+// NATS permissions where deployed, and always by signatures and protocol rules on receipt.
+//
+//   <p>.inbox.<endpoint>       point-to-point to one peer (any org may send)
+//   <p>.org.<msp>.<channel>    org-only traffic of a channel: blocks, leadership, pull
+//   <p>.chan.<channel>         channel-wide cross-org traffic: StateInfo of externally visible peers
+//   <p>.disc.org.<msp>         discovery inside an org: alive messages, membership (internal endpoints)
+//   <p>.disc.ext               discovery across orgs: alive messages of externally visible peers
+//   <p>.status                 status request/reply (CLI), outside the gossip wire
+//   <p>.orderer.<channel>.tx   transactions to the orderer
+//   <p>.blocks.<channel>       the orderer's blocks, captured by JetStream stream <P>_BLOCKS_<channel>
+//
+// Tokens (prefix parts, MSP ids, channels) are [A-Za-z0-9_-]+. Fabric allows dots in channel names; murmur
+// does not, because a dot would split the subject token and is illegal in a JetStream stream name.
+
+export const DEFAULT_PREFIX = 'murmur';
+export const MAX_ENDPOINT_LENGTH = 128;
+
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+const ENDPOINT_TOKEN = /^[A-Za-z0-9_\-:]+$/;
+
+export function isSafeToken(s: unknown): s is string {
+  return typeof s === 'string' && TOKEN.test(s);
+}
+
+/** Dot-separated tokens of [A-Za-z0-9_-:]; no wildcards, whitespace or empty tokens; at most 128 chars. */
+export function isSafeEndpoint(s: unknown): s is string {
+  return typeof s === 'string' && s.length > 0 && s.length <= MAX_ENDPOINT_LENGTH && s.split('.').every((t) => ENDPOINT_TOKEN.test(t));
+}
+
+/** A network prefix: one or more dot-separated safe tokens. */
+export function isSafePrefix(s: unknown): s is string {
+  return typeof s === 'string' && s.length > 0 && s.split('.').every((t) => TOKEN.test(t));
+}
+
+/** A concrete subject one may publish to: dot-separated tokens of [A-Za-z0-9_-:], no wildcards. */
+export function isPublishSubject(s: unknown): s is string {
+  return typeof s === 'string' && s.length > 0 && s.split('.').every((t) => ENDPOINT_TOKEN.test(t));
+}
+
+/** A subject one may subscribe to: like a publish subject, but `*` may stand for a token and `>` may end it. */
+export function isSubscribeSubject(s: unknown): s is string {
+  if (typeof s !== 'string' || s.length === 0) return false;
+  const tokens = s.split('.');
+  return tokens.every((t, i) => ENDPOINT_TOKEN.test(t) || t === '*' || (t === '>' && i === tokens.length - 1));
+}
+
+/** NATS subject matching: `*` matches one token, a trailing `>` one or more. */
+export function subjectMatches(pattern: string, subject: string): boolean {
+  if (pattern === subject) return true;
+  const p = pattern.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '>') return s.length > i;
+    if (i >= s.length) return false;
+    if (p[i] !== '*' && p[i] !== s[i]) return false;
+  }
+  return p.length === s.length;
+}
+
+function token(what: string, v: string): string {
+  if (!isSafeToken(v)) throw new Error(`unsafe ${what} for a NATS subject: ${JSON.stringify(v)} (allowed: [A-Za-z0-9_-]+)`);
+  return v;
+}
+
+function endpoint(v: string): string {
+  if (!isSafeEndpoint(v)) {
+    throw new Error(
+      `unsafe endpoint for a NATS subject: ${JSON.stringify(v)} (allowed: dot-separated tokens of [A-Za-z0-9_-:], at most ${MAX_ENDPOINT_LENGTH} chars)`,
+    );
+  }
+  return v;
+}
+
+export interface Subjects {
+  readonly prefix: string;
+  inbox(endpoint: string): string;
+  org(mspId: string, channel: string): string;
+  channel(channel: string): string;
+  discoveryOrg(mspId: string): string;
+  discoveryExternal(): string;
+  status(): string;
+  ordererTx(channel: string): string;
+  blocks(channel: string): string;
+  /** JetStream stream name (no dots): `MURMUR_BLOCKS_channel1`. */
+  blockStream(channel: string): string;
+}
+
+export function subjects(prefix: string = DEFAULT_PREFIX): Subjects {
+  if (!isSafePrefix(prefix)) throw new Error(`unsafe NATS subject prefix: ${JSON.stringify(prefix)} (allowed: dot-separated tokens of [A-Za-z0-9_-])`);
+  const p = prefix;
+  const streamPrefix = p.replace(/\./g, '_').toUpperCase();
+  return {
+    prefix: p,
+    inbox: (e) => `${p}.inbox.${endpoint(e)}`,
+    org: (msp, ch) => `${p}.org.${token('MSP id', msp)}.${token('channel', ch)}`,
+    channel: (ch) => `${p}.chan.${token('channel', ch)}`,
+    discoveryOrg: (msp) => `${p}.disc.org.${token('MSP id', msp)}`,
+    discoveryExternal: () => `${p}.disc.ext`,
+    status: () => `${p}.status`,
+    ordererTx: (ch) => `${p}.orderer.${token('channel', ch)}.tx`,
+    blocks: (ch) => `${p}.blocks.${token('channel', ch)}`,
+    blockStream: (ch) => `${streamPrefix}_BLOCKS_${token('channel', ch)}`,
+  };
+}
+
+export type SubjectClass =
+  | { kind: 'inbox'; endpoint: string }
+  | { kind: 'org'; mspId: string; channel: string }
+  | { kind: 'channel'; channel: string }
+  | { kind: 'discoveryOrg'; mspId: string }
+  | { kind: 'discoveryExternal' }
+  | { kind: 'status' }
+  | { kind: 'ordererTx'; channel: string }
+  | { kind: 'blocks'; channel: string };
+
+/** Which class a concrete subject belongs to under `prefix`, or null if it is none of murmur's. */
+export function parseSubject(subject: string, prefix: string = DEFAULT_PREFIX): SubjectClass | null {
+  if (!subject.startsWith(`${prefix}.`)) return null;
+  const rest = subject.slice(prefix.length + 1);
+  const t = rest.split('.');
+  switch (t[0]) {
+    case 'inbox': {
+      const e = t.slice(1).join('.');
+      return isSafeEndpoint(e) ? { kind: 'inbox', endpoint: e } : null;
+    }
+    case 'org':
+      return t.length === 3 && isSafeToken(t[1]) && isSafeToken(t[2]) ? { kind: 'org', mspId: t[1], channel: t[2] } : null;
+    case 'chan':
+      return t.length === 2 && isSafeToken(t[1]) ? { kind: 'channel', channel: t[1] } : null;
+    case 'disc':
+      if (t.length === 2 && t[1] === 'ext') return { kind: 'discoveryExternal' };
+      return t.length === 3 && t[1] === 'org' && isSafeToken(t[2]) ? { kind: 'discoveryOrg', mspId: t[2] } : null;
+    case 'status':
+      return t.length === 1 ? { kind: 'status' } : null;
+    case 'orderer':
+      return t.length === 3 && t[2] === 'tx' && isSafeToken(t[1]) ? { kind: 'ordererTx', channel: t[1] } : null;
+    case 'blocks':
+      return t.length === 2 && isSafeToken(t[1]) ? { kind: 'blocks', channel: t[1] } : null;
+    default:
+      return null;
+  }
+}
+
+export interface SubjectDescription {
+  subject: string;
+  kind: 'subject' | 'stream';
+  purpose: string;
+}
+
+/** The table the README prints: every subject pattern under `prefix` and what travels on it. */
+export function describeSubjects(prefix: string = DEFAULT_PREFIX): SubjectDescription[] {
+  const s = subjects(prefix);
+  const streamPrefix = s.blockStream('x').slice(0, -'x'.length);
+  return [
+    { subject: `${s.prefix}.inbox.<endpoint>`, kind: 'subject', purpose: 'point-to-point messages to one peer (any org may send; signatures and rules decide)' },
+    { subject: `${s.prefix}.org.<mspId>.<channel>`, kind: 'subject', purpose: 'org-only traffic of a channel: blocks, leadership, pull' },
+    { subject: `${s.prefix}.chan.<channel>`, kind: 'subject', purpose: 'channel-wide cross-org traffic: StateInfo of externally visible peers' },
+    { subject: `${s.prefix}.disc.org.<mspId>`, kind: 'subject', purpose: 'discovery inside an org: alive messages and membership' },
+    { subject: s.discoveryExternal(), kind: 'subject', purpose: 'discovery across orgs: alive messages of externally visible peers' },
+    { subject: s.status(), kind: 'subject', purpose: 'status request/reply (murmur status), not signed gossip' },
+    { subject: `${s.prefix}.orderer.<channel>.tx`, kind: 'subject', purpose: "transactions to the orderer (reply: validated and queued, with the tx id)" },
+    { subject: `${s.prefix}.blocks.<channel>`, kind: 'subject', purpose: "the orderer's blocks, captured by the channel's JetStream stream" },
+    { subject: `${streamPrefix}<channel>`, kind: 'stream', purpose: 'JetStream stream per channel holding its blocks' },
+  ];
+}
