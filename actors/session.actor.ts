@@ -13,6 +13,7 @@ import type { Rng } from '../runtime/rng.ts';
 import type { LocalSigner } from '../runtime/crypto/signer.ts';
 import type { SessionMsg, Verified } from '../runtime/wire/messages.ts';
 import { seal } from '../runtime/wire/envelope.ts';
+import { TimerGroup } from '../runtime/timers.ts';
 import { Lru } from '../runtime/util/lru.ts';
 import { bytesEqual } from '../runtime/util/bytes.ts';
 
@@ -55,16 +56,9 @@ export function sessionLogic(deps: SessionDeps, table: SessionTable) {
     const self = signer.identity;
     // nonce → target endpoint, for probes still waiting for an answer (bounded by the target list).
     const waiting = new Map<number, string>();
-    const timers = new Set<unknown>();
+    const timers = new TimerGroup(clock);
     const attempts = new Map<string, number>();
-
-    const later = (ms: number, fn: () => void) => {
-      const id = clock.setTimeout(() => {
-        timers.delete(id);
-        fn();
-      }, ms);
-      timers.add(id);
-    };
+    const later = (ms: number, fn: () => void) => timers.later(ms, fn);
     const binding = (m: Verified<SessionMsg>): SessionBinding => ({
       pkiIdHex: m.signer.pkiIdHex,
       mspId: m.signer.mspId,
@@ -112,7 +106,6 @@ export function sessionLogic(deps: SessionDeps, table: SessionTable) {
 
     return () => {
       sub.unsubscribe();
-      for (const t of timers) clock.clearTimeout(t);
       timers.clear();
       waiting.clear();
     };

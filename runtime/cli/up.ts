@@ -1,0 +1,185 @@
+// `murmur up`: a whole local network on one machine. Starts an embedded nats-server (unless --nats),
+// generates crypto material once under --data, writes one core.yaml per peer (with the chosen timing
+// preset), starts each peer as its own process, writes network.json, and shows a live status table.
+// SIGINT/SIGTERM stop every child it started and the embedded server, then exit 0.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify as toYaml } from 'yaml';
+import { channelNames, generateMaterial, parseOrgs, writeMaterial, type Manifest } from '../crypto/material.ts';
+import { startNatsServer } from '../nats-server.ts';
+import { PRESETS } from '../../config/presets.ts';
+import { writeNetworkFile, type NetworkFile } from './network-file.ts';
+import { formatStatusTable, queryStatus } from './status.ts';
+
+export interface UpOptions {
+  orgs: string;
+  peers: number;
+  channels: number;
+  nats?: string;
+  data: string;
+  fresh: boolean;
+  timings: 'local' | 'fabric';
+  /** Which of orgs/peers/channels the user gave explicitly (they must match existing material). */
+  explicit: Set<string>;
+  prefix: string;
+}
+
+const BIN = fileURLToPath(new URL('../../bin/murmur.js', import.meta.url));
+
+/** Dotted keys (`peer.gossip.pullInterval`) → nested object for YAML. */
+function nest(flat: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(flat)) {
+    const parts = k.split('.');
+    let o = out;
+    for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
+    o[parts.at(-1)!] = v;
+  }
+  return out;
+}
+
+function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    out[k] = cur && typeof cur === 'object' && !Array.isArray(cur) && v && typeof v === 'object' && !Array.isArray(v) ? merge(cur as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+function loadOrCreateCrypto(o: UpOptions, dir: string, say: (s: string) => void): Manifest {
+  const manifestPath = join(dir, 'crypto.json');
+  const wanted = { orgs: parseOrgs(o.orgs), peers: o.peers, channels: channelNames(o.channels) };
+  if (existsSync(manifestPath)) {
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+    const have = { orgs: m.orgs.map((x) => x.name), peers: m.orgs[0]?.peers.length ?? 0, channels: m.channels.map((c) => c.name) };
+    const clash = (['orgs', 'peers', 'channels'] as const).filter((k) => o.explicit.has(k) && JSON.stringify(have[k]) !== JSON.stringify(wanted[k]));
+    if (clash.length)
+      throw new Error(`${o.data} already holds a network with ${JSON.stringify(have)}; --${clash.join(', --')} differ. Use --fresh to start over or another --data.`);
+    say(`reusing crypto material in ${dir}`);
+    return m;
+  }
+  say(`generating crypto material for ${wanted.orgs.length} orgs x ${wanted.peers} peers, ${wanted.channels.length} channel(s) in ${dir}`);
+  return writeMaterial(generateMaterial(wanted), dir);
+}
+
+export async function up(o: UpOptions): Promise<void> {
+  const say = (s: string) => console.log(s);
+  const data = resolve(o.data);
+  if (o.fresh) rmSync(data, { recursive: true, force: true });
+  mkdirSync(data, { recursive: true });
+  const manifest = loadOrCreateCrypto(o, join(data, 'crypto'), say);
+
+  const children = new Map<string, ChildProcess>();
+  let server: Awaited<ReturnType<typeof startNatsServer>> | null = null;
+  let stopping = false;
+  let ticker: NodeJS.Timeout | undefined;
+  const network: NetworkFile = { natsUrl: '', natsPid: null, prefix: o.prefix, orderer: null, peers: [] };
+
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(ticker);
+    say('\nstopping…');
+    await Promise.all(
+      [...children.entries()].map(
+        ([id, c]) =>
+          new Promise<void>((done) => {
+            if (c.exitCode !== null || c.signalCode !== null) return done();
+            const kill = setTimeout(() => c.kill('SIGKILL'), 5000);
+            c.once('exit', () => {
+              clearTimeout(kill);
+              done();
+            });
+            if (!c.kill('SIGTERM')) {
+              clearTimeout(kill);
+              done();
+            }
+            void id;
+          }),
+      ),
+    );
+    if (server) await server.stop();
+    network.peers = network.peers.map((p) => ({ ...p, pid: null }));
+    network.natsPid = null;
+    writeNetworkFile(data, network);
+    say('stopped');
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  try {
+    if (o.nats) {
+      network.natsUrl = o.nats;
+    } else {
+      mkdirSync(join(data, 'nats'), { recursive: true });
+      server = await startNatsServer({ port: 0, jetstream: true, storeDir: join(data, 'nats', 'jetstream'), logFile: join(data, 'nats', 'nats-server.log') });
+      network.natsUrl = server.url;
+      network.natsPid = server.pid;
+    }
+    say(`nats: ${network.natsUrl}`);
+
+    const preset = o.timings === 'local' ? nest(PRESETS.local) : {};
+    for (const org of manifest.orgs) {
+      for (const [i, p] of org.peers.entries()) {
+        const dir = join(data, 'peers', p.id);
+        mkdirSync(dir, { recursive: true });
+        const isAnchor = i === 0;
+        const core = merge(preset, {
+          peer: {
+            id: p.id,
+            localMspId: org.mspId,
+            fileSystemPath: join(dir, 'ledger'),
+            mspConfigPath: p.mspDir,
+            channels: manifest.channels.map((c) => ({ name: c.name, genesisBlock: c.genesisBlock })),
+            nats: { servers: network.natsUrl.split(','), prefix: o.prefix },
+            gossip: {
+              // Bootstrap with the org's first peer (the first peer bootstraps with the second).
+              bootstrap: org.peers.length > 1 ? [org.peers[isAnchor ? 1 : 0]!.id] : [],
+              externalEndpoint: isAnchor ? p.id : '',
+            },
+          },
+          operations: { listenAddress: '' },
+        });
+        const configFile = join(dir, 'core.yaml');
+        writeFileSync(configFile, `# Written by murmur up; edit and restart, or override with CORE_PEER_GOSSIP_* variables.\n${toYaml(core)}`);
+        const log = createWriteStream(join(dir, 'peer.log'), { flags: 'a' });
+        // Own process group: a terminal's Ctrl-C reaches only `up`, which stops peers in order. The IPC channel
+        // lets a peer notice when `up` itself dies (even by SIGKILL) and stop instead of lingering.
+        const child = spawn(process.execPath, [BIN, 'peer', 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: process.env, detached: true });
+        child.stdout!.pipe(log);
+        child.stderr!.pipe(log);
+        child.on('exit', (code, signal) => {
+          if (!stopping) say(`peer ${p.id} exited (${signal ?? `code ${code}`}); see ${join(dir, 'peer.log')}`);
+        });
+        children.set(p.id, child);
+        network.peers.push({ id: p.id, org: org.mspId, pid: child.pid ?? null, opsUrl: null });
+        say(`${p.id.padEnd(14)} pid ${child.pid}  opsUrl: none yet  log: ${join(dir, 'peer.log')}`);
+      }
+    }
+    writeNetworkFile(data, network);
+    say(`network.json: ${join(data, 'network.json')}   (Ctrl-C stops everything)`);
+  } catch (e) {
+    console.error(`murmur up: ${(e as Error).message}`);
+    await shutdown(1);
+    return;
+  }
+
+  const tty = process.stdout.isTTY === true;
+  const total = manifest.orgs.reduce((n, g) => n + g.peers.length, 0);
+  let tick = 0;
+  const refresh = async () => {
+    if (stopping) return;
+    tick++;
+    const rows = await queryStatus({ natsUrl: network.natsUrl, prefix: o.prefix, timeoutMs: 700 }).catch(() => []);
+    if (stopping) return;
+    const answered = new Set(rows.map((r) => r.id)).size;
+    const head = `${new Date().toISOString()}  ${answered}/${total} peers answering  nats ${network.natsUrl}`;
+    if (tty) process.stdout.write(`\x1b[H\x1b[2J${head}\n\n${formatStatusTable(rows)}\n\nCtrl-C stops everything\n`);
+    else if (tick % 5 === 1 || answered < total) say(`${head}\n${formatStatusTable(rows)}`);
+  };
+  ticker = setInterval(() => void refresh(), 1000);
+}

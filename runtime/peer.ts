@@ -1,0 +1,77 @@
+// `murmur peer start`: one peer process on NATS, assembled from a loaded core.yaml.
+// Relative paths in the config (msp, ledger, genesis blocks) resolve against the config file's folder,
+// as Fabric resolves them against FABRIC_CFG_PATH.
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { PeerConfig } from '../config/schema.ts';
+import { createPeer, type Peer } from '../actors/peer.actor.ts';
+import { NatsTransport } from './transport/nats.transport.ts';
+import { realClock } from './clock.ts';
+import { cryptoRng } from './rng.ts';
+import { ed25519Impl } from './crypto/ed25519.ts';
+import { readSigner } from './crypto/material.ts';
+import { TrustStore } from './crypto/msp.ts';
+import { WireCodec } from './wire/codec.ts';
+import { readGenesis } from './ledger/channel-config.ts';
+
+export interface RunningPeer {
+  peer: Peer;
+  stop(): Promise<void>;
+}
+
+export async function startPeerProcess(cfg: PeerConfig, configFile: string | null, log: (line: string) => void): Promise<RunningPeer> {
+  const base = configFile ? dirname(resolve(configFile)) : process.cwd();
+  const path = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const g = cfg.peer.gossip;
+  const ed = ed25519Impl(g.murmur.signer, g.murmur.verifyCacheSize);
+
+  const signer = readSigner(path(cfg.peer.mspConfigPath), ed);
+  if (signer.identity.mspId !== cfg.peer.localMspId)
+    throw new Error(`the identity in ${cfg.peer.mspConfigPath} belongs to ${signer.identity.mspId}, but peer.localMspId is ${cfg.peer.localMspId}`);
+  if (signer.identity.subject !== cfg.peer.id)
+    throw new Error(`the identity in ${cfg.peer.mspConfigPath} is ${signer.identity.subject}, but peer.id is ${cfg.peer.id}`);
+  if (cfg.peer.channels.length === 0) log('warning: peer.channels is empty; this peer joins no channel');
+
+  const trust = new TrustStore(ed);
+  const channels = cfg.peer.channels.map((c) => {
+    const genesis = readGenesis(path(c.genesisBlock), ed, c.name);
+    for (const o of genesis.config.orgs) trust.addOrg(o.mspId, o.caCert);
+    if (!genesis.config.orgs.some((o) => o.mspId === cfg.peer.localMspId)) throw new Error(`channel ${c.name} does not include this peer's org ${cfg.peer.localMspId}`);
+    return { name: c.name, genesis };
+  });
+
+  const codec = new WireCodec({ trust, ed, now: () => realClock.now(), maxBytes: cfg.peer.maxRecvMsgSize, verifyCacheSize: g.murmur.verifyCacheSize });
+  const transport = new NatsTransport({
+    servers: cfg.peer.nats.servers,
+    endpoint: g.endpoint || cfg.peer.id,
+    prefix: cfg.peer.nats.prefix,
+    decoder: codec,
+    name: `murmur ${cfg.peer.id}`,
+    user: cfg.peer.nats.user || undefined,
+    pass: cfg.peer.nats.pass || undefined,
+    token: cfg.peer.nats.token || undefined,
+    credsFile: cfg.peer.nats.credsFile ? path(cfg.peer.nats.credsFile) : undefined,
+  });
+  transport.status$.subscribe((e) => log(`nats ${e.type}${e.server ? ` ${e.server}` : ''}${e.detail ? `: ${e.detail}` : ''}`));
+
+  const peer = createPeer(
+    {
+      peerId: cfg.peer.id,
+      mspId: cfg.peer.localMspId,
+      prefix: cfg.peer.nats.prefix,
+      channels,
+      bootstrap: g.bootstrap,
+      useLeaderElection: g.useLeaderElection,
+      orgLeader: g.orgLeader,
+      stateEnabled: g.state.enabled,
+      dialTimeoutMs: g.dialTimeout,
+      reconnectIntervalMs: g.reconnectInterval,
+      maxConnectionAttempts: g.maxConnectionAttempts,
+      pid: process.pid,
+      opsUrl: null,
+    },
+    { transport, codec, signer, clock: realClock, rng: cryptoRng() },
+  );
+  await peer.start();
+  log(`peer ${cfg.peer.id} (${cfg.peer.localMspId}) running on ${cfg.peer.nats.servers.join(',')}; channels: ${channels.map((c) => c.name).join(', ') || 'none'}`);
+  return { peer, stop: () => peer.stop() };
+}
