@@ -1,7 +1,8 @@
 // Peer assembly: binds the pure root machine (machines/peer.machine.ts) to the transport, signer, clock and
 // randomness it is given. The same assembly runs in real time on NATS (runtime/peer.ts) and in simulated
 // time on the in-memory network (runtime/sim/harness.ts).
-import { createActor, fromPromise, type Actor, type InspectionEvent } from 'xstate';
+import { createActor, fromCallback, fromPromise, type Actor, type EventObject, type InspectionEvent } from 'xstate';
+import type { GossipConfig } from '../config/schema.ts';
 import { type Subscription } from 'rxjs';
 import { peerMachine, channelActorId, type PeerInput } from '../machines/peer.machine.ts';
 import type { Transport } from '../runtime/transport/transport.ts';
@@ -14,6 +15,8 @@ import type { Genesis } from '../runtime/ledger/channel-config.ts';
 import { blockHash } from '../runtime/ledger/block.ts';
 import { toHex } from '../runtime/util/bytes.ts';
 import { sessionLogic, SessionTable } from './session.actor.ts';
+import { Discovery, discoveryLogic, type DiscoveryTimings } from './discovery.actor.ts';
+import { StateInfoTracker, type StateInfoTimings } from './stateinfo.actor.ts';
 import { encodeStatusRows, type Role, type StatusRow } from './status.ts';
 
 export interface PeerOptions {
@@ -22,6 +25,13 @@ export interface PeerOptions {
   prefix: string;
   channels: { name: string; genesis: Genesis }[];
   bootstrap: string[];
+  /** Inbox token other peers of the org use (default: the transport's endpoint). */
+  internalEndpoint?: string;
+  /** '' = invisible outside the org. */
+  externalEndpoint: string;
+  /** Incarnation number, strictly greater at every start (persisted by the caller); default the clock. */
+  incNum?: number;
+  timings: PeerTimings;
   useLeaderElection: boolean;
   orgLeader: boolean;
   stateEnabled: boolean;
@@ -31,6 +41,23 @@ export interface PeerOptions {
   pid?: number | null;
   opsUrl?: string | null;
   inspect?: (e: InspectionEvent) => void;
+}
+
+export type PeerTimings = DiscoveryTimings & StateInfoTimings;
+
+/** The timers the peer's actors use, from the loaded `peer.gossip` section (ms). */
+export function gossipTimings(g: GossipConfig): PeerTimings {
+  return {
+    aliveTimeInterval: g.aliveTimeInterval,
+    aliveExpirationTimeout: g.aliveExpirationTimeout,
+    reconnectInterval: g.reconnectInterval,
+    pullInterval: g.pullInterval,
+    pullPeerNum: g.pullPeerNum,
+    msgExpirationFactor: g.msgExpirationFactor,
+    maxConnectionAttempts: g.maxConnectionAttempts,
+    publishStateInfoInterval: g.publishStateInfoInterval,
+    requestStateInfoInterval: g.requestStateInfoInterval,
+  };
 }
 
 export interface PeerDeps {
@@ -44,6 +71,9 @@ export interface PeerDeps {
 export interface Peer {
   readonly actor: Actor<typeof peerMachine>;
   readonly sessions: SessionTable;
+  readonly discovery: Discovery;
+  /** StateInfo and channel view per channel. */
+  readonly stateInfo: ReadonlyMap<string, StateInfoTracker>;
   /** Resolves once running; rejects if starting failed. */
   start(): Promise<void>;
   /** Stops every child and the transport; idempotent. */
@@ -54,8 +84,43 @@ export interface Peer {
 export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
   const subjects = subjectsOf(o.prefix);
   const sessions = new SessionTable();
-  // Incarnation: the clock at start (Fabric uses process start time); later issues persist it.
-  const incNum = d.clock.now();
+  // Incarnation: given by the caller (persisted so it never goes backwards), else the clock at start.
+  const incNum = o.incNum ?? d.clock.now();
+  const discovery = new Discovery({
+    transport: d.transport,
+    codec: d.codec,
+    signer: d.signer,
+    clock: d.clock,
+    rng: d.rng.fork('discovery'),
+    prefix: o.prefix,
+    internalEndpoint: o.internalEndpoint ?? d.transport.endpoint,
+    externalEndpoint: o.externalEndpoint,
+    bootstrap: o.bootstrap,
+    anchors: o.channels.flatMap((c) => c.genesis.config.anchorPeers),
+    channels: o.channels.map((c) => c.name),
+    incNum,
+    timings: o.timings,
+  });
+  const stateInfo = new Map(
+    o.channels.map(({ name, genesis }) => [
+      name,
+      new StateInfoTracker({
+        channel: name,
+        orgs: genesis.config.orgs.map((g) => g.mspId),
+        transport: d.transport,
+        codec: d.codec,
+        signer: d.signer,
+        clock: d.clock,
+        rng: d.rng.fork(`stateinfo:${name}`),
+        prefix: o.prefix,
+        discovery,
+        externalEndpoint: o.externalEndpoint,
+        incNum,
+        height: 1,
+        timings: o.timings,
+      }),
+    ]),
+  );
   const ownEndpoints = new Set([d.transport.endpoint, o.peerId]);
   const anchors = o.channels.flatMap((c) => c.genesis.config.anchorPeers.map((a) => a.endpoint));
   const targets = [...new Set([...o.bootstrap, ...anchors])].filter((e) => !ownEndpoints.has(e));
@@ -78,7 +143,10 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
         height: ch?.height ?? null,
         tipHash: ch?.tipHash ?? null,
         state: o.stateEnabled ? null : 'disabled',
-        members: null,
+        members: discovery
+          .aliveMembers()
+          .map((m) => m.id)
+          .sort(),
         natsConnected: d.transport.connected,
         opsUrl: o.opsUrl ?? null,
         counters: {
@@ -126,6 +194,13 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
         },
         sessions,
       ),
+      discovery: discoveryLogic(discovery),
+      stateInfo: fromCallback<EventObject>(() => {
+        for (const t of stateInfo.values()) t.start();
+        return () => {
+          for (const t of stateInfo.values()) t.stop();
+        };
+      }),
     },
   });
 
@@ -141,6 +216,8 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
   return {
     actor,
     sessions,
+    discovery,
+    stateInfo,
     start() {
       return new Promise<void>((resolve, reject) => {
         const sub = actor.subscribe((s) => {

@@ -24,7 +24,7 @@ export type PeerEvent = { type: 'peer.stop' } | { type: 'transport.status'; conn
 
 export const channelActorId = (channel: string): string => `channel:${channel}`;
 /** Concerns that live for the whole running phase, one child each. */
-export const PEER_CONCERNS = ['session'] as const;
+export const PEER_CONCERNS = ['session', 'discovery', 'stateInfo'] as const;
 
 const notProvided = (name: string) => () => {
   throw new Error(`peer machine: actor '${name}' is not provided`);
@@ -36,6 +36,8 @@ export const peerMachine = setup({
     start: fromPromise<void>(async () => notProvided('start')()),
     stop: fromPromise<void>(async () => notProvided('stop')()),
     session: fromCallback<EventObject>(notProvided('session')),
+    discovery: fromCallback<EventObject>(notProvided('discovery')),
+    stateInfo: fromCallback<EventObject>(notProvided('stateInfo')),
     channel: channelMachine,
   },
 }).createMachine({

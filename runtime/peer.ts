@@ -3,7 +3,8 @@
 // as Fabric resolves them against FABRIC_CFG_PATH.
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { PeerConfig } from '../config/schema.ts';
-import { createPeer, type Peer } from '../actors/peer.actor.ts';
+import { createPeer, gossipTimings, type Peer } from '../actors/peer.actor.ts';
+import { nextIncarnation } from './incarnation.ts';
 import { NatsTransport } from './transport/nats.transport.ts';
 import { realClock } from './clock.ts';
 import { cryptoRng } from './rng.ts';
@@ -60,6 +61,10 @@ export async function startPeerProcess(cfg: PeerConfig, configFile: string | nul
       prefix: cfg.peer.nats.prefix,
       channels,
       bootstrap: g.bootstrap,
+      externalEndpoint: g.externalEndpoint,
+      internalEndpoint: g.endpoint || cfg.peer.id,
+      incNum: nextIncarnation(path(cfg.peer.fileSystemPath), realClock.now()),
+      timings: gossipTimings(g),
       useLeaderElection: g.useLeaderElection,
       orgLeader: g.orgLeader,
       stateEnabled: g.state.enabled,

@@ -2,6 +2,7 @@
 // module; this file only declares flags and turns errors into clear messages and exit codes.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
+import { parseDuration } from '../../config/formats.ts';
 
 const program = new Command();
 program.name('murmur').description("Hyperledger Fabric's gossip protocol as XState actors over NATS").showHelpAfterError();
@@ -12,9 +13,9 @@ const int = (name: string) => (v: string) => {
   return n;
 };
 const durationMs = (v: string) => {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
-  if (!m) throw new InvalidArgumentError(`not a duration: ${v} (e.g. 2s, 500ms)`);
-  return Math.round(Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[m[2] ?? 's'] as number));
+  const d = parseDuration(v);
+  if (!d.ok) throw new InvalidArgumentError(d.error);
+  return d.value;
 };
 const fail = (e: unknown): never => {
   console.error(`murmur: ${(e as Error).message ?? e}`);

@@ -10,7 +10,8 @@ import { nodeEd25519, type Ed25519 } from '../crypto/ed25519.ts';
 import { TrustStore } from '../crypto/msp.ts';
 import { WireCodec } from '../wire/codec.ts';
 import { openGenesis, type Genesis } from '../ledger/channel-config.ts';
-import { createPeer, type Peer, type PeerOptions } from '../../actors/peer.actor.ts';
+import { createPeer, gossipTimings, type Peer, type PeerOptions, type PeerTimings } from '../../actors/peer.actor.ts';
+import { loadPeerConfig } from '../../config/load.ts';
 import { simEd25519 } from './sim-signer.ts';
 
 /** Simulated time starts at a fixed, realistic epoch so certificate validity checks are meaningful. */
@@ -26,12 +27,21 @@ export interface HarnessOptions {
   link?: Partial<LinkConfig>;
   /** Peers start at uniformly random offsets in [0, startJitterMs). */
   startJitterMs?: number;
-  /** Per-peer option overrides (timings, election mode). */
-  peerOptions?: Partial<Omit<PeerOptions, 'peerId' | 'mspId' | 'channels' | 'prefix'>>;
+  /** Which peers get an external endpoint (their id): the anchor peers (peer0 of each org, default), all or none. */
+  external?: 'anchors' | 'all' | 'none';
+  /** Timer overrides (ms); the defaults are Fabric's, from the config schema. */
+  timings?: Partial<PeerTimings>;
+  /** Per-peer option overrides (election mode, connection retries). */
+  peerOptions?: Partial<Omit<PeerOptions, 'peerId' | 'mspId' | 'channels' | 'prefix' | 'timings'>>;
 }
+
+/** Fabric's timings as the config schema defines them. */
+export const DEFAULT_TIMINGS: PeerTimings = gossipTimings(loadPeerConfig({ env: {} }).config.peer.gossip);
 
 export interface SimPeer {
   id: string;
+  pkiId: Uint8Array;
+  pkiIdHex: string;
   org: string;
   mspId: string;
   material: PeerMaterial;
@@ -49,6 +59,8 @@ export class Harness {
   readonly peers = new Map<string, SimPeer>();
   private readonly genesis: { name: string; genesis: Genesis }[];
   private readonly trust: TrustStore;
+  /** Durable per-peer state that survives a crash: the last incarnation number. */
+  private readonly lastInc = new Map<string, number>();
 
   private constructor(readonly opts: HarnessOptions) {
     this.rng = rngFromSeed(opts.seed);
@@ -67,7 +79,10 @@ export class Harness {
     this.trust = new TrustStore(this.ed);
     for (const o of this.material.orgs) this.trust.addOrg(o.mspId, o.ca.cert.bytes);
     for (const org of this.material.orgs)
-      for (const p of org.peers) this.peers.set(p.id, { id: p.id, org: org.name, mspId: org.mspId, material: p, codec: this.codec(), peer: null });
+      for (const p of org.peers) {
+        const identity = signerOf(p, this.ed).identity;
+        this.peers.set(p.id, { id: p.id, pkiId: identity.pkiId, pkiIdHex: identity.pkiIdHex, org: org.name, mspId: org.mspId, material: p, codec: this.codec(), peer: null });
+      }
   }
 
   /** Builds the network and starts every peer at a seeded random offset. */
@@ -94,6 +109,10 @@ export class Harness {
     if (sp.peer) throw new Error(`${id} is already running`);
     const transport = this.network.transport({ endpoint: id, decoder: sp.codec });
     const org = this.material.orgs.find((o) => o.mspId === sp.mspId)!;
+    const incNum = Math.max(this.clock.now(), (this.lastInc.get(id) ?? 0) + 1);
+    this.lastInc.set(id, incNum);
+    const ext = this.opts.external ?? 'anchors';
+    const externalEndpoint = ext === 'all' || (ext === 'anchors' && org.peers[0]!.id === id) ? id : '';
     const peer = createPeer(
       {
         peerId: id,
@@ -101,6 +120,9 @@ export class Harness {
         prefix: this.network.subjects.prefix,
         channels: this.genesis,
         bootstrap: org.peers.filter((p) => p.id !== id).slice(0, 1).map((p) => p.id),
+        externalEndpoint,
+        incNum,
+        timings: { ...DEFAULT_TIMINGS, ...this.opts.timings },
         useLeaderElection: true,
         orgLeader: false,
         stateEnabled: true,

@@ -216,10 +216,14 @@ export class MemoryNetwork {
     if (this.transports.get(t.endpoint) === t) this.transports.delete(t.endpoint);
   }
 
+  /** Observers of every accepted send/publish (simulator statistics: messages and bytes by kind). */
+  readonly taps = new Set<(from: string, subject: string, bytes: Uint8Array) => void>();
+
   /** @internal Fan a message out to every matching subscriber. False if refused for queue space. */
   publish(from: MemoryTransport, subject: string, bytes: Uint8Array, via: string | null): boolean {
     if (this.inFlightCount >= this.maxInFlight) return false;
     this.counters.sent++;
+    for (const tap of this.taps) tap(from.endpoint, subject, bytes);
     const copy = bytes.slice();
     for (const to of this.receivers(from, (r) => r.wants(subject))) {
       this.transmit(from.endpoint, to.endpoint, subject, copy, () => {

@@ -76,7 +76,7 @@ test('crypto generate, peer start, status --json, SIGTERM', async () => {
   assert.is(r.height, 1, 'genesis only');
   assert.match(r.tipHash!, /^[0-9a-f]{64}$/);
   assert.is(r.state, 'disabled', 'state transfer turned off through the environment');
-  assert.is(r.members, null, 'membership not built yet: null, not a guess');
+  assert.equal(r.members, [], 'a lone peer knows nobody');
   assert.is(r.natsConnected, true);
   assert.equal(r.counters.rejected, {});
 

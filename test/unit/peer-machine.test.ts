@@ -28,6 +28,8 @@ function harness(opts: { startFails?: boolean } = {}) {
         log.push('session up');
         return () => log.push('session down');
       }),
+      discovery: fromCallback(() => {}),
+      stateInfo: fromCallback(() => {}),
     },
   });
   return { actor: createActor(machine, { input }), log };
@@ -38,7 +40,7 @@ test('starting → running spawns one child per concern and per channel', async 
   actor.start();
   await waitFor(actor, (s) => s.matches('running'), { timeout: 1000 });
   const kids = Object.keys(actor.getSnapshot().children).sort();
-  assert.equal(kids, ['channel:channel1', 'channel:channel2', 'session']);
+  assert.equal(kids, ['channel:channel1', 'channel:channel2', 'discovery', 'session', 'stateInfo']);
   assert.equal(log, ['start', 'session up']);
   actor.stop();
 });

@@ -1,0 +1,304 @@
+// Discovery: keeps the membership view of live channel members (Fabric digest §3) on the bus.
+//   every aliveTimeInterval:   if anyone is known, sign a fresh alive (incNum, ++seqNum) and publish it to the
+//                              own org's discovery subject (with the internal-endpoint secret) and, when this
+//                              peer has an external endpoint, to each channel subject with the secret stripped
+//   every expiration/10:       alive peers silent for aliveExpirationTimeout → dead; forget after
+//                              expiration × msgExpirationFactor unless bootstrap or anchor
+//   every pullInterval:        membership request to pullPeerNum random alive peers (anti-entropy)
+//   every reconnectInterval:   membership request to every dead peer (a live one answers → resurrected)
+//   at start:                  membership request to bootstrap (same org) and anchor peers, retried every
+//                              reconnectInterval up to maxConnectionAttempts until one answers
+// A membership request is answered only if its embedded alive is the requester's own (anti-spoofing), with
+// what the disclosure policy lets the requester know. Responses are accepted only for outstanding nonces.
+import { fromCallback, type EventObject } from 'xstate';
+import { BehaviorSubject, Subject, filter, type Subscription } from 'rxjs';
+import type { Transport } from '../runtime/transport/transport.ts';
+import { subjects as subjectsOf } from '../runtime/transport/subjects.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { Rng } from '../runtime/rng.ts';
+import type { LocalSigner } from '../runtime/crypto/signer.ts';
+import type { WireCodec } from '../runtime/wire/codec.ts';
+import type { AliveMsg, MemReqMsg, MemResMsg, Verified } from '../runtime/wire/messages.ts';
+import { TimerGroup } from '../runtime/timers.ts';
+import { seal, stripSecret } from '../runtime/wire/envelope.ts';
+import { MembershipTable, mayDisclose, type AliveInfo, type MemberRecord } from '../machines/discovery.logic.ts';
+
+export interface DiscoveryTimings {
+  aliveTimeInterval: number;
+  aliveExpirationTimeout: number;
+  reconnectInterval: number;
+  pullInterval: number;
+  pullPeerNum: number;
+  msgExpirationFactor: number;
+  maxConnectionAttempts: number;
+}
+
+export interface DiscoveryDeps {
+  transport: Transport;
+  codec: WireCodec;
+  signer: LocalSigner;
+  clock: Clock;
+  rng: Rng;
+  prefix: string;
+  internalEndpoint: string;
+  /** '' = invisible outside the org. */
+  externalEndpoint: string;
+  bootstrap: string[];
+  anchors: { mspId: string; endpoint: string }[];
+  channels: string[];
+  /** Incarnation: strictly greater at every start of this peer (persisted by the caller). */
+  incNum: number;
+  timings: DiscoveryTimings;
+  metadata?: Uint8Array;
+}
+
+export type MembershipEvent = { type: 'joined' | 'resurrected' | 'dead' | 'forgotten'; member: MemberRecord };
+
+/** Outstanding membership requests are bounded; older ones are dropped first. */
+const MAX_OUTSTANDING = 1024;
+/** How long a membership request waits for its response (Fabric waits 5 s for a bootstrap answer). */
+const RESPONSE_WAIT_MS = 5000;
+
+export class Discovery {
+  readonly table = new MembershipTable();
+  readonly events$ = new Subject<MembershipEvent>();
+  /** Alive members (self excluded), re-emitted on every change. */
+  readonly alive$ = new BehaviorSubject<MemberRecord[]>([]);
+  private seqNum = 0;
+  private readonly subs: Subscription[] = [];
+  private timers: TimerGroup;
+  private readonly outstanding = new Map<number, { target: string; at: number }>();
+  private readonly protectedEndpoints: Set<string>;
+  private readonly self;
+  private readonly s;
+  private running = false;
+
+  constructor(private readonly d: DiscoveryDeps) {
+    this.timers = new TimerGroup(d.clock);
+    this.self = d.signer.identity;
+    this.s = subjectsOf(d.prefix);
+    this.protectedEndpoints = new Set([...d.bootstrap, ...d.anchors.map((a) => a.endpoint)]);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.timers = new TimerGroup(this.d.clock);
+    const { transport, timings: t } = this.d;
+    if (this.d.externalEndpoint && this.d.externalEndpoint !== transport.endpoint) transport.subscribe(this.s.inbox(this.d.externalEndpoint));
+    this.subs.push(
+      transport.inbound$.pipe(filter((i) => i.msg.payload.t === 'alive')).subscribe((i) => this.onAlive(i.msg as Verified<AliveMsg>)),
+      transport.inbound$.pipe(filter((i) => i.msg.payload.t === 'memReq')).subscribe((i) => this.onMemReq(i.msg as Verified<MemReqMsg>)),
+      transport.inbound$.pipe(filter((i) => i.msg.payload.t === 'memRes')).subscribe((i) => this.onMemRes(i.msg as Verified<MemResMsg>)),
+    );
+    this.timers.every(t.aliveTimeInterval, () => this.heartbeat());
+    this.timers.every(Math.max(1, Math.floor(t.aliveExpirationTimeout / 10)), () => this.checkExpiry());
+    this.timers.every(t.pullInterval, () => this.sync());
+    this.timers.every(t.reconnectInterval, () => this.reconnectDead());
+    this.connectTargets();
+  }
+
+  stop(): void {
+    this.running = false;
+    for (const s of this.subs) s.unsubscribe();
+    this.subs.length = 0;
+    this.timers.clear();
+    this.outstanding.clear();
+    this.connecting.clear();
+  }
+
+  aliveMembers(): MemberRecord[] {
+    return this.table.alive();
+  }
+
+  // ---- outgoing ---------------------------------------------------------------------------------
+
+  /** A freshly signed alive message about this peer (with the internal endpoint in the secret). */
+  private signAlive(): Uint8Array {
+    const msg: AliveMsg = {
+      t: 'alive',
+      member: { endpoint: this.d.externalEndpoint, pkiId: this.self.pkiId, metadata: this.d.metadata ?? new Uint8Array(0) },
+      ts: { incNum: this.d.incNum, seqNum: ++this.seqNum },
+    };
+    return seal(msg, this.d.signer, { secret: { internalEndpoint: this.d.internalEndpoint } });
+  }
+
+  private heartbeat(): void {
+    // Fabric signs nothing while it knows nobody (TestNoSigningIfNoMembership).
+    if (this.table.alive().length === 0) return;
+    const env = this.signAlive();
+    this.d.transport.publish(this.s.discoveryOrg(this.self.mspId), env);
+    if (this.d.externalEndpoint) {
+      const stripped = stripSecret(env);
+      for (const ch of this.d.channels) this.d.transport.publish(this.s.channel(ch), stripped);
+    }
+  }
+
+  private sendMemReq(endpoint: string, sameOrg: boolean): number {
+    const nonce = this.d.rng.nonce();
+    const alive = this.signAlive();
+    const req: MemReqMsg = { t: 'memReq', nonce, alive: sameOrg ? alive : stripSecret(alive) };
+    if (this.outstanding.size >= MAX_OUTSTANDING) this.outstanding.delete(this.outstanding.keys().next().value as number);
+    this.outstanding.set(nonce, { target: endpoint, at: this.d.clock.now() });
+    this.d.transport.send(endpoint, seal(req, this.d.signer));
+    this.timers.later(RESPONSE_WAIT_MS, () => this.outstanding.delete(nonce));
+    return nonce;
+  }
+
+  /** Where to reach a member: its internal endpoint inside the org, its external one across orgs. */
+  private endpointOf(m: MemberRecord): string | null {
+    if (m.mspId === this.self.mspId) return m.internalEndpoint ?? (m.endpoint || null);
+    return m.endpoint || null;
+  }
+
+  private connectTargets(): void {
+    const own = new Set([this.d.internalEndpoint, this.d.externalEndpoint, this.d.transport.endpoint].filter(Boolean));
+    const targets = new Map<string, boolean>();
+    for (const b of this.d.bootstrap) if (!own.has(b)) targets.set(b, true);
+    for (const a of this.d.anchors) {
+      if (own.has(a.endpoint)) continue;
+      const sameOrg = a.mspId === this.self.mspId;
+      // A peer without an external endpoint does not contact foreign anchor peers (Fabric §3.7).
+      if (!sameOrg && !this.d.externalEndpoint) continue;
+      if (!targets.has(a.endpoint)) targets.set(a.endpoint, sameOrg);
+    }
+    for (const [endpoint, sameOrg] of targets) this.connect(endpoint, sameOrg, 1);
+  }
+
+  /** Bootstrap/anchor requests waiting for an answer: nonce → answered flag (bounded by the target list). */
+  private readonly connecting = new Map<number, boolean>();
+
+  private connect(endpoint: string, sameOrg: boolean, attempt: number): void {
+    if (!this.running) return;
+    const nonce = this.sendMemReq(endpoint, sameOrg);
+    this.connecting.set(nonce, false);
+    this.timers.later(RESPONSE_WAIT_MS, () => {
+      const answered = this.connecting.get(nonce);
+      this.connecting.delete(nonce);
+      if (!answered && attempt < this.d.timings.maxConnectionAttempts) this.timers.later(this.d.timings.reconnectInterval, () => this.connect(endpoint, sameOrg, attempt + 1));
+    });
+  }
+
+  private sync(): void {
+    const alive = this.table.alive();
+    for (const m of this.d.rng.sample(alive, Math.min(this.d.timings.pullPeerNum, alive.length))) {
+      const e = this.endpointOf(m);
+      if (e) this.sendMemReq(e, m.mspId === this.self.mspId);
+    }
+  }
+
+  private reconnectDead(): void {
+    for (const m of this.table.dead()) {
+      const e = this.endpointOf(m);
+      if (e) this.sendMemReq(e, m.mspId === this.self.mspId);
+    }
+  }
+
+  // ---- incoming ---------------------------------------------------------------------------------
+
+  private info(m: Verified<AliveMsg>): AliveInfo | null {
+    if (m.signer.pkiIdHex === this.self.pkiIdHex) return null;
+    const sameOrg = m.signer.mspId === this.self.mspId;
+    // A peer without an external endpoint knows only its own org (Fabric never routes foreign alive
+    // messages to it); on NATS it may still see them on a channel subject, so it ignores them.
+    if (!sameOrg && !this.d.externalEndpoint) return null;
+    // A foreign peer without an external endpoint must be invisible to us; its alive should never arrive.
+    if (!sameOrg && !m.payload.member.endpoint) {
+      this.d.codec.rejections.count('undisclosable-alive');
+      return null;
+    }
+    return {
+      pkiIdHex: m.signer.pkiIdHex,
+      mspId: m.signer.mspId,
+      id: m.signer.subject,
+      endpoint: m.payload.member.endpoint,
+      internalEndpoint: sameOrg ? (m.secret?.internalEndpoint ?? null) : null,
+      ts: m.payload.ts,
+      envelope: m.bytes,
+    };
+  }
+
+  private onAlive(m: Verified<AliveMsg>): void {
+    const a = this.info(m);
+    if (!a) return;
+    const outcome = this.table.handleAlive(a, this.d.clock.now());
+    if (outcome === 'new') this.emit('joined', a.pkiIdHex);
+    else if (outcome === 'resurrected') this.emit('resurrected', a.pkiIdHex);
+  }
+
+  private onMemReq(m: Verified<MemReqMsg>): void {
+    const inner = this.d.codec.decode(m.payload.alive);
+    if (!inner.ok || inner.msg.payload.t !== 'alive' || inner.msg.signer.pkiIdHex !== m.signer.pkiIdHex) {
+      // The embedded alive must be the requester's own: relaying someone else's is spoofing (Fabric §3.6).
+      this.d.codec.rejections.count('spoofed-membership-request');
+      return;
+    }
+    const alive = inner.msg as Verified<AliveMsg>;
+    this.onAlive(alive);
+    const requester = { mspId: m.signer.mspId, external: alive.payload.member.endpoint !== '' };
+    const sameOrg = requester.mspId === this.self.mspId;
+    const replyTo = sameOrg ? (alive.secret?.internalEndpoint ?? alive.payload.member.endpoint) : alive.payload.member.endpoint;
+    // If this peer may not be disclosed to the requester, it answers nothing.
+    if (!replyTo || !mayDisclose(this.self.mspId, { mspId: this.self.mspId, external: !!this.d.externalEndpoint }, requester)) return;
+    const visible = (r: MemberRecord) =>
+      r.pkiIdHex !== m.signer.pkiIdHex && mayDisclose(this.self.mspId, { mspId: r.mspId, external: r.endpoint !== '' }, requester);
+    const prepare = (env: Uint8Array) => (sameOrg ? env : stripSecret(env));
+    const own = this.signAlive();
+    const res: MemResMsg = {
+      t: 'memRes',
+      nonce: m.payload.nonce,
+      alive: [prepare(own), ...this.table.alive().filter(visible).map((r) => prepare(r.envelope))],
+      dead: this.table.dead().filter(visible).map((r) => prepare(r.envelope)),
+    };
+    this.d.transport.send(replyTo, seal(res, this.d.signer));
+  }
+
+  private onMemRes(m: Verified<MemResMsg>): void {
+    if (!this.outstanding.delete(m.payload.nonce)) {
+      this.d.codec.rejections.count('unsolicited-response');
+      return;
+    }
+    if (this.connecting.has(m.payload.nonce)) this.connecting.set(m.payload.nonce, true);
+    const now = this.d.clock.now();
+    for (const bytes of m.payload.alive) {
+      const r = this.d.codec.decode(bytes);
+      if (r.ok && r.msg.payload.t === 'alive') this.onAlive(r.msg as Verified<AliveMsg>);
+    }
+    for (const bytes of m.payload.dead) {
+      const r = this.d.codec.decode(bytes);
+      if (!r.ok || r.msg.payload.t !== 'alive') continue;
+      const a = this.info(r.msg as Verified<AliveMsg>);
+      if (a && this.table.learnDead(a, now)) this.publishView();
+    }
+  }
+
+  // ---- time ---------------------------------------------------------------------------------------
+
+  private checkExpiry(): void {
+    const { aliveExpirationTimeout, msgExpirationFactor } = this.d.timings;
+    const now = this.d.clock.now();
+    for (const m of this.table.expire(now, aliveExpirationTimeout)) this.emit('dead', m.pkiIdHex, m);
+    const isProtected = (m: MemberRecord) =>
+      this.protectedEndpoints.has(m.endpoint) || (m.internalEndpoint !== null && this.protectedEndpoints.has(m.internalEndpoint)) || this.protectedEndpoints.has(m.id);
+    for (const m of this.table.forget(now, aliveExpirationTimeout * msgExpirationFactor, isProtected)) this.emit('forgotten', m.pkiIdHex, m);
+  }
+
+  private emit(type: MembershipEvent['type'], pkiIdHex: string, member?: MemberRecord): void {
+    const m = member ?? this.table.get(pkiIdHex);
+    if (m) this.events$.next({ type, member: m });
+    this.publishView();
+  }
+
+  private publishView(): void {
+    this.alive$.next(this.table.alive());
+  }
+
+}
+
+/** The discovery concern as a child of the peer actor. */
+export function discoveryLogic(discovery: Discovery) {
+  return fromCallback<EventObject>(() => {
+    discovery.start();
+    return () => discovery.stop();
+  });
+}

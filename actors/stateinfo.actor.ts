@@ -1,0 +1,219 @@
+// StateInfo: each peer's ledger height per channel, and the channel view built from it (digest §4.9, §5.1).
+//   own height changes → dirty; every publishStateInfoInterval, if dirty and anyone is known: sign
+//     StateInfo{ch, ts(incNum, now), height} and publish it to the org's channel subject and, when this
+//     peer has an external endpoint, to the channel-wide subject
+//   every requestStateInfoInterval: StateInfo pull request to pullPeerNum random channel peers; the answer is
+//     a snapshot of their cache (a foreign requester gets no internal-only peers of the answering org)
+//   cache: newest StateInfo per peer whose org belongs to the channel; swept of peers discovery forgot
+//   channel view = alive in discovery ∧ StateInfo present ∧ not left the channel
+import { filter, type Subscription } from 'rxjs';
+import type { Transport } from '../runtime/transport/transport.ts';
+import { subjects as subjectsOf } from '../runtime/transport/subjects.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { Rng } from '../runtime/rng.ts';
+import type { LocalSigner } from '../runtime/crypto/signer.ts';
+import type { WireCodec } from '../runtime/wire/codec.ts';
+import type { StateInfoMsg, StateInfoPullReqMsg, StateInfoSnapshotMsg, Verified } from '../runtime/wire/messages.ts';
+import { TimerGroup } from '../runtime/timers.ts';
+import { seal } from '../runtime/wire/envelope.ts';
+import { compareTime } from '../machines/discovery.logic.ts';
+import type { Discovery } from './discovery.actor.ts';
+
+export interface ChannelPeer {
+  pkiIdHex: string;
+  id: string;
+  mspId: string;
+  height: number;
+  /** External endpoint ('' if none). */
+  endpoint: string;
+  internalEndpoint: string | null;
+}
+
+export interface StateInfoTimings {
+  publishStateInfoInterval: number;
+  requestStateInfoInterval: number;
+  pullInterval: number;
+  pullPeerNum: number;
+}
+
+export interface StateInfoDeps {
+  channel: string;
+  /** MSP ids of the channel's orgs (from its config). */
+  orgs: string[];
+  transport: Transport;
+  codec: WireCodec;
+  signer: LocalSigner;
+  clock: Clock;
+  rng: Rng;
+  prefix: string;
+  discovery: Discovery;
+  externalEndpoint: string;
+  incNum: number;
+  height: number;
+  timings: StateInfoTimings;
+}
+
+interface Cached {
+  msg: Verified<StateInfoMsg>;
+}
+
+const MAX_OUTSTANDING = 256;
+const MAX_CACHE = 10_000;
+
+export class StateInfoTracker {
+  private readonly cache = new Map<string, Cached>();
+  private readonly subs: Subscription[] = [];
+  private timers: TimerGroup;
+  private readonly outstanding = new Map<number, number>();
+  private height: number;
+  private dirty = true;
+  private lastSeq = 0;
+  private running = false;
+  private readonly self;
+  private readonly s;
+  private readonly orgs: Set<string>;
+
+  constructor(private readonly d: StateInfoDeps) {
+    this.timers = new TimerGroup(d.clock);
+    this.height = d.height;
+    this.self = d.signer.identity;
+    this.s = subjectsOf(d.prefix);
+    this.orgs = new Set(d.orgs);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.timers = new TimerGroup(this.d.clock);
+    const mine = (t: string) => filter((i: { msg: Verified }) => i.msg.payload.t === t && (i.msg.payload as { ch: string }).ch === this.d.channel);
+    this.subs.push(
+      this.d.transport.inbound$.pipe(mine('stateInfo')).subscribe((i) => this.accept(i.msg as Verified<StateInfoMsg>)),
+      this.d.transport.inbound$.pipe(mine('stateInfoPullReq')).subscribe((i) => this.answerPull(i.msg as Verified<StateInfoPullReqMsg>)),
+      this.d.transport.inbound$.pipe(mine('stateInfoSnapshot')).subscribe((i) => this.onSnapshot(i.msg as Verified<StateInfoSnapshotMsg>)),
+    );
+    const t = this.d.timings;
+    this.timers.every(t.publishStateInfoInterval, () => this.publish());
+    this.timers.every(t.requestStateInfoInterval, () => this.pull());
+    this.timers.every(t.pullInterval * 5, () => this.sweep());
+  }
+
+  stop(): void {
+    this.running = false;
+    for (const s of this.subs) s.unsubscribe();
+    this.subs.length = 0;
+    this.timers.clear();
+  }
+
+  /** Called after every commit: the new height is advertised at the next publish tick. */
+  setHeight(h: number): void {
+    if (h !== this.height) {
+      this.height = h;
+      this.dirty = true;
+    }
+  }
+
+  /** Peers of this channel: alive, with a StateInfo, not left. Self excluded. */
+  channelPeers(): ChannelPeer[] {
+    const out: ChannelPeer[] = [];
+    for (const m of this.d.discovery.aliveMembers()) {
+      const c = this.cache.get(m.pkiIdHex);
+      if (!c || c.msg.payload.props.leftChannel) continue;
+      out.push({ pkiIdHex: m.pkiIdHex, id: m.id, mspId: m.mspId, height: c.msg.payload.props.height, endpoint: m.endpoint, internalEndpoint: m.internalEndpoint });
+    }
+    return out;
+  }
+
+  /** Highest height advertised by a channel peer (0 if none). */
+  maxHeight(): number {
+    return this.channelPeers().reduce((h, p) => Math.max(h, p.height), 0);
+  }
+
+  private sign(): Uint8Array {
+    // seqNum is the wall clock as in Fabric (strictly increasing within an incarnation).
+    const seqNum = Math.max(this.d.clock.now(), this.lastSeq + 1);
+    this.lastSeq = seqNum;
+    const msg: StateInfoMsg = {
+      t: 'stateInfo',
+      ch: this.d.channel,
+      pkiId: this.self.pkiId,
+      ts: { incNum: this.d.incNum, seqNum },
+      props: { height: this.height, leftChannel: false },
+    };
+    return seal(msg, this.d.signer);
+  }
+
+  private publish(): void {
+    if (!this.dirty || this.d.discovery.aliveMembers().length === 0) return;
+    this.dirty = false;
+    const env = this.sign();
+    this.d.transport.publish(this.s.org(this.self.mspId, this.d.channel), env);
+    if (this.d.externalEndpoint) this.d.transport.publish(this.s.channel(this.d.channel), env);
+  }
+
+  private accept(m: Verified<StateInfoMsg>): boolean {
+    if (m.signer.pkiIdHex === this.self.pkiIdHex) return false;
+    if (!this.orgs.has(m.signer.mspId)) {
+      this.d.codec.rejections.count('not-in-channel');
+      return false;
+    }
+    // Internal-only peers know only their own org (as with alive messages).
+    if (m.signer.mspId !== this.self.mspId && !this.d.externalEndpoint) return false;
+    const known = this.cache.get(m.signer.pkiIdHex);
+    if (known && compareTime(m.payload.ts, known.msg.payload.ts) <= 0) return false;
+    if (!known && this.cache.size >= MAX_CACHE) return false;
+    this.cache.set(m.signer.pkiIdHex, { msg: m });
+    return true;
+  }
+
+  private pull(): void {
+    const peers = this.d.discovery.aliveMembers().filter((m) => this.orgs.has(m.mspId));
+    for (const m of this.d.rng.sample(peers, Math.min(this.d.timings.pullPeerNum, peers.length))) {
+      const to = m.mspId === this.self.mspId ? (m.internalEndpoint ?? m.endpoint) : m.endpoint;
+      if (!to) continue;
+      const nonce = this.d.rng.nonce();
+      if (this.outstanding.size >= MAX_OUTSTANDING) this.outstanding.delete(this.outstanding.keys().next().value as number);
+      this.outstanding.set(nonce, this.d.clock.now());
+      this.d.transport.send(to, seal({ t: 'stateInfoPullReq', ch: this.d.channel, nonce } satisfies StateInfoPullReqMsg, this.d.signer));
+      this.timers.later(this.d.timings.requestStateInfoInterval, () => this.outstanding.delete(nonce));
+    }
+  }
+
+  private answerPull(m: Verified<StateInfoPullReqMsg>): void {
+    if (!this.orgs.has(m.signer.mspId)) {
+      this.d.codec.rejections.count('not-in-channel');
+      return;
+    }
+    const requester = this.d.discovery.table.get(m.signer.pkiIdHex);
+    const sameOrg = m.signer.mspId === this.self.mspId;
+    const to = sameOrg ? (requester?.internalEndpoint ?? requester?.endpoint) : requester?.endpoint;
+    if (!to) return;
+    const elements = [this.sign()];
+    for (const [pki, c] of this.cache) {
+      if (pki === m.signer.pkiIdHex) continue;
+      // A foreign requester does not learn my org's internal-only peers.
+      if (!sameOrg && c.msg.signer.mspId === this.self.mspId && !this.d.discovery.table.get(pki)?.endpoint) continue;
+      elements.push(c.msg.bytes);
+    }
+    this.d.transport.send(to, seal({ t: 'stateInfoSnapshot', ch: this.d.channel, nonce: m.payload.nonce, elements } satisfies StateInfoSnapshotMsg, this.d.signer));
+  }
+
+  private onSnapshot(m: Verified<StateInfoSnapshotMsg>): void {
+    if (!this.outstanding.delete(m.payload.nonce)) {
+      this.d.codec.rejections.count('unsolicited-response');
+      return;
+    }
+    for (const bytes of m.payload.elements) {
+      const r = this.d.codec.decode(bytes);
+      // The first bad element aborts the rest (Fabric).
+      if (!r.ok || r.msg.payload.t !== 'stateInfo' || r.msg.payload.ch !== this.d.channel) return;
+      // Only peers discovery knows (Fabric skips unknown originators).
+      if (!this.d.discovery.table.get(r.msg.signer.pkiIdHex) && r.msg.signer.pkiIdHex !== m.signer.pkiIdHex) continue;
+      this.accept(r.msg as Verified<StateInfoMsg>);
+    }
+  }
+
+  private sweep(): void {
+    for (const pki of this.cache.keys()) if (!this.d.discovery.table.get(pki)) this.cache.delete(pki);
+  }
+
+}
