@@ -1,0 +1,74 @@
+// StateInfo and the channel view (issue 4, digest §4.9 / §5.1), plus forgetting with protected anchors.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Harness } from '../../runtime/sim/harness.ts';
+import { parseEnvelope } from '../../runtime/wire/envelope.ts';
+import { decodeCbor } from '../../runtime/wire/cbor.ts';
+import { FABRIC_TIMINGS as T } from '../helpers/timings.ts';
+
+const ids = (xs: { id: string }[]) => xs.map((x) => x.id).sort();
+
+test('channel view = alive peers with a StateInfo; heights propagate only when changed', async () => {
+  const h = await Harness.create({ orgs: 2, peers: 3, seed: 'stateinfo', signer: 'sim' });
+  try {
+    const tracker = (id: string) => h.peers.get(id)!.peer!.stateInfo.get('channel1')!;
+    const full = () => ids(tracker('peer1.org1').channelPeers()).join() === 'peer0.org1,peer2.org1' && ids(tracker('peer0.org1').channelPeers()).join() === 'peer0.org2,peer1.org1,peer2.org1';
+    assert.ok(await h.until(full, 60_000, 250), 'channel views complete');
+    assert.equal(tracker('peer0.org1').channelPeers().map((p) => p.height), [1, 1, 1]);
+
+    // Count StateInfo messages: none while nothing changes, then one round after a height change.
+    let published = 0;
+    h.network.taps.add((_f, _subject, bytes) => {
+      const env = parseEnvelope(bytes);
+      if (env.ok && (decodeCbor(env.env.payload) as { t: string }).t === 'stateInfo') published++;
+    });
+    await h.advance(3 * T.publishStateInfoInterval);
+    assert.is(published, 0, 'no StateInfo while heights are unchanged');
+    tracker('peer2.org1').setHeight(7);
+    assert.ok(await h.until(() => tracker('peer1.org1').maxHeight() === 7, 2 * T.publishStateInfoInterval, 100), 'new height seen');
+    assert.is(published, 1, 'one publish (org subject only: peer2 is internal-only)');
+    // A foreign peer without an external endpoint is not in an org's view; the anchor is.
+    assert.not.ok(ids(tracker('peer0.org2').channelPeers()).includes('peer2.org1'));
+  } finally {
+    await h.stop();
+  }
+});
+
+test('StateInfo pull fills a late joiner\'s view without waiting for a height change', async () => {
+  const h = await Harness.create({ orgs: 1, peers: 4, seed: 'sipull', signer: 'sim' });
+  try {
+    await h.advance(3 * T.publishStateInfoInterval);
+    await h.crash('peer3.org1');
+    await h.advance(1000);
+    await h.start('peer3.org1');
+    const view = () => ids(h.peers.get('peer3.org1')!.peer!.stateInfo.get('channel1')!.channelPeers());
+    assert.ok(await h.until(() => view().join() === 'peer0.org1,peer1.org1,peer2.org1', 4 * T.requestStateInfoInterval + T.aliveTimeInterval, 250), `view ${view()}`);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('dead peers are forgotten after expiration x msgExpirationFactor, anchor peers are kept and probed', async () => {
+  const timings = { aliveTimeInterval: 100, aliveExpirationTimeout: 500, reconnectInterval: 500, msgExpirationFactor: 4, pullInterval: 400 };
+  const h = await Harness.create({ orgs: 1, peers: 3, seed: 'forget', signer: 'sim', timings });
+  try {
+    const table = () => h.peers.get('peer1.org1')!.peer!.discovery.table;
+    assert.ok(await h.until(() => table().alive().length === 2, 5000, 50));
+    const anchor = h.peers.get('peer0.org1')!;
+    const other = h.peers.get('peer2.org1')!;
+    await h.crash('peer0.org1');
+    await h.crash('peer2.org1');
+    await h.advance(500 * 4 + 1500);
+    assert.is(table().get(other.pkiIdHex), undefined, 'non-anchor forgotten');
+    assert.is(table().get(anchor.pkiIdHex)?.status, 'dead', 'anchor kept as dead');
+    await h.advance(10_000);
+    assert.is(table().get(anchor.pkiIdHex)?.status, 'dead', 'still kept');
+    // Probed every reconnectInterval: when it comes back it is resurrected without any new bootstrap.
+    await h.start('peer0.org1');
+    assert.ok(await h.until(() => table().get(anchor.pkiIdHex)?.status === 'alive', 2000, 50), 'resurrected');
+  } finally {
+    await h.stop();
+  }
+});
+
+test.run();
