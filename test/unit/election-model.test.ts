@@ -1,0 +1,128 @@
+// Model check of the election machine with xstate/graph: every state reachable, forbidden states never
+// reached, a stable role reachable from everywhere, and shortest paths replayed against the live actor.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createActor } from 'xstate';
+import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
+import { electionMachine, type ElectionEvent, type ElectionInput, type ElectionMode } from '../../machines/election.machine.ts';
+import { SimClock } from '../../runtime/clock.ts';
+
+const input = (mode: ElectionMode, profile: 'murmur' | 'fabric' = 'murmur'): ElectionInput => ({
+  self: 'm',
+  mode,
+  profile,
+  timings: { startupGracePeriod: 500, membershipSampleInterval: 100, leaderAliveThreshold: 500, leaderElectionDuration: 500 },
+  maxLeaderLag: 10,
+});
+
+// Peers 'a' (smaller id than self 'm') and 'z' (larger); heights make either side lag.
+const EVENTS: ElectionEvent[] = [
+  { type: 'view.changed', size: 1 },
+  { type: 'view.changed', size: 2 },
+  { type: 'heights.changed', own: 100, peers: { a: 100, z: 100 } },
+  { type: 'heights.changed', own: 1, peers: { a: 100, z: 100 } },
+  { type: 'heights.changed', own: 100, peers: { a: 1, z: 100 } },
+  { type: 'proposal.received', from: 'a' },
+  { type: 'proposal.received', from: 'z' },
+  { type: 'declaration.received', from: 'a' },
+  { type: 'declaration.received', from: 'z' },
+  { type: 'leadership.yield' },
+  { type: 'timeout.sample' },
+  { type: 'timeout.grace' },
+  { type: 'timeout.election' },
+  { type: 'timeout.declare' },
+  { type: 'timeout.follower' },
+  { type: 'timeout.yield' },
+];
+
+type Snap = ReturnType<typeof electionMachine.transition>;
+// The key leaves out what only counts (sample sizes) beyond what changes decisions.
+const key = (s: Snap) => {
+  const c = s.context;
+  return JSON.stringify([s.value, c.isLeader, c.leaderExists, c.yielding, [...c.proposals].sort(), c.lastSample === c.viewSize, c.ownHeight, c.heights]);
+};
+const graph = (mode: ElectionMode, profile: 'murmur' | 'fabric' = 'murmur') =>
+  getAdjacencyMap(electionMachine, { input: input(mode, profile), events: EVENTS, serializeState: (s) => key(s as Snap) });
+const leaf = (s: Snap) => JSON.stringify(s.value);
+
+for (const profile of ['murmur', 'fabric'] as const) {
+  test(`${profile}: every dynamic state is reachable and a stable role is reachable from every state`, () => {
+    const adj = graph('dynamic', profile);
+    const nodes = Object.entries(adj);
+    const leaves = new Set(nodes.map(([, n]) => leaf(n.state as Snap)));
+    for (const want of ['{"dynamic":"startup"}', '{"dynamic":"electing"}', '{"dynamic":{"leading":"declaring"}}', '{"dynamic":"following"}'])
+      assert.ok(leaves.has(want), `${want} unreachable; got ${[...leaves]}`);
+    // From every node some path reaches leading or following (no dead ends, no trap in startup/electing).
+    const stable = (k: string) => /"(leading|following)"/.test(JSON.stringify(adj[k]!.state.value));
+    for (const [k] of nodes) {
+      const seen = new Set([k]);
+      const queue = [k];
+      let found = stable(k);
+      while (!found && queue.length) {
+        const cur = queue.shift()!;
+        for (const t of Object.values(adj[cur]!.transitions)) {
+          const nk = key(t.state as Snap);
+          if (seen.has(nk)) continue;
+          if (stable(nk)) {
+            found = true;
+            break;
+          }
+          seen.add(nk);
+          queue.push(nk);
+        }
+      }
+      assert.ok(found, `no way to a stable role from ${k}`);
+    }
+    console.log(`    ${profile}: ${nodes.length} states explored`);
+  });
+}
+
+test('a standby never leads; a static leader never stops leading', () => {
+  for (const [k, n] of Object.entries(graph('standby'))) {
+    assert.is((n.state as Snap).context.isLeader, false, k);
+    assert.equal((n.state as Snap).value, { static: 'standby' });
+  }
+  for (const [k, n] of Object.entries(graph('static-leader'))) {
+    assert.is((n.state as Snap).context.isLeader, true, k);
+    assert.equal((n.state as Snap).value, { static: 'leader' });
+  }
+});
+
+test('murmur: a lagging peer never becomes leader', () => {
+  for (const [k, n] of Object.entries(graph('dynamic'))) {
+    const c = (n.state as Snap).context;
+    for (const [ek, t] of Object.entries(n.transitions)) {
+      const next = (t.state as Snap).context;
+      if (!c.isLeader && next.isLeader) assert.ok(next.bestHeight - next.ownHeight <= 10, `became leader while lagging: ${k} --${ek}`);
+    }
+  }
+});
+
+test('shortest paths replayed on the live actor reach the same state and emit the expected messages', () => {
+  const paths = getShortestPaths(electionMachine, { input: input('dynamic'), events: EVENTS, serializeState: (s) => key(s as Snap) });
+  assert.ok(paths.length > 20, `${paths.length} paths`);
+  for (const p of paths) {
+    const clock = new SimClock(0);
+    const actor = createActor(electionMachine, { input: input('dynamic'), clock });
+    const emitted: string[] = [];
+    actor.on('*', (e) => emitted.push(e.type === 'leadership.changed' ? `leading:${e.leading}` : e.type));
+    actor.start();
+    for (const step of p.steps.slice(1)) actor.send(step.event);
+    const s = actor.getSnapshot();
+    assert.equal(s.value, p.state.value);
+    assert.is(s.context.isLeader, p.state.context.isLeader);
+    // Leadership changes are announced exactly when isLeader flips, and every entry to electing proposes.
+    const flips = emitted.filter((e) => e.startsWith('leading:'));
+    let leading = false;
+    for (const f of flips) {
+      assert.is.not(f === 'leading:true', leading, 'alternating leadership callbacks');
+      leading = f === 'leading:true';
+    }
+    assert.is(leading, s.context.isLeader);
+    if (s.matches({ dynamic: 'electing' })) assert.ok(emitted.includes('send.proposal'));
+    if (s.context.isLeader) assert.ok(emitted.includes('send.declaration'));
+    actor.stop();
+  }
+});
+
+test.run();
