@@ -17,6 +17,8 @@ import { toHex } from '../runtime/util/bytes.ts';
 import { sessionLogic, SessionTable } from './session.actor.ts';
 import { Discovery, discoveryLogic, type DiscoveryTimings } from './discovery.actor.ts';
 import { StateInfoTracker, type StateInfoTimings } from './stateinfo.actor.ts';
+import { ElectionBinding } from './election.actor.ts';
+import type { ElectionMode, ElectionProfile, ElectionTimings, electionMachine } from '../machines/election.machine.ts';
 import { encodeStatusRows, type Role, type StatusRow } from './status.ts';
 
 export interface PeerOptions {
@@ -34,6 +36,10 @@ export interface PeerOptions {
   timings: PeerTimings;
   useLeaderElection: boolean;
   orgLeader: boolean;
+  /** `murmur` (default) or Fabric's stock behaviour. */
+  profile?: ElectionProfile;
+  /** murmur profile: blocks behind the org's best height beyond which a peer neither proposes nor keeps leading. */
+  maxLeaderLag?: number;
   stateEnabled: boolean;
   dialTimeoutMs: number;
   reconnectIntervalMs: number;
@@ -43,7 +49,7 @@ export interface PeerOptions {
   inspect?: (e: InspectionEvent) => void;
 }
 
-export type PeerTimings = DiscoveryTimings & StateInfoTimings;
+export type PeerTimings = DiscoveryTimings & StateInfoTimings & ElectionTimings;
 
 /** The timers the peer's actors use, from the loaded `peer.gossip` section (ms). */
 export function gossipTimings(g: GossipConfig): PeerTimings {
@@ -57,6 +63,10 @@ export function gossipTimings(g: GossipConfig): PeerTimings {
     maxConnectionAttempts: g.maxConnectionAttempts,
     publishStateInfoInterval: g.publishStateInfoInterval,
     requestStateInfoInterval: g.requestStateInfoInterval,
+    startupGracePeriod: g.election.startupGracePeriod,
+    membershipSampleInterval: g.election.membershipSampleInterval,
+    leaderAliveThreshold: g.election.leaderAliveThreshold,
+    leaderElectionDuration: g.election.leaderElectionDuration,
   };
 }
 
@@ -74,6 +84,8 @@ export interface Peer {
   readonly discovery: Discovery;
   /** StateInfo and channel view per channel. */
   readonly stateInfo: ReadonlyMap<string, StateInfoTracker>;
+  /** Election binding per channel (present while running). */
+  readonly elections: ReadonlyMap<string, ElectionBinding>;
   /** Resolves once running; rejects if starting failed. */
   start(): Promise<void>;
   /** Stops every child and the transport; idempotent. */
@@ -125,11 +137,13 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
   const anchors = o.channels.flatMap((c) => c.genesis.config.anchorPeers.map((a) => a.endpoint));
   const targets = [...new Set([...o.bootstrap, ...anchors])].filter((e) => !ownEndpoints.has(e));
   const subs: Subscription[] = [];
+  const elections = new Map<string, ElectionBinding>();
+  const mode: ElectionMode = o.useLeaderElection ? 'dynamic' : o.orgLeader ? 'static-leader' : 'standby';
   let stopServe: (() => void) | null = null;
 
   const status = (): StatusRow[] => {
     const snap = actor.getSnapshot();
-    const staticRole: Role | null = o.useLeaderElection ? null : o.orgLeader ? 'leader' : 'standby';
+    const staticRole: Role = mode === 'standby' ? 'standby' : 'leader';
     return snap.context.channels.map(({ channel }) => {
       const child = snap.children[channelActorId(channel)]?.getSnapshot() as { context?: { height: number; tipHash: string } } | undefined;
       const ch = child?.context;
@@ -138,8 +152,8 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
         org: o.mspId,
         channel,
         pid: o.pid ?? null,
-        role: staticRole,
-        leaderId: staticRole === 'leader' ? o.peerId : null,
+        role: elections.get(channel)?.role() ?? staticRole,
+        leaderId: elections.get(channel) ? elections.get(channel)!.leaderId() : mode === 'static-leader' ? o.peerId : null,
         height: ch?.height ?? null,
         tipHash: ch?.tipHash ?? null,
         state: o.stateEnabled ? null : 'disabled',
@@ -195,6 +209,31 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
         sessions,
       ),
       discovery: discoveryLogic(discovery),
+      elections: fromCallback<EventObject>(({ system }) => {
+        for (const { name } of o.channels) {
+          const channelActor = system.get(channelActorId(name));
+          const actor = channelActor?.getSnapshot().children.election as Actor<typeof electionMachine> | undefined;
+          if (!actor) continue;
+          const b = new ElectionBinding({
+            channel: name,
+            actor,
+            transport: d.transport,
+            codec: d.codec,
+            signer: d.signer,
+            prefix: o.prefix,
+            stateInfo: stateInfo.get(name)!,
+            discovery,
+            incNum,
+            peerId: o.peerId,
+          });
+          elections.set(name, b);
+          b.start();
+        }
+        return () => {
+          for (const b of elections.values()) b.stop();
+          elections.clear();
+        };
+      }),
       stateInfo: fromCallback<EventObject>(() => {
         for (const t of stateInfo.values()) t.start();
         return () => {
@@ -207,7 +246,23 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
   const input: PeerInput = {
     peerId: o.peerId,
     mspId: o.mspId,
-    channels: o.channels.map(({ name, genesis }) => ({ channel: name, height: 1, tipHash: toHex(blockHash(genesis.block)) })),
+    channels: o.channels.map(({ name, genesis }) => ({
+      channel: name,
+      height: 1,
+      tipHash: toHex(blockHash(genesis.block)),
+      election: {
+        self: d.signer.identity.pkiIdHex,
+        mode,
+        profile: o.profile ?? 'murmur',
+        timings: {
+          startupGracePeriod: o.timings.startupGracePeriod,
+          membershipSampleInterval: o.timings.membershipSampleInterval,
+          leaderAliveThreshold: o.timings.leaderAliveThreshold,
+          leaderElectionDuration: o.timings.leaderElectionDuration,
+        },
+        maxLeaderLag: o.maxLeaderLag ?? 10,
+      },
+    })),
   };
   const actor = createActor(machine, { input, clock: d.clock, inspect: o.inspect, systemId: `peer:${o.peerId}` });
   d.codec.learn(d.signer.identity);
@@ -218,6 +273,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     sessions,
     discovery,
     stateInfo,
+    elections,
     start() {
       return new Promise<void>((resolve, reject) => {
         const sub = actor.subscribe((s) => {

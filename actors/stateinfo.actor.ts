@@ -6,7 +6,7 @@
 //     a snapshot of their cache (a foreign requester gets no internal-only peers of the answering org)
 //   cache: newest StateInfo per peer whose org belongs to the channel; swept of peers discovery forgot
 //   channel view = alive in discovery ∧ StateInfo present ∧ not left the channel
-import { filter, type Subscription } from 'rxjs';
+import { Subject, filter, type Subscription } from 'rxjs';
 import type { Transport } from '../runtime/transport/transport.ts';
 import { subjects as subjectsOf } from '../runtime/transport/subjects.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -61,6 +61,8 @@ const MAX_OUTSTANDING = 256;
 const MAX_CACHE = 10_000;
 
 export class StateInfoTracker {
+  /** Fires whenever the channel view may have changed (a StateInfo accepted, membership changed, a sweep). */
+  readonly changes$ = new Subject<void>();
   private readonly cache = new Map<string, Cached>();
   private readonly subs: Subscription[] = [];
   private timers: TimerGroup;
@@ -91,6 +93,7 @@ export class StateInfoTracker {
       this.d.transport.inbound$.pipe(mine('stateInfoPullReq')).subscribe((i) => this.answerPull(i.msg as Verified<StateInfoPullReqMsg>)),
       this.d.transport.inbound$.pipe(mine('stateInfoSnapshot')).subscribe((i) => this.onSnapshot(i.msg as Verified<StateInfoSnapshotMsg>)),
     );
+    this.subs.push(this.d.discovery.alive$.subscribe(() => this.changes$.next()));
     const t = this.d.timings;
     this.timers.every(t.publishStateInfoInterval, () => this.publish());
     this.timers.every(t.requestStateInfoInterval, () => this.pull());
@@ -109,7 +112,13 @@ export class StateInfoTracker {
     if (h !== this.height) {
       this.height = h;
       this.dirty = true;
+      this.changes$.next();
     }
+  }
+
+  /** This peer's own height as last set. */
+  ownHeight(): number {
+    return this.height;
   }
 
   /** Peers of this channel: alive, with a StateInfo, not left. Self excluded. */
@@ -162,6 +171,7 @@ export class StateInfoTracker {
     if (known && compareTime(m.payload.ts, known.msg.payload.ts) <= 0) return false;
     if (!known && this.cache.size >= MAX_CACHE) return false;
     this.cache.set(m.signer.pkiIdHex, { msg: m });
+    this.changes$.next();
     return true;
   }
 
@@ -213,7 +223,9 @@ export class StateInfoTracker {
   }
 
   private sweep(): void {
-    for (const pki of this.cache.keys()) if (!this.d.discovery.table.get(pki)) this.cache.delete(pki);
+    let changed = false;
+    for (const pki of this.cache.keys()) if (!this.d.discovery.table.get(pki)) changed = this.cache.delete(pki);
+    if (changed) this.changes$.next();
   }
 
 }

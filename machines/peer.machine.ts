@@ -24,7 +24,7 @@ export type PeerEvent = { type: 'peer.stop' } | { type: 'transport.status'; conn
 
 export const channelActorId = (channel: string): string => `channel:${channel}`;
 /** Concerns that live for the whole running phase, one child each. */
-export const PEER_CONCERNS = ['session', 'discovery', 'stateInfo'] as const;
+export const PEER_CONCERNS = ['session', 'discovery', 'stateInfo', 'elections'] as const;
 
 const notProvided = (name: string) => () => {
   throw new Error(`peer machine: actor '${name}' is not provided`);
@@ -38,6 +38,7 @@ export const peerMachine = setup({
     session: fromCallback<EventObject>(notProvided('session')),
     discovery: fromCallback<EventObject>(notProvided('discovery')),
     stateInfo: fromCallback<EventObject>(notProvided('stateInfo')),
+    elections: fromCallback<EventObject>(notProvided('elections')),
     channel: channelMachine,
   },
 }).createMachine({
@@ -57,9 +58,10 @@ export const peerMachine = setup({
       on: { 'peer.stop': 'stopping' },
     },
     running: {
+      // Channels first: concerns bind to the channels' children (election) through the system registry.
       entry: enqueueActions(({ context, enqueue }) => {
+        for (const input of context.channels) enqueue.spawnChild('channel', { id: channelActorId(input.channel), systemId: channelActorId(input.channel), input });
         for (const c of PEER_CONCERNS) enqueue.spawnChild(c, { id: c });
-        for (const input of context.channels) enqueue.spawnChild('channel', { id: channelActorId(input.channel), input });
       }),
       exit: enqueueActions(({ context, enqueue }) => {
         for (const c of PEER_CONCERNS) enqueue.stopChild(c);

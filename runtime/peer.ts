@@ -66,6 +66,8 @@ export async function startPeerProcess(cfg: PeerConfig, configFile: string | nul
       incNum: nextIncarnation(path(cfg.peer.fileSystemPath), realClock.now()),
       timings: gossipTimings(g),
       useLeaderElection: g.useLeaderElection,
+      profile: g.murmur.profile,
+      maxLeaderLag: g.murmur.election.maxLeaderLag,
       orgLeader: g.orgLeader,
       stateEnabled: g.state.enabled,
       dialTimeoutMs: g.dialTimeout,

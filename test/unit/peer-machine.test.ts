@@ -4,12 +4,19 @@ import { createActor, fromCallback, fromPromise, waitFor } from 'xstate';
 import { peerMachine, channelActorId } from '../../machines/peer.machine.ts';
 import { channelMachine } from '../../machines/channel.machine.ts';
 
+const election = {
+  self: 'aa',
+  mode: 'standby' as const,
+  profile: 'murmur' as const,
+  timings: { startupGracePeriod: 1, membershipSampleInterval: 1, leaderAliveThreshold: 1, leaderElectionDuration: 1 },
+  maxLeaderLag: 10,
+};
 const input = {
   peerId: 'peer0.org1',
   mspId: 'Org1MSP',
   channels: [
-    { channel: 'channel1', height: 1, tipHash: 'aa' },
-    { channel: 'channel2', height: 1, tipHash: 'bb' },
+    { channel: 'channel1', height: 1, tipHash: 'aa', election },
+    { channel: 'channel2', height: 1, tipHash: 'bb', election },
   ],
 };
 
@@ -30,6 +37,7 @@ function harness(opts: { startFails?: boolean } = {}) {
       }),
       discovery: fromCallback(() => {}),
       stateInfo: fromCallback(() => {}),
+      elections: fromCallback(() => {}),
     },
   });
   return { actor: createActor(machine, { input }), log };
@@ -40,7 +48,7 @@ test('starting → running spawns one child per concern and per channel', async 
   actor.start();
   await waitFor(actor, (s) => s.matches('running'), { timeout: 1000 });
   const kids = Object.keys(actor.getSnapshot().children).sort();
-  assert.equal(kids, ['channel:channel1', 'channel:channel2', 'discovery', 'session', 'stateInfo']);
+  assert.equal(kids, ['channel:channel1', 'channel:channel2', 'discovery', 'elections', 'session', 'stateInfo']);
   assert.equal(log, ['start', 'session up']);
   actor.stop();
 });
@@ -77,7 +85,7 @@ test('transport status events update natsConnected', async () => {
 });
 
 test('channel machine only moves its height forward', () => {
-  const a = createActor(channelMachine, { input: { channel: 'c', height: 5, tipHash: 'x' } }).start();
+  const a = createActor(channelMachine, { input: { channel: 'c', height: 5, tipHash: 'x', election } }).start();
   a.send({ type: 'ledger.committed', height: 4, tipHash: 'old' });
   assert.is(a.getSnapshot().context.height, 5);
   a.send({ type: 'ledger.committed', height: 6, tipHash: 'new' });
