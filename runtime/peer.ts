@@ -2,6 +2,7 @@
 // Relative paths in the config (msp, ledger, genesis blocks) resolve against the config file's folder,
 // as Fabric resolves them against FABRIC_CFG_PATH.
 import { dirname, isAbsolute, resolve } from 'node:path';
+import type { InspectionEvent } from 'xstate';
 import type { PeerConfig } from '../config/schema.ts';
 import { createPeer, gossipTimings, type Peer } from '../actors/peer.actor.ts';
 import { nextIncarnation } from './incarnation.ts';
@@ -19,7 +20,12 @@ export interface RunningPeer {
   stop(): Promise<void>;
 }
 
-export async function startPeerProcess(cfg: PeerConfig, configFile: string | null, log: (line: string) => void): Promise<RunningPeer> {
+export async function startPeerProcess(
+  cfg: PeerConfig,
+  configFile: string | null,
+  log: (line: string) => void,
+  extra: { inspect?: (e: InspectionEvent) => void } = {},
+): Promise<RunningPeer> {
   const base = configFile ? dirname(resolve(configFile)) : process.cwd();
   const path = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const g = cfg.peer.gossip;
@@ -74,6 +80,7 @@ export async function startPeerProcess(cfg: PeerConfig, configFile: string | nul
       reconnectIntervalMs: g.reconnectInterval,
       maxConnectionAttempts: g.maxConnectionAttempts,
       pid: process.pid,
+      inspect: extra.inspect,
       opsUrl: null,
     },
     { transport, codec, signer, clock: realClock, rng: cryptoRng() },
