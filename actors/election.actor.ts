@@ -51,8 +51,9 @@ export class ElectionBinding {
       actor.subscribe((s) => {
         if (s.context.isLeader !== this.leading$.value) this.leading$.next(s.context.isLeader);
       }),
-      actor.on('send.proposal', () => transport.publish(topic, this.sign(false))),
-      actor.on('send.declaration', () => transport.publish(topic, this.sign(true))),
+      // Like Fabric, which sends to each peer of the view: with nobody in view nothing is signed or sent.
+      actor.on('send.proposal', () => this.orgView().length > 0 && transport.publish(topic, this.sign(false))),
+      actor.on('send.declaration', () => this.orgView().length > 0 && transport.publish(topic, this.sign(true))),
       transport.inbound$
         .pipe(filter((i) => i.msg.payload.t === 'leadership' && i.msg.payload.ch === this.d.channel))
         .subscribe((i) => this.onLeadership(i.msg as Verified<LeadershipMsg>)),

@@ -90,7 +90,16 @@ export class MembershipTable {
       this.members.set(a.pkiIdHex, { ...a, status: 'alive', lastSeen: now, storedAt: now });
       return 'new';
     }
-    if (compareTime(a.ts, m.ts) <= 0) return compareTime(a.ts, m.ts) === 0 ? 'stale' : 'replayed';
+    if (compareTime(a.ts, m.ts) < 0) return 'replayed';
+    if (compareTime(a.ts, m.ts) === 0) {
+      // The same alive can arrive twice: stripped (channel subject) and with its secret (org subject).
+      // The copy with the internal endpoint completes the record; it refreshes nothing else.
+      if (m.internalEndpoint === null && a.internalEndpoint !== null) {
+        m.internalEndpoint = a.internalEndpoint;
+        m.envelope = a.envelope;
+      }
+      return 'stale';
+    }
     const wasDead = m.status === 'dead';
     this.members.set(a.pkiIdHex, {
       ...a,

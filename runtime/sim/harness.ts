@@ -2,6 +2,9 @@
 // one simulated clock and one seed. Everything random (keys, start jitter, nonces, link latency and loss)
 // is drawn from that seed, so a run replays exactly; `traceDigest()` fingerprints every delivery.
 // Helpers advance time, crash and restart a peer (its durable state is kept), and partition / heal.
+// An in-process ordering service (the real Orderer on the simulated clock, writing to an in-memory log that is
+// also the peers' ordering feed) takes transactions (`submit`) or raw blocks (`ordering.inject`); each peer
+// has an in-memory ledger that survives its crashes.
 import { SimClock } from '../clock.ts';
 import { rngFromSeed, type Rng } from '../rng.ts';
 import { MemoryNetwork, type LinkConfig } from '../transport/memory.transport.ts';
@@ -13,6 +16,10 @@ import { openGenesis, type Genesis } from '../ledger/channel-config.ts';
 import { createPeer, gossipTimings, type Peer, type PeerOptions, type PeerTimings } from '../../actors/peer.actor.ts';
 import { loadPeerConfig } from '../../config/load.ts';
 import { simEd25519 } from './sim-signer.ts';
+import { MemoryLedgerStore } from '../ledger/memory.ledger.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import { MemoryOrderingService } from '../orderer/memory.ordering.ts';
+import { Orderer, type SubmitResult } from '../orderer/orderer.ts';
 
 /** Simulated time starts at a fixed, realistic epoch so certificate validity checks are meaningful. */
 export const SIM_EPOCH_MS = Date.UTC(2026, 0, 1);
@@ -33,6 +40,10 @@ export interface HarnessOptions {
   timings?: Partial<PeerTimings>;
   /** Per-peer option overrides (election mode, connection retries). */
   peerOptions?: Partial<Omit<PeerOptions, 'peerId' | 'mspId' | 'channels' | 'prefix' | 'timings'>>;
+  /** Overrides for one peer (bootstrap lists, endpoints, election mode), applied after peerOptions. */
+  perPeer?: (id: string) => Partial<Omit<PeerOptions, 'peerId' | 'mspId' | 'channels' | 'prefix' | 'timings'>>;
+  /** The in-process orderer's batching (defaults: 2 s, 500 tx, 2 MB preferred, 10 MB absolute) and feed latency. */
+  orderer?: Partial<{ batchTimeoutMs: number; maxMessageCount: number; preferredMaxBytes: number; absoluteMaxBytes: number; latencyMs: number }>;
 }
 
 /** Fabric's timings as the config schema defines them. */
@@ -61,6 +72,12 @@ export class Harness {
   private readonly trust: TrustStore;
   /** Durable per-peer state that survives a crash: the last incarnation number. */
   private readonly lastInc = new Map<string, number>();
+  /** Durable per-peer state that survives a crash: the ledgers. */
+  private readonly ledgerStores = new Map<string, MemoryLedgerStore>();
+  /** The ordering service's output: its BlockLog and the peers' OrderingFeed. */
+  readonly ordering: MemoryOrderingService;
+  /** The in-process orderer (set by `create`). */
+  orderer!: Orderer;
 
   private constructor(readonly opts: HarnessOptions) {
     this.rng = rngFromSeed(opts.seed);
@@ -76,6 +93,7 @@ export class Harness {
     });
     this.network = new MemoryNetwork({ clock: this.clock, rng: this.rng.fork('network'), ...opts.link });
     this.genesis = this.material.channels.map((c) => ({ name: c.name, genesis: openGenesis(c.genesis, this.ed) }));
+    this.ordering = new MemoryOrderingService({ clock: this.clock, latencyMs: opts.orderer?.latencyMs });
     this.trust = new TrustStore(this.ed);
     for (const o of this.material.orgs) this.trust.addOrg(o.mspId, o.ca.cert.bytes);
     for (const org of this.material.orgs)
@@ -88,6 +106,16 @@ export class Harness {
   /** Builds the network and starts every peer at a seeded random offset. */
   static async create(opts: HarnessOptions): Promise<Harness> {
     const h = new Harness(opts);
+    const oo = opts.orderer ?? {};
+    h.orderer = await Orderer.start({
+      channels: h.genesis.map((g) => g.genesis),
+      log: h.ordering,
+      sign: (m) => h.ed.sign(h.material.orderer.secret, m),
+      clock: h.clock,
+      batchSize: { maxMessageCount: oo.maxMessageCount ?? 500, preferredMaxBytes: oo.preferredMaxBytes ?? 2 << 20, absoluteMaxBytes: oo.absoluteMaxBytes ?? 10 << 20 },
+      batchTimeoutMs: oo.batchTimeoutMs ?? 2000,
+      maxPendingBatches: 1024,
+    });
     const jitter = h.rng.fork('start');
     const starts: Promise<void>[] = [];
     for (const id of h.peers.keys()) {
@@ -130,8 +158,17 @@ export class Harness {
         reconnectIntervalMs: 25_000,
         maxConnectionAttempts: 120,
         ...this.opts.peerOptions,
+        ...this.opts.perPeer?.(id),
       },
-      { transport, codec: sp.codec, signer: signerOf(sp.material, this.ed), clock: this.clock, rng: this.rng.fork(`peer:${id}:${this.clock.now()}`) },
+      {
+        transport,
+        codec: sp.codec,
+        signer: signerOf(sp.material, this.ed),
+        clock: this.clock,
+        rng: this.rng.fork(`peer:${id}:${this.clock.now()}`),
+        ledgers: this.ledgerStore(id),
+        feed: this.ordering,
+      },
     );
     sp.peer = peer;
     const started = peer.start();
@@ -148,6 +185,23 @@ export class Harness {
     const done = p.stop();
     await this.flush();
     await done;
+  }
+
+  /** Submits a transaction to the in-process orderer (its block is cut by count, bytes or timeout). */
+  submit(channel: string, tx: Uint8Array): SubmitResult {
+    return this.orderer.submit(channel, tx);
+  }
+
+  /** A peer's ledger of `channel` while it runs, else null. */
+  ledger(id: string, channel = this.genesis[0]!.name): Ledger | null {
+    return this.mustGet(id).peer?.ledgers.get(channel) ?? null;
+  }
+
+  /** A peer's ledger store: it outlives crashes, so a restarted peer continues its chain. */
+  ledgerStore(id: string): MemoryLedgerStore {
+    let s = this.ledgerStores.get(id);
+    if (!s) this.ledgerStores.set(id, (s = new MemoryLedgerStore(this.ed)));
+    return s;
   }
 
   async restart(id: string): Promise<void> {
@@ -196,6 +250,9 @@ export class Harness {
 
   async stop(): Promise<void> {
     for (const id of this.peers.keys()) await this.crash(id);
+    const stopped = this.orderer.stop();
+    await this.flush();
+    await stopped;
   }
 
   private mustGet(id: string): SimPeer {

@@ -1,0 +1,288 @@
+// Fabric's discovery, membership and channel scenarios (digest §7.2, §7.3) ported to murmur's simulated
+// network. Names follow ../shared/protocol/fabric-scenarios.md.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Harness, type SimPeer } from '../../runtime/sim/harness.ts';
+import { seal } from '../../runtime/wire/envelope.ts';
+import { signerOf } from '../../runtime/crypto/material.ts';
+import type { MemReqMsg, SessionMsg, LeadershipMsg } from '../../runtime/wire/messages.ts';
+import { kindOf } from '../helpers/kinds.ts';
+
+const fast = { aliveTimeInterval: 300, aliveExpirationTimeout: 3000, reconnectInterval: 3000, pullInterval: 1000, msgExpirationFactor: 20, publishStateInfoInterval: 300, requestStateInfoInterval: 300 };
+const view = (p: SimPeer) => p.peer!.discovery.aliveMembers().map((m) => m.id).sort();
+const others = (h: Harness, p: SimPeer, pred: (q: SimPeer) => boolean = () => true) =>
+  [...h.peers.values()].filter((q) => q.id !== p.id && q.peer && pred(q)).map((q) => q.id).sort();
+
+test('fabric discovery/TestNoSigningIfNoMembership', async () => {
+  const h = await Harness.create({ orgs: 1, peers: 1, seed: 1, timings: fast });
+  try {
+    const signed: (string | null)[] = [];
+    h.network.taps.add((_f, _s, b) => void signed.push(kindOf(b)));
+    await h.advance(10 * fast.aliveTimeInterval);
+    assert.equal(signed, [], 'a lone peer signs and sends nothing');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric discovery/TestGossipDiscoverySkipConnectingToLocalhostBootstrap', async () => {
+  const sent: string[] = [];
+  const h = await Harness.create({ orgs: 1, peers: 2, seed: 2, timings: fast, perPeer: (id) => ({ bootstrap: [id] }) });
+  try {
+    h.network.taps.add((from, subject) => void (subject === `murmur.inbox.${from}` && sent.push(from)));
+    await h.advance(5000);
+    assert.equal(sent, [], 'no peer sends to its own endpoint');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric gossip/TestMembership', async () => {
+  // 10 peers of one org, all bootstrapping from peer0 only.
+  const h = await Harness.create({ orgs: 1, peers: 10, seed: 3, signer: 'sim', timings: fast, startJitterMs: 500, perPeer: (id) => ({ bootstrap: id === 'peer0.org1' ? [] : ['peer0.org1'] }) });
+  try {
+    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 9), 20_000, 100));
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric discovery/TestGetFullMembership', async () => {
+  const h = await Harness.create({ orgs: 1, peers: 15, seed: 4, signer: 'sim', timings: fast, startJitterMs: 500 });
+  try {
+    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 14), 20_000, 100));
+    for (const p of h.running())
+      for (const m of p.peer!.discovery.aliveMembers()) assert.is(m.internalEndpoint, m.id, `${p.id} knows ${m.id}'s internal endpoint`);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric discovery/TestExpiration', async () => {
+  const h = await Harness.create({ orgs: 1, peers: 5, seed: 5, signer: 'sim', timings: fast });
+  try {
+    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 4), 20_000, 100));
+    await h.crash('peer3.org1');
+    await h.crash('peer4.org1');
+    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 2), 3 * fast.aliveExpirationTimeout, 100));
+    for (const p of h.running()) assert.equal(view(p), others(h, p));
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric discovery/TestMembershipAfterExpiration', async () => {
+  // Anchor peer kept as dead after the alive TTL, others removed; after restart everyone is back.
+  const t = { ...fast, msgExpirationFactor: 2 };
+  const h = await Harness.create({ orgs: 1, peers: 3, seed: 6, timings: t });
+  try {
+    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 2), 20_000, 100));
+    const anchor = h.peers.get('peer0.org1')!;
+    const plain = h.peers.get('peer2.org1')!;
+    await h.crash(anchor.id);
+    await h.crash(plain.id);
+    await h.advance(t.aliveExpirationTimeout * (t.msgExpirationFactor + 1) + 1000);
+    const table = h.peers.get('peer1.org1')!.peer!.discovery.table;
+    assert.is(table.get(anchor.pkiIdHex)?.status, 'dead', 'anchor kept');
+    assert.is(table.get(plain.pkiIdHex), undefined, 'non-anchor removed');
+    await h.start(anchor.id);
+    await h.start(plain.id);
+    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 2), 4 * t.reconnectInterval, 100), 'no isolation after restart');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric discovery/TestPeerIsolation', async () => {
+  // An isolated peer whose only contact is its bootstrap/anchor peer reconnects after the TTL has passed.
+  const t = { ...fast, msgExpirationFactor: 2 };
+  const h = await Harness.create({ orgs: 1, peers: 2, seed: 7, timings: t });
+  try {
+    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 1), 20_000, 100));
+    h.network.isolate('peer1.org1');
+    await h.advance(t.aliveExpirationTimeout * (t.msgExpirationFactor + 2));
+    assert.equal(view(h.peers.get('peer1.org1')!), []);
+    h.heal();
+    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 1), 3 * t.reconnectInterval, 100), 'reconnected through the kept anchor');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric discovery/TestMemRespDisclosurePol', async () => {
+  // A foreign peer without an external endpoint asks an internal-only peer: no membership response.
+  const h = await Harness.create({ orgs: 2, peers: 2, seed: 8, timings: fast });
+  try {
+    await h.advance(3000);
+    const asker = h.peers.get('peer1.org2')!;
+    const signer = signerOf(asker.material, h.ed);
+    const spy = h.network.transport({ endpoint: 'peer1.org2.spy', decoder: asker.codec });
+    await spy.start();
+    const got: string[] = [];
+    spy.inbound$.subscribe((i) => i.msg.payload.t === 'memRes' && got.push(i.msg.signer.subject));
+    const own = seal({ t: 'alive', member: { endpoint: 'peer1.org2.spy', pkiId: asker.pkiId, metadata: new Uint8Array() }, ts: { incNum: h.clock.now() * 3, seqNum: 1 } }, signer);
+    const req: MemReqMsg = { t: 'memReq', nonce: 99, alive: own };
+    // peer1.org1 is internal-only: it must not disclose itself to org2.
+    spy.send('peer1.org1', seal(req, signer));
+    // peer0.org1 is external and the requester claims an external endpoint: it answers.
+    spy.send('peer0.org1', seal({ ...req, nonce: 100 }, signer));
+    await h.advance(2000);
+    assert.equal(got, ['peer0.org1'], 'only the external peer answered');
+    await spy.stop();
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric gossip/TestMembershipRequestSpoofing', async () => {
+  const h = await Harness.create({ orgs: 1, peers: 3, seed: 9, timings: fast });
+  try {
+    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 2), 20_000, 100));
+    const g2 = h.peers.get('peer1.org1')!;
+    const g3 = h.peers.get('peer2.org1')!;
+    const g3alive = h.peers.get('peer0.org1')!.peer!.discovery.table.get(g3.pkiIdHex)!.envelope;
+    const spy = h.network.transport({ endpoint: 'spy', decoder: g2.codec });
+    await spy.start();
+    const got: string[] = [];
+    spy.inbound$.subscribe((i) => got.push(i.msg.payload.t));
+    // g2 relays g3's alive inside its own membership request: refused.
+    spy.send('peer0.org1', seal({ t: 'memReq', nonce: 5, alive: g3alive } satisfies MemReqMsg, signerOf(g2.material, h.ed)));
+    await h.advance(1000);
+    assert.equal(got, []);
+    assert.ok(h.peers.get('peer0.org1')!.codec.rejections.get('spoofed-membership-request') >= 1);
+    await spy.stop();
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric gossip/TestMultipleOrgEndpointLeakage', async () => {
+  // 2 orgs x 5, 2 external peers each: only external peers know foreign peers; no internal endpoint crosses.
+  const ext = new Set(['peer0.org1', 'peer1.org1', 'peer0.org2', 'peer1.org2']);
+  const h = await Harness.create({ orgs: 2, peers: 5, seed: 10, signer: 'sim', timings: fast, perPeer: (id) => ({ externalEndpoint: ext.has(id) ? id : '' }) });
+  try {
+    const want = (p: SimPeer) => others(h, p, (q) => q.org === p.org || (ext.has(p.id) && ext.has(q.id)));
+    assert.ok(await h.until(() => h.running().every((p) => JSON.stringify(view(p)) === JSON.stringify(want(p))), 30_000, 100));
+    for (const p of h.running())
+      for (const m of p.peer!.discovery.table.all()) if (m.mspId !== p.mspId) assert.is(m.internalEndpoint, null);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric discovery/TestConvergence', async () => {
+  // Three groups that know only a connector; the connector stops; the rest stay fully meshed.
+  const h = await Harness.create({
+    orgs: 1,
+    peers: 13,
+    seed: 11,
+    signer: 'sim',
+    timings: fast,
+    perPeer: (id) => ({ bootstrap: id === 'peer12.org1' ? [] : ['peer12.org1'] }),
+  });
+  try {
+    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 12), 20_000, 100));
+    await h.crash('peer12.org1');
+    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 11), 3 * fast.aliveExpirationTimeout, 100));
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric comm/TestHandshake', async () => {
+  // The signed session binding replaces the TLS handshake: the same attacks must fail.
+  const h = await Harness.create({ orgs: 1, peers: 2, seed: 12, timings: fast });
+  try {
+    await h.advance(2000);
+    const victim = h.peers.get('peer0.org1')!;
+    const mallory = h.peers.get('peer1.org1')!;
+    const spy = h.network.transport({ endpoint: 'spy', decoder: mallory.codec });
+    await spy.start();
+    const answers: SessionMsg[] = [];
+    spy.inbound$.subscribe((i) => i.msg.payload.t === 'session' && answers.push(i.msg.payload as SessionMsg));
+    const good: SessionMsg = { t: 'session', pkiId: mallory.pkiId, inbox: 'spy', incNum: 1, nonce: 7, to: null, probe: true };
+    const s = signerOf(mallory.material, h.ed);
+    const before = victim.codec.rejections.total;
+    // Claims another peer's PKI-ID (identity/PKI-ID mismatch) → refused.
+    spy.send(victim.id, seal({ ...good, pkiId: victim.pkiId }, s));
+    // Bad signature → refused.
+    const env = seal(good, s);
+    const tampered = new Uint8Array(env);
+    tampered[tampered.length - 70]! ^= 1;
+    spy.send(victim.id, tampered);
+    await h.advance(500);
+    assert.equal(answers, [], 'no binding for forged handshakes');
+    assert.ok(victim.codec.rejections.total >= before + 2);
+    // The genuine probe is answered, addressed to the prober, with the same nonce.
+    spy.send(victim.id, seal(good, s));
+    await h.advance(500);
+    assert.is(answers.length, 1);
+    assert.is(answers[0]!.nonce, 7);
+    assert.equal(answers[0]!.to, mallory.pkiId);
+    await spy.stop();
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric channel/NoSigningWithEmptyMembership', async () => {
+  const h = await Harness.create({ orgs: 1, peers: 1, seed: 13, timings: fast });
+  try {
+    h.peers.get('peer0.org1')!.peer!.stateInfo.get('channel1')!.setHeight(5);
+    let stateInfos = 0;
+    h.network.taps.add((_f, _s, b) => void (kindOf(b) === 'stateInfo' && stateInfos++));
+    await h.advance(10 * fast.publishStateInfoInterval);
+    assert.is(stateInfos, 0);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric channel/PeriodicStateInfoPublish', async () => {
+  const h = await Harness.create({ orgs: 1, peers: 2, seed: 14, timings: fast });
+  try {
+    const tracker = (id: string) => h.peers.get(id)!.peer!.stateInfo.get('channel1')!;
+    assert.ok(await h.until(() => tracker('peer1.org1').channelPeers().length === 1, 10_000, 100));
+    for (const height of [2, 3, 4]) {
+      tracker('peer0.org1').setHeight(height);
+      assert.ok(await h.until(() => tracker('peer1.org1').maxHeight() === height, 2 * fast.publishStateInfoInterval, 50), `height ${height} published`);
+    }
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric channel/ForeignLeadershipFiltered', async () => {
+  const h = await Harness.create({ orgs: 2, peers: 2, seed: 15, timings: fast });
+  try {
+    await h.advance(3000);
+    const foreign = h.peers.get('peer0.org2')!;
+    const victim = h.peers.get('peer0.org1')!;
+    const spy = h.network.transport({ endpoint: 'spy', decoder: foreign.codec });
+    await spy.start();
+    const decl: LeadershipMsg = { t: 'leadership', ch: 'channel1', pkiId: foreign.pkiId, ts: { incNum: h.clock.now() * 3, seqNum: 1 }, declaration: true };
+    spy.publish(h.network.subjects.org('Org1MSP', 'channel1'), seal(decl, signerOf(foreign.material, h.ed)));
+    await h.advance(500);
+    assert.ok(victim.codec.rejections.get('foreign-leadership') >= 1, 'a foreign org cannot take part in my org\'s election');
+    await spy.stop();
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric election/AdapterPeersSameOrgOnly', async () => {
+  const h = await Harness.create({ orgs: 2, peers: 3, seed: 16, timings: fast, external: 'all' });
+  try {
+    await h.advance(5000);
+    for (const p of h.running()) {
+      const snap = p.peer!.status()[0]!;
+      assert.ok(snap.members!.length === 5, `${p.id} sees both orgs (${snap.members})`);
+      const e = p.peer!.actor.getSnapshot().children['channel:channel1']!.getSnapshot() as { children: { election: { getSnapshot(): { context: { viewSize: number } } } } };
+      assert.is(e.children.election.getSnapshot().context.viewSize, 2, `${p.id}: election counts only its own org`);
+    }
+  } finally {
+    await h.stop();
+  }
+});
+
+test.run();
