@@ -1,0 +1,78 @@
+// Prometheus metrics of one peer (prom-client, one registry per peer so peers in one process stay apart).
+// Fabric's names where Fabric has one: gossip_comm_messages_sent / _received, gossip_state_height,
+// gossip_leader_election_leader, gossip_membership_total_peers_known. Gauges read the peer's status at scrape
+// time, so they are never stale and cost nothing between scrapes.
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { StatusRow } from '../../actors/status.ts';
+
+export interface MetricsSource {
+  status(): StatusRow[];
+}
+
+export class PeerMetrics {
+  readonly registry = new Registry();
+  readonly sent: Counter<'kind'>;
+  readonly received: Counter<'kind'>;
+  private readonly rejected: Gauge<'reason'>;
+
+  constructor(source: MetricsSource, labels: { peer: string; org: string }) {
+    this.registry.setDefaultLabels(labels);
+    const r = [this.registry];
+    this.sent = new Counter({ name: 'gossip_comm_messages_sent', help: 'Messages sent, by payload kind', labelNames: ['kind'], registers: r });
+    this.received = new Counter({ name: 'gossip_comm_messages_received', help: 'Verified messages received, by payload kind', labelNames: ['kind'], registers: r });
+    const perChannel = (name: string, help: string, value: (row: StatusRow) => number | null) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['channel'],
+        registers: r,
+        collect() {
+          for (const row of source.status()) {
+            const v = value(row);
+            if (v !== null) this.set({ channel: row.channel }, v);
+          }
+        },
+      });
+    perChannel('gossip_state_height', 'Ledger height (committed blocks, genesis only = 1)', (row) => row.height);
+    perChannel('gossip_leader_election_leader', '1 while this peer leads the channel in its org', (row) => (row.role === 'leader' ? 1 : 0));
+    perChannel('gossip_membership_total_peers_known', 'Peers discovery holds alive, self excluded', (row) => row.members?.length ?? null);
+    perChannel('murmur_state_syncing', '1 while state transfer is catching up', (row) => (row.state === null ? null : row.state === 'syncing' ? 1 : 0));
+    const sources = ['blocksFromOrderer', 'blocksByPush', 'blocksByPull', 'blocksByStateTransfer'] as const;
+    new Gauge({
+      name: 'murmur_blocks_committed',
+      help: 'Blocks committed, by source',
+      labelNames: ['channel', 'source'],
+      registers: r,
+      collect() {
+        for (const row of source.status())
+          for (const s of sources) {
+            const v = row.counters[s];
+            if (v !== null) this.set({ channel: row.channel, source: s.replace(/^blocks(By|From)/, '').toLowerCase() }, v);
+          }
+      },
+    });
+    this.rejected = new Gauge({
+      name: 'murmur_messages_rejected',
+      help: 'Refused inbound messages, by reason',
+      labelNames: ['reason'],
+      registers: r,
+      collect() {
+        const row = source.status()[0];
+        for (const [reason, n] of Object.entries(row?.counters.rejected ?? {})) this.set({ reason }, n);
+      },
+    });
+    new Gauge({
+      name: 'murmur_nats_connected',
+      help: '1 while connected to NATS',
+      registers: r,
+      collect() {
+        this.set(source.status()[0]?.natsConnected ? 1 : 0);
+      },
+    });
+    void this.rejected;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,100 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Writable } from 'node:stream';
+import { parseLoggingSpec, levelFor, createLogs } from '../../runtime/log.ts';
+import { PeerMetrics } from '../../runtime/ops/metrics.ts';
+import { startOpsServer } from '../../runtime/ops/server.ts';
+import type { StatusRow } from '../../actors/status.ts';
+import { parsePrometheus } from '../helpers/prometheus.ts';
+
+test('logging spec: default level, per-module levels, longest prefix wins, bad levels refused', () => {
+  const s = parseLoggingSpec('discovery,election=debug:gossip.state=error:warning');
+  assert.is(s.default, 'warn');
+  assert.is(levelFor(s, 'discovery'), 'debug');
+  assert.is(levelFor(s, 'election'), 'debug');
+  assert.is(levelFor(s, 'gossip.state'), 'error');
+  assert.is(levelFor(s, 'gossip.state.transfer'), 'error');
+  assert.is(levelFor(s, 'transport'), 'warn');
+  assert.is(parseLoggingSpec(undefined).default, 'info');
+  assert.throws(() => parseLoggingSpec('loud'), /unknown level/);
+});
+
+test('logs are JSON lines with the module and respect its level', () => {
+  const lines: string[] = [];
+  const sink = new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) });
+  const logs = createLogs({ env: { MURMUR_LOGGING_SPEC: 'election=debug:warn' }, destination: sink });
+  logs.module('election').debug('proposal sent');
+  logs.module('discovery').info('hidden');
+  logs.module('discovery').warn('shown');
+  const parsed = lines.map((l) => JSON.parse(l));
+  assert.equal(parsed.map((p) => [p.module, p.msg]), [['election', 'proposal sent'], ['discovery', 'shown']]);
+});
+
+const row = (over: Partial<StatusRow> = {}): StatusRow => ({
+  id: 'peer0.org1',
+  org: 'Org1MSP',
+  channel: 'channel1',
+  pid: 1,
+  role: 'leader',
+  leaderId: 'peer0.org1',
+  height: 42,
+  tipHash: 'ab',
+  state: 'synced',
+  members: ['peer1.org1', 'peer2.org1'],
+  natsConnected: true,
+  opsUrl: null,
+  counters: { blocksFromOrderer: 40, blocksByPush: null, blocksByPull: null, blocksByStateTransfer: 1, duplicates: 0, rejected: { 'bad-signature': 3 } },
+  ...over,
+});
+
+test('metrics: Fabric names, values from status, valid Prometheus text', async () => {
+  const m = new PeerMetrics({ status: () => [row()] }, { peer: 'peer0.org1', org: 'Org1MSP' });
+  m.sent.inc({ kind: 'alive' }, 2);
+  m.received.inc({ kind: 'data' });
+  const samples = parsePrometheus(await m.text());
+  const get = (name: string, labels: Record<string, string> = {}) =>
+    samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+  assert.is(get('gossip_state_height', { channel: 'channel1' }), 42);
+  assert.is(get('gossip_leader_election_leader', { channel: 'channel1' }), 1);
+  assert.is(get('gossip_membership_total_peers_known', { channel: 'channel1' }), 2);
+  assert.is(get('gossip_comm_messages_sent', { kind: 'alive' }), 2);
+  assert.is(get('gossip_comm_messages_received', { kind: 'data' }), 1);
+  assert.is(get('murmur_blocks_committed', { source: 'orderer' }), 40);
+  assert.is(get('murmur_blocks_committed', { source: 'push' }), undefined, 'unknown counters are not invented');
+  assert.is(get('murmur_messages_rejected', { reason: 'bad-signature' }), 3);
+  assert.is(get('murmur_nats_connected'), 1);
+  assert.ok(samples.every((s) => s.labels.peer === 'peer0.org1'));
+});
+
+test('ops server: /metrics, /healthz 200 and 503 with the failed check, 404', async () => {
+  let natsUp = true;
+  const ops = await startOpsServer({ listenAddress: '127.0.0.1:0', metrics: async () => 'x 1\n', checks: [{ name: 'nats', ok: () => natsUp }, { name: 'ledger', ok: () => true }] });
+  try {
+    assert.match(ops.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const metrics = await fetch(`${ops.url}/metrics`);
+    assert.is(metrics.status, 200);
+    assert.is(await metrics.text(), 'x 1\n');
+    const ok = await fetch(`${ops.url}/healthz`);
+    assert.is(ok.status, 200);
+    assert.is((await ok.json()).status, 'OK');
+    natsUp = false;
+    const bad = await fetch(`${ops.url}/healthz`);
+    assert.is(bad.status, 503);
+    assert.equal((await bad.json()).failed_checks, [{ component: 'nats', reason: 'check failed' }]);
+    assert.is((await fetch(`${ops.url}/nope`)).status, 404);
+  } finally {
+    await ops.close();
+  }
+  await assert.not.throws(() => undefined);
+});
+
+test('ops server refuses a malformed listen address', async () => {
+  try {
+    await startOpsServer({ listenAddress: 'nope', metrics: async () => '', checks: [] });
+    assert.unreachable('should refuse');
+  } catch (e) {
+    assert.match((e as Error).message, /host:port/);
+  }
+});
+
+test.run();
