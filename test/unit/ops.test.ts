@@ -76,16 +76,15 @@ test('ops server: /metrics, /healthz 200 and 503 with the failed check, 404', as
     assert.is(await metrics.text(), 'x 1\n');
     const ok = await fetch(`${ops.url}/healthz`);
     assert.is(ok.status, 200);
-    assert.is((await ok.json()).status, 'OK');
+    assert.is(((await ok.json()) as { status: string }).status, 'OK');
     natsUp = false;
     const bad = await fetch(`${ops.url}/healthz`);
     assert.is(bad.status, 503);
-    assert.equal((await bad.json()).failed_checks, [{ component: 'nats', reason: 'check failed' }]);
+    assert.equal(((await bad.json()) as { failed_checks: unknown }).failed_checks, [{ component: 'nats', reason: 'check failed' }]);
     assert.is((await fetch(`${ops.url}/nope`)).status, 404);
   } finally {
     await ops.close();
   }
-  await assert.not.throws(() => undefined);
 });
 
 test('ops server refuses a malformed listen address', async () => {
