@@ -7,6 +7,8 @@
 //   <out>/peerOrganizations/<Org>MSP/ca/{cert,key}
 //   <out>/peerOrganizations/<Org>MSP/peers/<peer id>/msp/{cert,key}
 //   <out>/channels/<channel>.genesis.block
+//   <out>/nats/auth.conf                                nats-server authorization: a user per peer, orderer, client
+//   <out>/nats/users.json                               {peers: {id: {user, pass}}, orderer, client} (mode 0600)
 // `cert` is the binary certificate, `key` the hex ed25519 secret (mode 0600).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ import { localSigner, type LocalSigner } from './signer.ts';
 import { encodeBlock } from '../ledger/block.ts';
 import { makeGenesisBlock, type ChannelConfig } from '../ledger/channel-config.ts';
 import { fromHex, toHex } from '../util/bytes.ts';
+import { makeUser, renderAuthConfig } from './nats-auth.ts';
 
 export const ORDERER_MSP = 'OrdererMSP';
 const YEAR_MS = 365 * 24 * 3600 * 1000;
@@ -122,6 +125,8 @@ export interface Manifest {
   orgs: { name: string; mspId: string; ca: string; peers: { id: string; mspDir: string }[] }[];
   orderer: { mspId: string; mspDir: string; ca: string };
   channels: { name: string; genesisBlock: string }[];
+  /** NATS authorization files (absent in material written before they existed). */
+  nats?: { authConf: string; users: string };
 }
 
 function writeKeyed(dir: string, k: KeyedCert): void {
@@ -130,7 +135,31 @@ function writeKeyed(dir: string, k: KeyedCert): void {
   writeFileSync(join(dir, 'key'), toHex(k.secret) + '\n', { mode: 0o600 });
 }
 
-export function writeMaterial(m: NetworkMaterial, out: string): Manifest {
+export interface NatsCredentials {
+  peers: Record<string, { user: string; pass: string }>;
+  orderer: { user: string; pass: string };
+  client: { user: string; pass: string };
+}
+
+function writeNatsAuth(m: NetworkMaterial, dir: string, prefix: string): { authConf: string; users: string } {
+  mkdirSync(dir, { recursive: true });
+  const channels = m.channels.map((c) => c.name);
+  const peers = m.orgs.flatMap((g) => g.peers.map((p) => makeUser(p.id, 'peer', prefix, { mspId: g.mspId, endpoints: [p.id], channels })));
+  const orderer = makeUser('orderer', 'orderer', prefix);
+  const client = makeUser('client', 'client', prefix);
+  const authConf = join(dir, 'auth.conf');
+  const users = join(dir, 'users.json');
+  writeFileSync(authConf, renderAuthConfig([...peers, orderer, client]), { mode: 0o600 });
+  const creds: NatsCredentials = {
+    peers: Object.fromEntries(peers.map((u) => [u.user, { user: u.user, pass: u.pass }])),
+    orderer: { user: orderer.user, pass: orderer.pass },
+    client: { user: client.user, pass: client.pass },
+  };
+  writeFileSync(users, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
+  return { authConf, users };
+}
+
+export function writeMaterial(m: NetworkMaterial, out: string, prefix = 'murmur'): Manifest {
   const ordDir = join(out, 'ordererOrganizations', ORDERER_MSP);
   writeKeyed(join(ordDir, 'ca'), m.ordererCa);
   writeKeyed(join(ordDir, 'orderer', 'msp'), m.orderer);
@@ -155,6 +184,7 @@ export function writeMaterial(m: NetworkMaterial, out: string): Manifest {
     writeFileSync(p, c.genesis);
     manifest.channels.push({ name: c.name, genesisBlock: p });
   }
+  manifest.nats = writeNatsAuth(m, join(out, 'nats'), prefix);
   writeFileSync(join(out, 'crypto.json'), JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
 }
