@@ -1,0 +1,161 @@
+// More of Fabric's gossip, discovery and service scenarios (digest §7.1–7.3) on the simulated network.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Harness, type SimPeer } from '../../runtime/sim/harness.ts';
+import { MembershipTable } from '../../machines/discovery.logic.ts';
+import { loadPeerConfig } from '../../config/load.ts';
+import { parseEnvelope, seal } from '../../runtime/wire/envelope.ts';
+import { decodeCbor } from '../../runtime/wire/cbor.ts';
+import { signerOf } from '../../runtime/crypto/material.ts';
+import type { MemReqMsg, StateInfoPullReqMsg, StateInfoSnapshotMsg } from '../../runtime/wire/messages.ts';
+import { kindOf } from '../helpers/kinds.ts';
+
+const fast = { aliveTimeInterval: 300, aliveExpirationTimeout: 3000, reconnectInterval: 1500, pullInterval: 1000, msgExpirationFactor: 20, publishStateInfoInterval: 300, requestStateInfoInterval: 300 };
+const electionFast = { startupGracePeriod: 1000, membershipSampleInterval: 100, leaderAliveThreshold: 1000, leaderElectionDuration: 500 };
+const view = (p: SimPeer) => p.peer!.discovery.aliveMembers().map((m) => m.id).sort();
+
+test('fabric discovery/TestHandleAliveMessage_RelearnsMemberAfterConcurrentPurge', () => {
+  const t = new MembershipTable();
+  const a = (seq: number) => ({ pkiIdHex: 'x', mspId: 'M', id: 'x', endpoint: '', internalEndpoint: 'x', ts: { incNum: 1, seqNum: seq }, envelope: new Uint8Array() });
+  t.handleAlive(a(1), 0);
+  t.expire(10_000, 1000);
+  t.forget(20_000, 5000, () => false);
+  assert.is(t.get('x'), undefined, 'purged');
+  assert.is(t.handleAlive(a(2), 20_001), 'new', 'a newer alive re-learns the member');
+  assert.is(t.get('x')!.status, 'alive');
+});
+
+test('fabric discovery/TestMsgStoreExpirationWithMembershipMessages', async () => {
+  const t = { ...fast, msgExpirationFactor: 2 };
+  const h = await Harness.create({ orgs: 1, peers: 3, seed: 21, timings: t });
+  try {
+    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 2), 20_000, 100));
+    // Capture every membership message peer2 sends, then stop it and let the others forget it.
+    const captured: Uint8Array[] = [];
+    h.network.taps.add((from, _s, b) => void (from === 'peer2.org1' && ['memReq', 'memRes', 'alive'].includes(kindOf(b) ?? '') && captured.push(b)));
+    await h.advance(3000);
+    await h.crash('peer2.org1');
+    await h.advance(t.aliveExpirationTimeout * (t.msgExpirationFactor + 1) + 1000);
+    const gone = h.peers.get('peer2.org1')!.pkiIdHex;
+    assert.is(h.peers.get('peer1.org1')!.peer!.discovery.table.get(gone), undefined, 'forgotten');
+    const spy = h.network.transport({ endpoint: 'replayer', decoder: h.peers.get('peer0.org1')!.codec });
+    await spy.start();
+    for (const b of captured) {
+      spy.send('peer1.org1', b);
+      spy.publish(h.network.subjects.discoveryOrg('Org1MSP'), b);
+    }
+    await h.advance(2000);
+    assert.ok(captured.length > 3, `${captured.length} messages replayed`);
+    assert.not.ok(view(h.peers.get('peer1.org1')!).includes('peer2.org1'), 'replays do not resurrect it');
+    await spy.stop();
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric gossip/TestMembershipConvergence', async () => {
+  // Three groups of 5 that only know a connector; the connector bridges them, dies, and comes back.
+  const h = await Harness.create({
+    orgs: 1,
+    peers: 16,
+    seed: 22,
+    signer: 'sim',
+    timings: fast,
+    perPeer: (id) => ({ bootstrap: id === 'peer15.org1' ? [] : ['peer15.org1'] }),
+  });
+  try {
+    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 15), 20_000, 100), 'full view of 16');
+    await h.crash('peer15.org1');
+    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 14), 3 * fast.aliveExpirationTimeout, 100), 'connector evicted');
+    await h.start('peer15.org1');
+    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 15), 4 * fast.reconnectInterval, 100), 'connector rejoined');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric gossip/TestConnectToAnchorPeers', async () => {
+  // Peers know nobody but the channel's anchor peer, which starts late: they keep trying and converge.
+  const h = await Harness.create({ orgs: 1, peers: 10, seed: 23, signer: 'sim', timings: fast, perPeer: () => ({ bootstrap: [] }) });
+  try {
+    await h.crash('peer0.org1');
+    await h.advance(5000);
+    assert.ok(h.running().every((p) => view(p).length === 0), 'nobody found anybody without the anchor');
+    await h.start('peer0.org1');
+    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 9), 6 * fast.reconnectInterval, 100), 'full channel view through the anchor');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric gossip/TestAnchorPeer', async () => {
+  // A membership request to a foreign anchor peer carries no internal endpoint.
+  const reqs: { from: string; to: string; secret: boolean }[] = [];
+  const h = await Harness.create({ orgs: 2, peers: 2, seed: 24, timings: fast });
+  try {
+    h.network.taps.add((from, subject, b) => {
+      if (kindOf(b) !== 'memReq') return;
+      const env = parseEnvelope(b);
+      if (!env.ok) return;
+      const inner = parseEnvelope((decodeCbor(env.env.payload) as MemReqMsg).alive);
+      reqs.push({ from, to: subject.replace('murmur.inbox.', ''), secret: inner.ok && inner.env.secret !== null });
+    });
+    await h.crash('peer0.org1');
+    await h.start('peer0.org1');
+    await h.advance(3000);
+    const foreign = reqs.filter((r) => r.from.endsWith('org1') && r.to.endsWith('org2'));
+    const own = reqs.filter((r) => r.from.endsWith('org1') && r.to.endsWith('org1'));
+    assert.ok(foreign.length > 0 && own.length > 0);
+    assert.ok(foreign.every((r) => !r.secret), 'no internal endpoint to another org');
+    assert.ok(own.every((r) => r.secret), 'own org gets it');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric channel/InterOrgSnapshotFiltering', async () => {
+  const h = await Harness.create({ orgs: 2, peers: 3, seed: 25, timings: fast });
+  try {
+    const answering = h.peers.get('peer0.org1')!;
+    assert.ok(await h.until(() => answering.peer!.stateInfo.get('channel1')!.channelPeers().length === 3, 20_000, 100));
+    // peer0.org2 (external) asks peer0.org1 for a StateInfo snapshot; a spy takes its inbox to read the answer.
+    const asker = h.peers.get('peer0.org2')!;
+    await h.crash(asker.id);
+    const spy = h.network.transport({ endpoint: asker.id, decoder: asker.codec });
+    await spy.start();
+    const answers: string[][] = [];
+    spy.inbound$.subscribe((i) => {
+      if (i.msg.payload.t !== 'stateInfoSnapshot') return;
+      answers.push((i.msg.payload as StateInfoSnapshotMsg).elements.map((e) => { const r = asker.codec.decode(e); return r.ok ? r.msg.signer.subject : '?'; }).sort());
+    });
+    spy.send(answering.id, seal({ t: 'stateInfoPullReq', ch: 'channel1', nonce: 42 } satisfies StateInfoPullReqMsg, signerOf(asker.material, h.ed)));
+    await h.advance(500);
+    assert.is(answers.length, 1);
+    assert.not.ok(answers[0]!.some((s) => s === 'peer1.org1' || s === 'peer2.org1'), `internal-only peers of org1 withheld: ${answers[0]}`);
+    assert.ok(answers[0]!.includes('peer0.org1'));
+    await spy.stop();
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric service/TestWithStaticDeliverClientBothStaticAndLeaderElection', () => {
+  assert.throws(() => loadPeerConfig({ env: { CORE_PEER_GOSSIP_USELEADERELECTION: 'true', CORE_PEER_GOSSIP_ORGLEADER: 'true' } }), /useLeaderElection[\s\S]*orgLeader|orgLeader[\s\S]*useLeaderElection/);
+});
+
+test('fabric service/TestLeaderElectionWithRealGossip', async () => {
+  // 10 peers, 2 channels: one leader per channel; stop both leaders → the next peers take over each channel.
+  const h = await Harness.create({ orgs: 1, peers: 10, channels: 2, seed: 26, signer: 'sim', timings: { ...fast, ...electionFast } });
+  try {
+    const leaders = (ch: string) => h.running().filter((p) => p.peer!.elections.get(ch)?.role() === 'leader').map((p) => p.id);
+    const one = () => leaders('channel1').length === 1 && leaders('channel2').length === 1;
+    assert.ok(await h.until(one, 20_000, 100));
+    const old = new Set([...leaders('channel1'), ...leaders('channel2')]);
+    for (const id of old) await h.crash(id);
+    assert.ok(await h.until(() => one() && ![...leaders('channel1'), ...leaders('channel2')].some((id) => old.has(id)), 20_000, 100), 'new leaders');
+  } finally {
+    await h.stop();
+  }
+});
+
+test.run();
