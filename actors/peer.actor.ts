@@ -20,6 +20,13 @@ import { StateInfoTracker, type StateInfoTimings } from './stateinfo.actor.ts';
 import { ElectionBinding } from './election.actor.ts';
 import type { ElectionMode, ElectionProfile, ElectionTimings, electionMachine } from '../machines/election.machine.ts';
 import { encodeStatusRows, type Role, type StatusRow } from './status.ts';
+import { channelMachine } from '../machines/channel.machine.ts';
+import { FABRIC_DELIVER_TIMINGS, type DeliverTimings } from '../machines/deliver.logic.ts';
+import { bindLeadership, deliverLogic, type DeliveredBlock } from './deliver.actor.ts';
+import type { Ledger, LedgerStore } from '../runtime/ledger/ledger.ts';
+import type { OrderingFeed } from '../runtime/orderer/feed.ts';
+import { filter, type Observable } from 'rxjs';
+import { ChannelDissemination, type DisseminationTimings } from './dissemination.actor.ts';
 
 export interface PeerOptions {
   peerId: string;
@@ -41,6 +48,8 @@ export interface PeerOptions {
   /** murmur profile: blocks behind the org's best height beyond which a peer neither proposes nor keeps leading. */
   maxLeaderLag?: number;
   stateEnabled: boolean;
+  /** peer.deliveryclient timings (ms); default Fabric's. */
+  deliveryclient?: DeliverTimings;
   dialTimeoutMs: number;
   reconnectIntervalMs: number;
   maxConnectionAttempts: number;
@@ -49,7 +58,7 @@ export interface PeerOptions {
   inspect?: (e: InspectionEvent) => void;
 }
 
-export type PeerTimings = DiscoveryTimings & StateInfoTimings & ElectionTimings;
+export type PeerTimings = DiscoveryTimings & StateInfoTimings & ElectionTimings & DisseminationTimings;
 
 /** The timers the peer's actors use, from the loaded `peer.gossip` section (ms). */
 export function gossipTimings(g: GossipConfig): PeerTimings {
@@ -67,6 +76,19 @@ export function gossipTimings(g: GossipConfig): PeerTimings {
     membershipSampleInterval: g.election.membershipSampleInterval,
     leaderAliveThreshold: g.election.leaderAliveThreshold,
     leaderElectionDuration: g.election.leaderElectionDuration,
+    maxBlockCountToStore: g.maxBlockCountToStore,
+    maxPropagationBurstLatency: g.maxPropagationBurstLatency,
+    maxPropagationBurstSize: g.maxPropagationBurstSize,
+    propagateIterations: g.propagateIterations,
+    propagatePeerNum: g.propagatePeerNum,
+    digestWaitTime: g.digestWaitTime,
+    requestWaitTime: g.requestWaitTime,
+    responseWaitTime: g.responseWaitTime,
+    stateCheckInterval: g.state.checkInterval,
+    stateResponseTimeout: g.state.responseTimeout,
+    stateBatchSize: g.state.batchSize,
+    stateBlockBufferSize: g.state.blockBufferSize,
+    stateMaxRetries: g.state.maxRetries,
   };
 }
 
@@ -76,6 +98,10 @@ export interface PeerDeps {
   signer: LocalSigner;
   clock: Clock;
   rng: Rng;
+  /** Where the channels' ledgers live (lmdb under peer.fileSystemPath, or memory); closed on stop. */
+  ledgers: LedgerStore;
+  /** The ordering service's blocks (JetStream, or the simulator's). */
+  feed: OrderingFeed;
 }
 
 export interface Peer {
@@ -86,6 +112,12 @@ export interface Peer {
   readonly stateInfo: ReadonlyMap<string, StateInfoTracker>;
   /** Election binding per channel (present while running). */
   readonly elections: ReadonlyMap<string, ElectionBinding>;
+  /** Open ledger per channel (present once started). */
+  readonly ledgers: ReadonlyMap<string, Ledger>;
+  /** Blocks this peer committed from the orderer while leading (handed to dissemination). */
+  readonly delivered$: Observable<DeliveredBlock>;
+  /** Push, pull, state transfer and their counters per channel (present while running). */
+  readonly dissemination: ReadonlyMap<string, ChannelDissemination>;
   /** Resolves once running; rejects if starting failed. */
   start(): Promise<void>;
   /** Stops every child and the transport; idempotent. */
@@ -140,6 +172,16 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
   const elections = new Map<string, ElectionBinding>();
   const mode: ElectionMode = o.useLeaderElection ? 'dynamic' : o.orgLeader ? 'static-leader' : 'standby';
   let stopServe: (() => void) | null = null;
+  const ledgers = new Map<string, Ledger>();
+  const dissemination = new Map<string, ChannelDissemination>();
+  const deliver = deliverLogic({ feed: d.feed, ledger: (c) => ledgers.get(c), rng: d.rng.fork('deliver') });
+  // A committed block moves the channel's head (status) and the height StateInfo advertises.
+  const syncHeight = (channel: string) => {
+    const l = ledgers.get(channel);
+    if (!l) return;
+    stateInfo.get(channel)?.setHeight(l.height());
+    actor.system.get(channelActorId(channel))?.send({ type: 'ledger.committed', height: l.height(), tipHash: toHex(l.tipHash()) });
+  };
 
   const status = (): StatusRow[] => {
     const snap = actor.getSnapshot();
@@ -156,7 +198,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
         leaderId: elections.get(channel) ? elections.get(channel)!.leaderId() : mode === 'static-leader' ? o.peerId : null,
         height: ch?.height ?? null,
         tipHash: ch?.tipHash ?? null,
-        state: o.stateEnabled ? null : 'disabled',
+        state: dissemination.get(channel)?.state() ?? (o.stateEnabled ? null : 'disabled'),
         members: discovery
           .aliveMembers()
           .map((m) => m.id)
@@ -164,12 +206,12 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
         natsConnected: d.transport.connected,
         opsUrl: o.opsUrl ?? null,
         counters: {
-          blocksFromOrderer: null,
-          blocksByPush: null,
-          blocksByPull: null,
-          blocksByStateTransfer: null,
-          duplicates: null,
-          rejected: d.codec.rejections.snapshot(),
+          blocksFromOrderer: deliver.stats(channel)?.blocksFromOrderer ?? 0,
+          blocksByPush: dissemination.get(channel)?.counters().blocksByPush ?? null,
+          blocksByPull: dissemination.get(channel)?.counters().blocksByPull ?? null,
+          blocksByStateTransfer: dissemination.get(channel)?.counters().blocksByStateTransfer ?? null,
+          duplicates: dissemination.get(channel)?.counters().duplicates ?? null,
+          rejected: mergeCounts(d.codec.rejections.snapshot(), ledgers.get(channel)?.rejections.snapshot() ?? {}),
         },
       };
     });
@@ -178,6 +220,12 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
   const machine = peerMachine.provide({
     actors: {
       start: fromPromise(async () => {
+        for (const { genesis } of o.channels) {
+          const l = await d.ledgers.open(genesis);
+          ledgers.set(l.channel, l);
+          stateInfo.get(l.channel)?.setHeight(l.height());
+          subs.push(l.commits$.subscribe(() => syncHeight(l.channel)));
+        }
         for (const { name } of o.channels) {
           d.transport.subscribe(subjects.org(o.mspId, name));
           d.transport.subscribe(subjects.channel(name));
@@ -193,6 +241,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
         stopServe?.();
         for (const s of subs) s.unsubscribe();
         await d.transport.stop();
+        await d.ledgers.close();
       }),
       session: sessionLogic(
         {
@@ -210,6 +259,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
       ),
       discovery: discoveryLogic(discovery),
       elections: fromCallback<EventObject>(({ system }) => {
+        const unbind: (() => void)[] = [];
         for (const { name } of o.channels) {
           const channelActor = system.get(channelActorId(name));
           const actor = channelActor?.getSnapshot().children.election as Actor<typeof electionMachine> | undefined;
@@ -228,16 +278,52 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
           });
           elections.set(name, b);
           b.start();
+          const deliverRef = channelActor?.getSnapshot().children.deliver;
+          if (deliverRef) unbind.push(bindLeadership(b.leading$, deliverRef, mode === 'static-leader' ? 'static' : 'elected', () => b.yield()));
         }
         return () => {
+          for (const u of unbind.splice(0)) u();
           for (const b of elections.values()) b.stop();
           elections.clear();
         };
       }),
+      channel: channelMachine.provide({ actors: { deliver: deliver.machine } }),
       stateInfo: fromCallback<EventObject>(() => {
         for (const t of stateInfo.values()) t.start();
         return () => {
           for (const t of stateInfo.values()) t.stop();
+        };
+      }),
+      // Push, pull and state transfer per channel, over the ledger opened at start; the leader's orderer blocks
+      // (deliver actor) are what it originates.
+      dissemination: fromCallback<EventObject>(() => {
+        for (const { name, genesis } of o.channels) {
+          const ledger = ledgers.get(name);
+          if (!ledger) continue;
+          const c = new ChannelDissemination(
+            {
+              channel: name,
+              orgs: genesis.config.orgs.map((g) => g.mspId),
+              transport: d.transport,
+              codec: d.codec,
+              signer: d.signer,
+              clock: d.clock,
+              rng: d.rng.fork(`dissemination:${name}`),
+              ledger,
+              ordererPublicKey: genesis.ordererPublicKey,
+              stateInfo: stateInfo.get(name)!,
+              discovery,
+            },
+            o.timings,
+            o.stateEnabled,
+            deliver.delivered$.pipe(filter((b) => b.channel === name)),
+          );
+          dissemination.set(name, c);
+          c.start();
+        }
+        return () => {
+          for (const c of dissemination.values()) c.stop();
+          dissemination.clear();
         };
       }),
     },
@@ -262,6 +348,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
         },
         maxLeaderLag: o.maxLeaderLag ?? 10,
       },
+      deliver: { channel: name, ...(o.deliveryclient ?? FABRIC_DELIVER_TIMINGS) },
     })),
   };
   const actor = createActor(machine, { input, clock: d.clock, inspect: o.inspect, systemId: `peer:${o.peerId}` });
@@ -274,11 +361,15 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     discovery,
     stateInfo,
     elections,
+    ledgers,
+    delivered$: deliver.delivered$,
+    dissemination,
     start() {
       return new Promise<void>((resolve, reject) => {
         const sub = actor.subscribe((s) => {
           if (s.matches('running')) {
             sub.unsubscribe();
+            for (const { name } of o.channels) syncHeight(name);
             resolve();
           } else if (s.matches('failed')) {
             sub.unsubscribe();
@@ -298,4 +389,10 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     },
     status,
   };
+}
+
+function mergeCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+  return out;
 }

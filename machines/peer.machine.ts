@@ -24,7 +24,7 @@ export type PeerEvent = { type: 'peer.stop' } | { type: 'transport.status'; conn
 
 export const channelActorId = (channel: string): string => `channel:${channel}`;
 /** Concerns that live for the whole running phase, one child each. */
-export const PEER_CONCERNS = ['session', 'discovery', 'stateInfo', 'elections'] as const;
+export const PEER_CONCERNS = ['session', 'discovery', 'stateInfo', 'elections', 'dissemination'] as const;
 
 const notProvided = (name: string) => () => {
   throw new Error(`peer machine: actor '${name}' is not provided`);
@@ -39,6 +39,7 @@ export const peerMachine = setup({
     discovery: fromCallback<EventObject>(notProvided('discovery')),
     stateInfo: fromCallback<EventObject>(notProvided('stateInfo')),
     elections: fromCallback<EventObject>(notProvided('elections')),
+    dissemination: fromCallback<EventObject>(notProvided('dissemination')),
     channel: channelMachine,
   },
 }).createMachine({

@@ -14,6 +14,8 @@ import { readSigner } from './crypto/material.ts';
 import { TrustStore } from './crypto/msp.ts';
 import { WireCodec } from './wire/codec.ts';
 import { readGenesis } from './ledger/channel-config.ts';
+import { LmdbLedgerStore } from './ledger/lmdb.ledger.ts';
+import { JetStreamFeed } from './orderer/jetstream.feed.ts';
 
 export interface RunningPeer {
   peer: Peer;
@@ -76,6 +78,12 @@ export async function startPeerProcess(
       maxLeaderLag: g.murmur.election.maxLeaderLag,
       orgLeader: g.orgLeader,
       stateEnabled: g.state.enabled,
+      deliveryclient: {
+        connTimeoutMs: cfg.peer.deliveryclient.connTimeout,
+        reConnectBackoffThresholdMs: cfg.peer.deliveryclient.reConnectBackoffThreshold,
+        reconnectTotalTimeThresholdMs: cfg.peer.deliveryclient.reconnectTotalTimeThreshold,
+        minimalReconnectIntervalMs: cfg.peer.deliveryclient.minimalReconnectInterval,
+      },
       dialTimeoutMs: g.dialTimeout,
       reconnectIntervalMs: g.reconnectInterval,
       maxConnectionAttempts: g.maxConnectionAttempts,
@@ -83,7 +91,15 @@ export async function startPeerProcess(
       inspect: extra.inspect,
       opsUrl: null,
     },
-    { transport, codec, signer, clock: realClock, rng: cryptoRng() },
+    {
+      transport,
+      codec,
+      signer,
+      clock: realClock,
+      rng: cryptoRng(),
+      ledgers: new LmdbLedgerStore(path(cfg.peer.fileSystemPath), ed),
+      feed: new JetStreamFeed(() => transport.connection, { prefix: cfg.peer.nats.prefix }),
+    },
   );
   await peer.start();
   log(`peer ${cfg.peer.id} (${cfg.peer.localMspId}) running on ${cfg.peer.nats.servers.join(',')}; channels: ${channels.map((c) => c.name).join(', ') || 'none'}`);

@@ -12,10 +12,20 @@ const int = (name: string) => (v: string) => {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
   return n;
 };
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+  return n;
+};
 const durationMs = (v: string) => {
   const d = parseDuration(v);
   if (!d.ok) throw new InvalidArgumentError(d.error);
   return d.value;
+};
+const portArg = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`port must be 0..65535 (0 = any free port), got ${v}`);
+  return n;
 };
 const fail = (e: unknown): never => {
   console.error(`murmur: ${(e as Error).message ?? e}`);
@@ -30,10 +40,12 @@ peer
   .command('start')
   .description('start one peer from a core.yaml (default $FABRIC_CFG_PATH/core.yaml)')
   .option('--config <file>', 'core.yaml to read')
-  .addOption(new Option('--inspect', 'send actor inspection events to a loopback relay').argParser(notYet('--inspect')))
-  .action(async (opts: { config?: string }) => {
+  .option('--inspect [port]', 'serve every actor\'s inspection events on a loopback WebSocket relay (port 0 = any free port)')
+  .action(async (opts: { config?: string; inspect?: boolean | string }) => {
     const { runPeerStart } = await import('./peer-start.ts');
-    await runPeerStart(opts.config).catch(fail);
+    const inspect = opts.inspect === undefined ? undefined : opts.inspect === true ? true : Number(opts.inspect);
+    if (typeof inspect === 'number' && !(Number.isInteger(inspect) && inspect >= 0 && inspect < 65536)) fail(new Error(`--inspect port must be 0..65535, got ${opts.inspect}`));
+    await runPeerStart(opts.config, { inspect }).catch(fail);
   });
 
 program
@@ -57,6 +69,22 @@ program
   });
 
 program
+  .command('dashboard')
+  .description('serve a live browser dashboard of a network on loopback and print its URL (Ctrl-C stops it)')
+  .option('--nats <url>', 'NATS server URL(s), comma-separated (default: natsUrl of --data/network.json)')
+  .option('--data <dir>', 'data folder of a `murmur up` network (its network.json lists the peers)', './.murmur')
+  .option('--port <port>', 'TCP port on 127.0.0.1 (default: a free one)', portArg)
+  .action(async (opts: { nats?: string; data: string; port?: number }, cmd: Command) => {
+    const { runDashboard } = await import('./dashboard.ts');
+    try {
+      await runDashboard({ nats: opts.nats, data: opts.data, dataExplicit: cmd.getOptionValueSource('data') === 'cli', port: opts.port });
+    } catch (e) {
+      console.error(`murmur dashboard: ${(e as Error).message}`);
+      process.exit(1);
+    }
+  });
+
+program
   .command('up')
   .description('start a local network: embedded nats-server, crypto material, one process per peer')
   .option('--orgs <n|list>', 'org count or comma list of names', '2')
@@ -66,16 +94,68 @@ program
   .option('--data <dir>', 'folder for crypto, JetStream store, ledgers, logs and network.json', './.murmur')
   .option('--fresh', 'wipe --data first')
   .addOption(new Option('--timings <preset>', 'timer preset').choices(['local', 'fabric']).default('local'))
-  .option('--no-load', 'start no transaction load (no load generator exists yet, so this is the behaviour today)')
+  .option('--no-load', 'start no transaction load (default: a light load of 20 tx/s on every channel)')
   .addOption(new Option('--nats-cluster <n>', 'start a local NATS cluster').argParser(notYet('--nats-cluster')))
   .addOption(new Option('--in-process', 'all peers in one process').argParser(notYet('--in-process')))
-  .addOption(new Option('--load-rate <tx_per_s>', 'transaction load').argParser(notYet('--load-rate')))
+  .option('--load-rate <tx_per_s>', 'transactions per second of the load on each channel', positive('--load-rate'), 20)
   .addOption(new Option('--inspect', 'XState inspector relay').argParser(notYet('--inspect')))
-  .addOption(new Option('--dashboard', 'browser dashboard').argParser(notYet('--dashboard')))
-  .action(async (opts: { orgs: string; peers: number; channels: number; nats?: string; data: string; fresh?: boolean; timings: 'local' | 'fabric' }, cmd: Command) => {
+  .option('--dashboard [port]', 'serve the live browser dashboard on loopback (default: a free port) and print its URL', portArg)
+  .action(async (opts: { orgs: string; peers: number; channels: number; nats?: string; data: string; fresh?: boolean; timings: 'local' | 'fabric'; load: boolean; loadRate: number; dashboard?: true | number }, cmd: Command) => {
     const { up } = await import('./up.ts');
     const explicit = new Set(['orgs', 'peers', 'channels'].filter((k) => cmd.getOptionValueSource(k) === 'cli'));
-    await up({ ...opts, fresh: !!opts.fresh, explicit, prefix: 'murmur' }).catch(fail);
+    const { load, loadRate, dashboard, ...rest } = opts;
+    await up({ ...rest, fresh: !!opts.fresh, explicit, prefix: 'murmur', loadRate: load ? loadRate : 0, dashboard: dashboard === undefined ? undefined : dashboard === true ? 0 : dashboard }).catch(fail);
+  });
+
+const orderer = program.command('orderer').description('run the ordering service');
+orderer
+  .command('start')
+  .description('start the ordering service from an orderer.yaml (Fabric names: BatchTimeout, BatchSize.*; env ORDERER_*)')
+  .option('--config <file>', 'orderer.yaml to read (without it: defaults and ORDERER_* variables)')
+  .action(async (opts: { config?: string }) => {
+    const { runOrdererStart } = await import('./orderer-start.ts');
+    await runOrdererStart(opts.config).catch(fail);
+  });
+
+program
+  .command('tx')
+  .description('submit one transaction to the orderer (DATA, or - for stdin)')
+  .argument('<data>', 'transaction bytes as text, or - to read them from stdin')
+  .requiredOption('--channel <name>', 'channel')
+  .option('--wait', 'wait until the block holding it is appended')
+  .option('--json', 'print {ok, txId, block?, error?} as JSON')
+  .option('--nats <url>', 'NATS server URL(s) (default: natsUrl of --data/network.json)')
+  .option('--data <dir>', 'data folder of a `murmur up` network', './.murmur')
+  .option('--timeout <duration>', 'how long to wait for the answer (and with --wait, the block)', durationMs, 30_000)
+  .action(async (data: string, opts: { channel: string; wait?: boolean; json?: boolean; nats?: string; data: string; timeout: number }) => {
+    const { runTx } = await import('./tx.ts');
+    try {
+      process.exit(await runTx(data, { channel: opts.channel, wait: !!opts.wait, json: !!opts.json, nats: opts.nats, dataDir: opts.data, timeoutMs: opts.timeout }));
+    } catch (e) {
+      console.error(`murmur tx: ${(e as Error).message}`);
+      process.exit(1);
+    }
+  });
+
+program
+  .command('load')
+  .description('send a steady transaction load to the orderer; last line: accepted=N rejected=M')
+  .requiredOption('--channel <name>', 'channel')
+  .requiredOption('--rate <tx_per_s>', 'transactions per second', positive('--rate'))
+  .requiredOption('--size <bytes>', 'bytes per transaction', int('--size'))
+  .option('--duration <duration>', 'how long', durationMs, 30_000)
+  .option('--json', 'print the result as JSON before the last line')
+  .option('--nats <url>', 'NATS server URL(s) (default: natsUrl of --data/network.json)')
+  .option('--data <dir>', 'data folder of a `murmur up` network', './.murmur')
+  .action(async (opts: { channel: string; rate: number; size: number; duration: number; json?: boolean; nats?: string; data: string }) => {
+    const { runLoad } = await import('./tx.ts');
+    try {
+      await runLoad({ channel: opts.channel, rate: opts.rate, size: opts.size, durationMs: opts.duration, json: !!opts.json, nats: opts.nats, dataDir: opts.data });
+      process.exit(0);
+    } catch (e) {
+      console.error(`murmur load: ${(e as Error).message}`);
+      process.exit(1);
+    }
   });
 
 const crypto = program.command('crypto').description('crypto material');

@@ -1,7 +1,8 @@
 // `murmur up`: a whole local network on one machine. Starts an embedded nats-server (unless --nats),
-// generates crypto material once under --data, writes one core.yaml per peer (with the chosen timing
-// preset), starts each peer as its own process, writes network.json, and shows a live status table.
-// SIGINT/SIGTERM stop every child it started and the embedded server, then exit 0.
+// generates crypto material once under --data, starts the ordering service as its own process (orderer.yaml
+// under --data/orderer), writes one core.yaml per peer (with the chosen timing preset), starts each peer as its
+// own process, writes network.json, runs a light transaction load (--load-rate, 0 = none) and shows a live
+// status table. SIGINT/SIGTERM stop the load, every child it started and the embedded server, then exit 0.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,6 +13,9 @@ import { startNatsServer } from '../nats-server.ts';
 import { PRESETS } from '../../config/presets.ts';
 import { writeNetworkFile, type NetworkFile } from './network-file.ts';
 import { formatStatusTable, queryStatus } from './status.ts';
+import { OrdererClient } from '../orderer/client.ts';
+import { LoadGenerator } from '../orderer/load.ts';
+import type { Dashboard } from '../dashboard/server.ts';
 
 export interface UpOptions {
   orgs: string;
@@ -24,7 +28,14 @@ export interface UpOptions {
   /** Which of orgs/peers/channels the user gave explicitly (they must match existing material). */
   explicit: Set<string>;
   prefix: string;
+  /** Transactions per second on each channel; 0: no load. */
+  loadRate: number;
+  /** Serve the browser dashboard on this loopback port (0: a free one); undefined: no dashboard. */
+  dashboard?: number;
 }
+
+/** Bytes per transaction of `up`'s load. */
+const LOAD_TX_BYTES = 256;
 
 const BIN = fileURLToPath(new URL('../../bin/murmur.js', import.meta.url));
 
@@ -76,6 +87,9 @@ export async function up(o: UpOptions): Promise<void> {
   let server: Awaited<ReturnType<typeof startNatsServer>> | null = null;
   let stopping = false;
   let ticker: NodeJS.Timeout | undefined;
+  let load: LoadGenerator | null = null;
+  let client: OrdererClient | null = null;
+  let dash: Dashboard | null = null;
   const network: NetworkFile = { natsUrl: '', natsPid: null, prefix: o.prefix, orderer: null, peers: [] };
 
   const shutdown = async (code: number) => {
@@ -83,6 +97,12 @@ export async function up(o: UpOptions): Promise<void> {
     stopping = true;
     clearInterval(ticker);
     say('\nstopping…');
+    await dash?.close().catch(() => {});
+    if (load) {
+      const s = await load.stop();
+      say(`load: accepted=${s.accepted} rejected=${s.rejected}`);
+    }
+    await client?.close();
     await Promise.all(
       [...children.entries()].map(
         ([id, c]) =>
@@ -103,6 +123,7 @@ export async function up(o: UpOptions): Promise<void> {
     );
     if (server) await server.stop();
     network.peers = network.peers.map((p) => ({ ...p, pid: null }));
+    network.orderer = null;
     network.natsPid = null;
     writeNetworkFile(data, network);
     say('stopped');
@@ -121,6 +142,31 @@ export async function up(o: UpOptions): Promise<void> {
       network.natsPid = server.pid;
     }
     say(`nats: ${network.natsUrl}`);
+
+    // The ordering service first: it creates each channel's stream (block 0 = genesis) that leaders read.
+    const ordDir = join(data, 'orderer');
+    mkdirSync(ordDir, { recursive: true });
+    const ordererYaml = {
+      ...(o.timings === 'local' ? { BatchTimeout: '1s' } : {}),
+      General: {
+        LocalMSPDir: manifest.orderer.mspDir,
+        LocalMSPID: manifest.orderer.mspId,
+        Channels: manifest.channels.map((c) => ({ name: c.name, genesisBlock: c.genesisBlock })),
+      },
+      NATS: { Servers: network.natsUrl.split(','), Prefix: o.prefix },
+    };
+    const ordererConfig = join(ordDir, 'orderer.yaml');
+    writeFileSync(ordererConfig, `# Written by murmur up; override with ORDERER_* variables.\n${toYaml(ordererYaml)}`);
+    const ordererLog = createWriteStream(join(ordDir, 'orderer.log'), { flags: 'a' });
+    const ord = spawn(process.execPath, [BIN, 'orderer', 'start', '--config', ordererConfig], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: process.env, detached: true });
+    ord.stdout!.pipe(ordererLog);
+    ord.stderr!.pipe(ordererLog);
+    ord.on('exit', (code, signal) => {
+      if (!stopping) say(`orderer exited (${signal ?? `code ${code}`}); see ${join(ordDir, 'orderer.log')}`);
+    });
+    children.set('orderer', ord);
+    network.orderer = { pid: ord.pid!, opsUrl: null };
+    say(`${'orderer'.padEnd(14)} pid ${ord.pid}  opsUrl: none yet  log: ${join(ordDir, 'orderer.log')}`);
 
     const preset = o.timings === 'local' ? nest(PRESETS.local) : {};
     for (const org of manifest.orgs) {
@@ -162,6 +208,21 @@ export async function up(o: UpOptions): Promise<void> {
     }
     writeNetworkFile(data, network);
     say(`network.json: ${join(data, 'network.json')}   (Ctrl-C stops everything)`);
+    if (o.dashboard !== undefined) {
+      const { startDashboard } = await import('../dashboard/server.ts');
+      dash = await startDashboard({ natsUrl: network.natsUrl, prefix: o.prefix, port: o.dashboard, expected: () => network.peers.map((p) => ({ id: p.id, org: p.org, pid: p.pid })) });
+      say(`dashboard: ${dash.url}`);
+    }
+
+    if (o.loadRate > 0) {
+      client = await OrdererClient.connect(network.natsUrl, o.prefix);
+      // Wait (bounded) for the orderer to have created every stream, so the load does not start with refusals.
+      const channels = manifest.channels.map((c) => c.name);
+      const until = Date.now() + 15_000;
+      for (const ch of channels) while ((await client.height(ch)) === null && Date.now() < until && ord.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      load = new LoadGenerator(client, { channels, rate: o.loadRate, size: LOAD_TX_BYTES });
+      say(`load: ${o.loadRate} tx/s of ${LOAD_TX_BYTES} bytes on ${channels.join(', ')} (--no-load turns it off)`);
+    }
   } catch (e) {
     console.error(`murmur up: ${(e as Error).message}`);
     await shutdown(1);
@@ -177,7 +238,8 @@ export async function up(o: UpOptions): Promise<void> {
     const rows = await queryStatus({ natsUrl: network.natsUrl, prefix: o.prefix, timeoutMs: 700 }).catch(() => []);
     if (stopping) return;
     const answered = new Set(rows.map((r) => r.id)).size;
-    const head = `${new Date().toISOString()}  ${answered}/${total} peers answering  nats ${network.natsUrl}`;
+    const ls = load?.stats;
+    const head = `${new Date().toISOString()}  ${answered}/${total} peers answering  nats ${network.natsUrl}${dash ? `  dashboard ${dash.url}` : ''}${ls ? `  load accepted=${ls.accepted} rejected=${ls.rejected}` : ''}`;
     if (tty) process.stdout.write(`\x1b[H\x1b[2J${head}\n\n${formatStatusTable(rows)}\n\nCtrl-C stops everything\n`);
     else if (tick % 5 === 1 || answered < total) say(`${head}\n${formatStatusTable(rows)}`);
   };

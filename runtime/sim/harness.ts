@@ -5,7 +5,7 @@
 // An in-process ordering service (the real Orderer on the simulated clock, writing to an in-memory log that is
 // also the peers' ordering feed) takes transactions (`submit`) or raw blocks (`ordering.inject`); each peer
 // has an in-memory ledger that survives its crashes.
-import { SimClock } from '../clock.ts';
+import { SimClock, type Clock } from '../clock.ts';
 import { rngFromSeed, type Rng } from '../rng.ts';
 import { MemoryNetwork, type LinkConfig } from '../transport/memory.transport.ts';
 import { generateMaterial, parseOrgs, channelNames, signerOf, type NetworkMaterial, type PeerMaterial } from '../crypto/material.ts';
@@ -44,6 +44,8 @@ export interface HarnessOptions {
   perPeer?: (id: string) => Partial<Omit<PeerOptions, 'peerId' | 'mspId' | 'channels' | 'prefix' | 'timings'>>;
   /** The in-process orderer's batching (defaults: 2 s, 500 tx, 2 MB preferred, 10 MB absolute) and feed latency. */
   orderer?: Partial<{ batchTimeoutMs: number; maxMessageCount: number; preferredMaxBytes: number; absoluteMaxBytes: number; latencyMs: number }>;
+  /** The clock one peer's actors run on (default the shared SimClock); the simulator gives a peer a skewed one. */
+  peerClock?: (id: string, clock: SimClock) => Clock;
 }
 
 /** Fabric's timings as the config schema defines them. */
@@ -164,7 +166,7 @@ export class Harness {
         transport,
         codec: sp.codec,
         signer: signerOf(sp.material, this.ed),
-        clock: this.clock,
+        clock: this.opts.peerClock?.(id, this.clock) ?? this.clock,
         rng: this.rng.fork(`peer:${id}:${this.clock.now()}`),
         ledgers: this.ledgerStore(id),
         feed: this.ordering,

@@ -104,6 +104,8 @@ export class MemoryNetwork {
   private readonly trace: Hash = createHash('sha256');
   private readonly digests = new WeakMap<Uint8Array, string>();
   private requestSeq = 0;
+  /** Started endpoints in order, rebuilt when one joins or leaves. */
+  private sortedEndpoints: string[] | null = null;
 
   constructor(opts: MemoryNetworkOptions) {
     this.clock = opts.clock;
@@ -195,7 +197,7 @@ export class MemoryNetwork {
 
   /** Endpoints of started transports, sorted. */
   endpoints(): string[] {
-    return [...this.transports.keys()].sort();
+    return (this.sortedEndpoints ??= [...this.transports.keys()].sort()).slice();
   }
 
   /** SHA-256 (hex) over every delivery so far: time, from, to, subject, sha256(bytes). */
@@ -209,15 +211,20 @@ export class MemoryNetwork {
   join(t: MemoryTransport): void {
     if (this.transports.has(t.endpoint)) throw new Error(`memory network: endpoint ${t.endpoint} is already started`);
     this.transports.set(t.endpoint, t);
+    this.sortedEndpoints = null;
   }
 
   /** @internal */
   leave(t: MemoryTransport): void {
     if (this.transports.get(t.endpoint) === t) this.transports.delete(t.endpoint);
+    this.sortedEndpoints = null;
   }
 
   /** Observers of every accepted send/publish (simulator statistics: messages and bytes by kind). */
   readonly taps = new Set<(from: string, subject: string, bytes: Uint8Array) => void>();
+  /** Observers of every delivery to a receiver (simulator statistics: copies received). One publish reaches
+   * each receiver with the same `bytes` object, so observers may cache per object. */
+  readonly deliveryTaps = new Set<(from: string, to: string, subject: string, bytes: Uint8Array) => void>();
 
   /** @internal Fan a message out to every matching subscriber. False if refused for queue space. */
   publish(from: MemoryTransport, subject: string, bytes: Uint8Array, via: string | null): boolean {
@@ -271,7 +278,7 @@ export class MemoryNetwork {
   }
 
   private receivers(from: MemoryTransport, pred: (r: MemoryTransport) => boolean): MemoryTransport[] {
-    return this.endpoints()
+    return (this.sortedEndpoints ??= [...this.transports.keys()].sort())
       .map((e) => this.transports.get(e)!)
       .filter((r) => r !== from && pred(r));
   }
@@ -321,6 +328,7 @@ export class MemoryNetwork {
       this.digests.set(bytes, d);
     }
     this.trace.update(`${this.clock.now()}\u0000${from}\u0000${to}\u0000${subject}\u0000${d}\n`);
+    for (const tap of this.deliveryTaps) tap(from, to, subject, bytes);
   }
 }
 
@@ -331,6 +339,8 @@ export class MemoryTransport implements Transport {
   private readonly inbound = new Subject<Inbound>();
   private readonly status = new ReplaySubject<ConnectionEvent>(1);
   private readonly subs = new Set<string>();
+  /** subject → wanted, memoized until the subscriptions change (matching is the network's hot path). */
+  private readonly wanted = new Map<string, boolean>();
   private readonly handlers: Array<{ subject: string; handler: Handler }> = [];
   private state: 'new' | 'started' | 'stopped' = 'new';
   private up = false;
@@ -394,10 +404,12 @@ export class MemoryTransport implements Transport {
   subscribe(subject: string): void {
     if (!isSubscribeSubject(subject)) throw new Error(`invalid subscription subject: ${JSON.stringify(subject)}`);
     this.subs.add(subject);
+    this.wanted.clear();
   }
 
   unsubscribe(subject: string): void {
     this.subs.delete(subject);
+    this.wanted.clear();
   }
 
   serve(subject: string, handler: Handler): () => void {
@@ -436,9 +448,14 @@ export class MemoryTransport implements Transport {
 
   /** @internal */
   wants(subject: string): boolean {
-    if (subject === this.ownInbox) return true;
-    for (const s of this.subs) if (subjectMatches(s, subject)) return true;
-    return false;
+    let w = this.wanted.get(subject);
+    if (w === undefined) {
+      w = subject === this.ownInbox;
+      if (!w) for (const s of this.subs) if (subjectMatches(s, subject)) w = true;
+      if (this.wanted.size >= 4096) this.wanted.clear();
+      this.wanted.set(subject, w);
+    }
+    return w;
   }
 
   /** @internal */

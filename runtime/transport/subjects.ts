@@ -49,6 +49,8 @@ export function isSubscribeSubject(s: unknown): s is string {
 /** NATS subject matching: `*` matches one token, a trailing `>` one or more. */
 export function subjectMatches(pattern: string, subject: string): boolean {
   if (pattern === subject) return true;
+  // Without a wildcard only equality matches (the simulator asks this for every receiver of every message).
+  if (!pattern.includes('*') && !pattern.includes('>')) return false;
   const p = pattern.split('.');
   const s = subject.split('.');
   for (let i = 0; i < p.length; i++) {

@@ -42,6 +42,11 @@ export class WireCodec implements InboundDecoder {
     this.identities = new Lru(opts.identityCacheSize ?? 10_000);
   }
 
+  /** The signature port this codec verifies with (block verification uses the same one). */
+  get ed(): Ed25519 {
+    return this.opts.ed;
+  }
+
   /** Identities seen on verified certificates, by PKI-ID hex (bounded). */
   identity(pkiIdHex: string): Identity | undefined {
     return this.identities.peek(pkiIdHex);

@@ -1,0 +1,118 @@
+// What push, pull and state transfer of one channel share: the channel's context, the gossip block store
+// (machines/message-store.logic.ts), the committer, and the intake rule every gossiped block goes through:
+//   known(seq)  — cheap, first: below the ledger height, waiting in the buffer, or refused by the block store
+//                 (same seq held, or older than its window) → a duplicate, dropped before any crypto
+//   check(...)  — then decode + number + dataHash + orderer signature (+ link to the predecessor when known)
+//   admit(...)  — then store (push, pull) and hand to the committer
+import type { Transport } from '../runtime/transport/transport.ts';
+import type { WireCodec } from '../runtime/wire/codec.ts';
+import type { LocalSigner } from '../runtime/crypto/signer.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { Rng } from '../runtime/rng.ts';
+import type { Ledger } from '../runtime/ledger/ledger.ts';
+import type { Block } from '../runtime/ledger/block.ts';
+import type { PushMode, PushResult } from '../machines/payload-buffer.logic.ts';
+import { blockStore, type MessageStore, type StoredBlock } from '../machines/message-store.logic.ts';
+import type { ChannelPeer, StateInfoTracker } from './stateinfo.actor.ts';
+import type { Discovery } from './discovery.actor.ts';
+import { BlockCommitter, type BlockSource } from './committer.actor.ts';
+import { checkBlockBytes, type BlockCheckResult } from './block-check.ts';
+
+export interface GossipChannelContext {
+  channel: string;
+  /** MSP ids of the channel's orgs (its config). */
+  orgs: string[];
+  transport: Transport;
+  codec: WireCodec;
+  signer: LocalSigner;
+  clock: Clock;
+  rng: Rng;
+  ledger: Ledger;
+  ordererPublicKey: Uint8Array;
+  stateInfo: StateInfoTracker;
+  discovery: Discovery;
+}
+
+export interface IntakeSettings {
+  maxBlockCountToStore: number;
+  pullInterval: number;
+  blockBufferSize: number;
+  batchSize: number;
+}
+
+/** A block in the gossip window: its original envelope, the verified block, and how it first came. */
+export interface GossipBlock extends StoredBlock {
+  block: Block;
+  source: BlockSource;
+}
+
+export class BlockIntake {
+  readonly store: MessageStore<GossipBlock>;
+  readonly committer: BlockCommitter;
+  duplicates = 0;
+
+  constructor(
+    readonly ctx: GossipChannelContext,
+    s: IntakeSettings,
+  ) {
+    this.store = blockStore<GossipBlock>({ maxBlockCountToStore: s.maxBlockCountToStore, pullInterval: s.pullInterval });
+    this.committer = new BlockCommitter({
+      ledger: ctx.ledger,
+      rejections: ctx.codec.rejections,
+      blockBufferSize: s.blockBufferSize,
+      batchSize: s.batchSize,
+      onRefused: (seq) => this.store.remove((b) => b.seq === seq),
+    });
+  }
+
+  get mspId(): string {
+    return this.ctx.signer.identity.mspId;
+  }
+
+  /** Same-org peers of the channel view (where blocks and pull messages may go). */
+  orgPeers(): ChannelPeer[] {
+    return this.ctx.stateInfo.channelPeers().filter((p) => p.mspId === this.mspId);
+  }
+
+  /** Where to reach a peer: its internal endpoint inside the org, its external one across orgs. */
+  endpointOf(pkiIdHex: string): string | null {
+    const m = this.ctx.discovery.table.get(pkiIdHex);
+    if (!m) return null;
+    if (m.mspId === this.mspId) return m.internalEndpoint ?? (m.endpoint || null);
+    return m.endpoint || null;
+  }
+
+  /** Already committed, buffered, or refused by the block store's window: nothing to verify. */
+  known(seq: number, withStore = true): boolean {
+    return seq < this.ctx.ledger.height() || this.committer.holds(seq) || (withStore && !this.store.checkValid({ seq, envelope: EMPTY, block: NO_BLOCK, source: 'push' }));
+  }
+
+  /** Full check; the predecessor's hash is used when the ledger tip or the buffer has it. Counts refusals. */
+  check(seq: number, bytes: Uint8Array): BlockCheckResult {
+    const h = this.ctx.ledger.height();
+    const prev = seq === h ? this.ctx.ledger.tipHash() : seq > h ? this.committer.hashOf(seq - 1) : null;
+    const r = checkBlockBytes(bytes, seq, this.ctx.ordererPublicKey, this.ctx.codec.ed, prev);
+    if (!r.ok) this.ctx.codec.rejections.count(r.reason);
+    return r;
+  }
+
+  /** Stores a gossiped block's envelope (when it has one) and hands the block to the committer. */
+  admit(seq: number, block: Block, envelope: Uint8Array | null, source: BlockSource, mode: PushMode): PushResult {
+    if (envelope) this.store.add({ seq, envelope, block, source }, this.ctx.clock.now());
+    const r = this.committer.offer(seq, block, source, mode);
+    if (r === 'duplicate') this.duplicates++;
+    return r;
+  }
+
+  /**
+   * murmur: blocks the window holds but the buffer turned away as too far ahead are offered again once the
+   * ledger has moved (Fabric leaves them to state transfer; the store would refuse every later copy).
+   */
+  reoffer(): void {
+    const h = this.ctx.ledger.height();
+    for (const b of this.store.items()) if (b.seq >= h && !this.committer.holds(b.seq)) this.committer.offer(b.seq, b.block, b.source, 'non-blocking');
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+const NO_BLOCK: Block = { number: -1, previousHash: EMPTY, dataHash: EMPTY, data: [], signature: EMPTY };

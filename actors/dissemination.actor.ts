@@ -1,0 +1,105 @@
+// Block dissemination and state transfer of one channel, assembled: the gossip block store and the
+// committer (block-intake.ts), push (push.actor.ts), pull (pull.actor.ts), serving state requests
+// (state-server.actor.ts) and, when state.enabled, the anti-entropy machine (state-transfer.actor.ts).
+//   blocks the leader's deliver actor committed from the orderer → push.originate (signed once, pushed)
+//   every ledger commit → blocks the window holds beyond the buffer's reach are offered again
+// Both profiles push plainly for now (the `tree` dissemination mode is a later issue).
+import type { Observable, Subscription } from 'rxjs';
+import type { Block } from '../runtime/ledger/block.ts';
+import { BlockIntake, type GossipChannelContext } from './block-intake.ts';
+import { BlockPusher } from './push.actor.ts';
+import { BlockPuller } from './pull.actor.ts';
+import { StateServer } from './state-server.actor.ts';
+import { StateTransfer } from './state-transfer.actor.ts';
+
+/** The `peer.gossip` keys dissemination and state transfer use (ms, counts), flat as in PeerTimings. */
+export interface DisseminationTimings {
+  maxBlockCountToStore: number;
+  maxPropagationBurstLatency: number;
+  maxPropagationBurstSize: number;
+  propagateIterations: number;
+  propagatePeerNum: number;
+  pullInterval: number;
+  pullPeerNum: number;
+  digestWaitTime: number;
+  requestWaitTime: number;
+  responseWaitTime: number;
+  stateCheckInterval: number;
+  stateResponseTimeout: number;
+  stateBatchSize: number;
+  stateBlockBufferSize: number;
+  stateMaxRetries: number;
+}
+
+export interface DisseminationCounters {
+  blocksByPush: number;
+  blocksByPull: number;
+  blocksByStateTransfer: number;
+  duplicates: number;
+}
+
+export class ChannelDissemination {
+  readonly intake: BlockIntake;
+  readonly push: BlockPusher;
+  readonly pull: BlockPuller;
+  readonly server: StateServer;
+  /** Null when state.enabled is false (requests are still served). */
+  readonly stateTransfer: StateTransfer | null;
+  private readonly subs: Subscription[] = [];
+
+  constructor(
+    readonly ctx: GossipChannelContext,
+    t: DisseminationTimings,
+    stateEnabled: boolean,
+    private readonly fromOrderer$: Observable<{ block: Block; bytes: Uint8Array }>,
+  ) {
+    this.intake = new BlockIntake(ctx, {
+      maxBlockCountToStore: t.maxBlockCountToStore,
+      pullInterval: t.pullInterval,
+      blockBufferSize: t.stateBlockBufferSize,
+      batchSize: t.stateBatchSize,
+    });
+    this.push = new BlockPusher(this.intake, t);
+    this.pull = new BlockPuller(this.intake, { ...t, blockBufferSize: t.stateBlockBufferSize });
+    this.server = new StateServer(this.intake, { batchSize: t.stateBatchSize, checkInterval: t.stateCheckInterval });
+    this.stateTransfer = stateEnabled
+      ? new StateTransfer(this.intake, {
+          checkInterval: t.stateCheckInterval,
+          responseTimeout: t.stateResponseTimeout,
+          batchSize: t.stateBatchSize,
+          maxRetries: t.stateMaxRetries,
+        })
+      : null;
+  }
+
+  start(): void {
+    this.intake.committer.start();
+    this.push.start();
+    this.pull.start();
+    this.server.start();
+    this.stateTransfer?.start();
+    this.subs.push(
+      this.fromOrderer$.subscribe(({ block, bytes }) => this.push.originate(block, bytes)),
+      this.ctx.ledger.commits$.subscribe(() => this.intake.reoffer()),
+    );
+  }
+
+  stop(): void {
+    for (const s of this.subs) s.unsubscribe();
+    this.subs.length = 0;
+    this.stateTransfer?.stop();
+    this.server.stop();
+    this.pull.stop();
+    this.push.stop();
+    this.intake.committer.stop();
+  }
+
+  state(): 'syncing' | 'synced' | 'disabled' {
+    return this.stateTransfer ? this.stateTransfer.state() : 'disabled';
+  }
+
+  counters(): DisseminationCounters {
+    const c = this.intake.committer.committedBy;
+    return { blocksByPush: c.push, blocksByPull: c.pull, blocksByStateTransfer: c.state, duplicates: this.intake.duplicates };
+  }
+}

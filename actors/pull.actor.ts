@@ -1,0 +1,156 @@
+// Block pull for one channel: binds the generic pull engine (machines/pull.logic.ts) to the block store,
+// the bus and the channel view (digest §4.5, §4.7).
+//   every pullInterval: expire the block store; hello to pullPeerNum random same-org peers of the channel view;
+//     after digestWaitTime send the requests; after responseWaitTime more, close the round
+//   accepted only from same-org peers in the channel view (else counted: pull-foreign-org, pull-not-in-channel)
+//   digests = seqs in my block store; I want seqs ≥ my height, not known, inside the payload buffer's window
+//   update: every item must be a DataMsg envelope of this channel from my org, with a seq I asked this peer
+//     for under this nonce, and every new block must verify — else the WHOLE update is dropped
+//   pulled blocks go to the store and the payload buffer; they are not pushed on (Fabric)
+import { filter, type Subscription } from 'rxjs';
+import type { DataMsg, DigestMsg, HelloMsg, RequestMsg, UpdateMsg, Verified } from '../runtime/wire/messages.ts';
+import { seal } from '../runtime/wire/envelope.ts';
+import { TimerGroup } from '../runtime/timers.ts';
+import { PullEngine, type PullSend, type PullTimings } from '../machines/pull.logic.ts';
+import { chunkBySize } from '../machines/chunk.logic.ts';
+import type { Block } from '../runtime/ledger/block.ts';
+import type { BlockIntake } from './block-intake.ts';
+
+export interface PullSettings extends PullTimings {
+  pullInterval: number;
+  pullPeerNum: number;
+  blockBufferSize: number;
+}
+
+/** Room left in a message for the wrapper: envelope, signer certificate, CBOR framing. */
+export const ENVELOPE_OVERHEAD = 4096;
+
+type PullMsg = HelloMsg | DigestMsg | RequestMsg | UpdateMsg;
+
+export class BlockPuller {
+  private readonly engine: PullEngine;
+  private timers: TimerGroup;
+  private sub: Subscription | null = null;
+  private readonly self;
+  readonly stats = { rounds: 0, updatesAccepted: 0, updatesDropped: 0 };
+
+  constructor(
+    private readonly intake: BlockIntake,
+    private readonly s: PullSettings,
+  ) {
+    this.self = intake.ctx.signer.identity;
+    this.timers = new TimerGroup(intake.ctx.clock);
+    this.engine = new PullEngine(
+      {
+        digests: () => intake.store.items().map((b) => String(b.seq)),
+        wants: (id) => {
+          const seq = Number(id);
+          const h = intake.ctx.ledger.height();
+          return Number.isSafeInteger(seq) && String(seq) === id && seq >= h && seq < h + s.blockBufferSize && !intake.known(seq);
+        },
+      },
+      intake.ctx.rng,
+      s,
+    );
+  }
+
+  start(): void {
+    const { transport, channel } = this.intake.ctx;
+    this.timers = new TimerGroup(this.intake.ctx.clock);
+    const kinds = new Set(['hello', 'digest', 'request', 'update']);
+    this.sub = transport.inbound$
+      .pipe(filter((i) => kinds.has(i.msg.payload.t) && (i.msg.payload as PullMsg).ch === channel && (i.msg.payload as PullMsg).kind === 'block'))
+      .subscribe((i) => this.onMessage(i.msg as Verified<PullMsg>));
+    this.timers.every(this.s.pullInterval, () => this.round());
+  }
+
+  stop(): void {
+    this.sub?.unsubscribe();
+    this.timers.clear();
+  }
+
+  /** One pull round now (the timer calls it every pullInterval). */
+  round(): void {
+    this.intake.store.expire(this.intake.ctx.clock.now());
+    const peers = this.intake.orgPeers();
+    if (!peers.length) return;
+    const chosen = this.intake.ctx.rng.sample(peers, this.s.pullPeerNum).map((p) => p.pkiIdHex);
+    const { round, out } = this.engine.startRound(chosen);
+    this.stats.rounds++;
+    this.sendAll(out);
+    this.timers.later(this.s.digestWaitTime, () => this.sendAll(this.engine.endDigests(round)));
+    this.timers.later(this.s.digestWaitTime + this.s.responseWaitTime, () => this.engine.endRound(round));
+  }
+
+  private onMessage(m: Verified<PullMsg>): void {
+    const { codec, clock } = this.intake.ctx;
+    const from = m.signer.pkiIdHex;
+    if (from === this.self.pkiIdHex) return;
+    if (m.signer.mspId !== this.self.mspId) return void codec.rejections.count('pull-foreign-org');
+    if (!this.intake.orgPeers().some((p) => p.pkiIdHex === from)) return void codec.rejections.count('pull-not-in-channel');
+    const p = m.payload;
+    switch (p.t) {
+      case 'hello':
+        return this.sendAll([this.engine.onHello(from, p.nonce, clock.now())]);
+      case 'digest':
+        this.engine.onDigest(from, p.nonce, p.digests);
+        return;
+      case 'request':
+        return this.sendAll([this.engine.onRequest(from, p.nonce, p.digests, clock.now())]);
+      case 'update':
+        return this.onUpdate(from, p);
+    }
+  }
+
+  private onUpdate(from: string, p: UpdateMsg): void {
+    const { codec, channel } = this.intake.ctx;
+    const drop = (reason: string) => {
+      codec.rejections.count(reason);
+      this.stats.updatesDropped++;
+    };
+    // Items first: each must be a block envelope of this channel from my org (else the whole update goes).
+    const items: { seq: number; msg: Verified<DataMsg> }[] = [];
+    for (const bytes of p.items) {
+      const r = codec.decode(bytes);
+      if (!r.ok || r.msg.payload.t !== 'data' || r.msg.payload.ch !== channel || r.msg.signer.mspId !== this.self.mspId) return drop('pull-bad-update');
+      items.push({ seq: r.msg.payload.seq, msg: r.msg as Verified<DataMsg> });
+    }
+    const verdict = this.engine.onUpdate(from, p.nonce, items.map((i) => String(i.seq)));
+    if (verdict !== 'accepted') return drop(`pull-${verdict}`);
+    // Skip what the store or ledger already has; every remaining block must verify, or nothing is taken.
+    const fresh: { seq: number; block: Block; envelope: Uint8Array }[] = [];
+    for (const { seq, msg } of items) {
+      if (this.intake.known(seq) || fresh.some((f) => f.seq === seq)) {
+        this.intake.duplicates++;
+        continue;
+      }
+      const r = this.intake.check(seq, msg.payload.block);
+      if (!r.ok) return drop('pull-bad-block');
+      fresh.push({ seq, block: r.block, envelope: msg.bytes });
+    }
+    this.stats.updatesAccepted++;
+    for (const f of fresh.sort((a, b) => a.seq - b.seq)) this.intake.admit(f.seq, f.block, f.envelope, 'pull', 'non-blocking');
+  }
+
+  private sendAll(out: readonly (PullSend | null)[]): void {
+    const { transport, signer, channel } = this.intake.ctx;
+    for (const o of out) {
+      if (!o) continue;
+      const to = this.intake.endpointOf(o.to);
+      if (!to) continue;
+      if (o.t === 'update') {
+        const envs = o.ids.map((id) => this.intake.store.find((b) => String(b.seq) === id)?.envelope).filter((e): e is Uint8Array => !!e);
+        const budget = transport.maxPayload - ENVELOPE_OVERHEAD;
+        const { chunks, oversized } = chunkBySize(envs, (e) => e.byteLength, budget);
+        if (oversized.length) this.intake.ctx.codec.rejections.count('pull-item-oversized');
+        for (const items of chunks) transport.send(to, seal({ t: 'update', ch: channel, nonce: o.nonce, kind: 'block', items } satisfies UpdateMsg, signer));
+        continue;
+      }
+      const msg =
+        o.t === 'hello'
+          ? ({ t: 'hello', ch: channel, nonce: o.nonce, kind: 'block' } satisfies HelloMsg)
+          : ({ t: o.t, ch: channel, nonce: o.nonce, kind: 'block', digests: o.ids } as DigestMsg | RequestMsg);
+      transport.send(to, seal(msg, signer));
+    }
+  }
+}

@@ -1,0 +1,83 @@
+// Serving state requests for one channel (digest §5.5). Always on, even with state.enabled false (Fabric).
+//   stateReq from a peer whose org is in the channel (any org: Fabric's channel Readers) and that discovery
+//   can address → validate (start ≤ end, end − start ≤ batchSize; else counted and ignored, no reply)
+//   → blocks [start, min(end, height − 1)] read from the ledger as stored → stateRes messages echoing the
+//   nonce, split by bytes so each stays under the bus's max_payload. Blocks are not re-verified when served.
+// Requests are answered synchronously (ledger reads), so there is no request queue to bound; a peer that
+// floods requests is limited by maxRequestsPerInterval per requester per checkInterval.
+import { filter, type Subscription } from 'rxjs';
+import type { StateBlock, StateReqMsg, StateResMsg, Verified } from '../runtime/wire/messages.ts';
+import { seal } from '../runtime/wire/envelope.ts';
+import { TimerGroup } from '../runtime/timers.ts';
+import { chunkBySize } from '../machines/chunk.logic.ts';
+import { servedRange, validateRequest } from '../machines/state-transfer.logic.ts';
+import type { BlockIntake } from './block-intake.ts';
+import { ENVELOPE_OVERHEAD } from './pull.actor.ts';
+
+export interface StateServerSettings {
+  batchSize: number;
+  checkInterval: number;
+  /** Requests served per requester per checkInterval (default 4 × the blocks a catch-up can use: plenty). */
+  maxRequestsPerInterval?: number;
+}
+
+export class StateServer {
+  private sub: Subscription | null = null;
+  private timers: TimerGroup;
+  private readonly served = new Map<string, number>();
+  readonly stats = { requests: 0, responses: 0, blocks: 0 };
+
+  constructor(
+    private readonly intake: BlockIntake,
+    private readonly s: StateServerSettings,
+  ) {
+    this.timers = new TimerGroup(intake.ctx.clock);
+  }
+
+  start(): void {
+    const { transport, channel } = this.intake.ctx;
+    this.timers = new TimerGroup(this.intake.ctx.clock);
+    this.sub = transport.inbound$
+      .pipe(filter((i) => i.msg.payload.t === 'stateReq' && i.msg.payload.ch === channel))
+      .subscribe((i) => this.onRequest(i.msg as Verified<StateReqMsg>));
+    this.timers.every(this.s.checkInterval, () => this.served.clear());
+  }
+
+  stop(): void {
+    this.sub?.unsubscribe();
+    this.timers.clear();
+  }
+
+  private onRequest(m: Verified<StateReqMsg>): void {
+    const { codec, ledger, transport, signer, channel, orgs } = this.intake.ctx;
+    if (m.signer.pkiIdHex === signer.identity.pkiIdHex) return;
+    if (!orgs.includes(m.signer.mspId)) return void codec.rejections.count('state-request-not-in-channel');
+    const v = validateRequest(m.payload.start, m.payload.end, this.s.batchSize);
+    if (!v.ok) return void codec.rejections.count(v.reason);
+    const n = this.served.get(m.signer.pkiIdHex) ?? 0;
+    // Caps how many requesters are tracked too: the map is cleared every checkInterval.
+    if (n >= (this.s.maxRequestsPerInterval ?? 1000) || (n === 0 && this.served.size >= 10_000)) return void codec.rejections.count('state-request-rate');
+    this.served.set(m.signer.pkiIdHex, n + 1);
+    const to = this.intake.endpointOf(m.signer.pkiIdHex);
+    if (!to) return void codec.rejections.count('state-request-unreachable');
+    this.stats.requests++;
+    const range = servedRange(m.payload.start, m.payload.end, ledger.height());
+    if (!range) return;
+    const blocks: StateBlock[] = [];
+    for (let seq = range.start; seq <= range.end; seq++) {
+      const block = ledger.getEncoded(seq);
+      if (!block) break;
+      blocks.push({ seq, block });
+    }
+    // Everything up to the first block that cannot travel (a requester needs a consecutive run).
+    const { chunks } = chunkBySize(blocks, (b) => b.block.byteLength, transport.maxPayload - ENVELOPE_OVERHEAD);
+    let expect = range.start;
+    for (const c of chunks) {
+      if (c[0]!.seq !== expect) break;
+      expect = c.at(-1)!.seq + 1;
+      transport.send(to, seal({ t: 'stateRes', ch: channel, nonce: m.payload.nonce, blocks: c } satisfies StateResMsg, signer));
+      this.stats.responses++;
+      this.stats.blocks += c.length;
+    }
+  }
+}

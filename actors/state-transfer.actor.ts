@@ -1,0 +1,131 @@
+// Binds the state-transfer machine (machines/state-transfer.machine.ts) of one channel to the channel view,
+// the ledger, the payload buffer and the bus.
+//   in:  view.changed ← StateInfo channel view (every org: heights of channel peers)
+//        ledger.advanced ← every ledger commit;  buffer.level ← the committer's high-water mark
+//   request.send(attempt, to, range) → a fresh random nonce, stateReq signed, to the peer's endpoint
+//   stateRes: only from the peer asked, with the nonce of the current attempt (else counted, ignored);
+//     every block must be in the asked range, consecutive, verify and link (to the ledger tip, the buffer or
+//     the previous block of the response) → else response.invalid (the machine retries another peer);
+//     blocks go to the payload buffer in blocking mode; response.received(maxSeq = last block now held
+//     without a gap) tells the machine how far the range got (a response may come in several chunks)
+import { createActor, type Actor } from 'xstate';
+import { filter } from 'rxjs';
+import type { StateReqMsg, StateResMsg, Verified } from '../runtime/wire/messages.ts';
+import { seal } from '../runtime/wire/envelope.ts';
+import { blockHash } from '../runtime/ledger/block.ts';
+import { stateTransferMachine, syncStateOf, type StateTransferTimings } from '../machines/state-transfer.machine.ts';
+import type { BlockIntake } from './block-intake.ts';
+
+export interface StateTransferSettings extends StateTransferTimings {
+  batchSize: number;
+  maxRetries: number;
+}
+
+interface Outstanding {
+  attempt: number;
+  nonce: number;
+  to: string;
+  start: number;
+  end: number;
+}
+
+export class StateTransfer {
+  readonly actor: Actor<typeof stateTransferMachine>;
+  private readonly subs: { unsubscribe(): void }[] = [];
+  private outstanding: Outstanding | null = null;
+  readonly stats = { requests: 0, responses: 0, invalid: 0, abandoned: 0 };
+
+  constructor(
+    private readonly intake: BlockIntake,
+    s: StateTransferSettings,
+  ) {
+    const { ledger, clock, rng } = intake.ctx;
+    this.actor = createActor(stateTransferMachine, {
+      clock,
+      input: {
+        height: ledger.height(),
+        batchSize: s.batchSize,
+        maxRetries: s.maxRetries,
+        timings: { checkInterval: s.checkInterval, responseTimeout: s.responseTimeout },
+        seed: rng.int(2 ** 32),
+      },
+    });
+  }
+
+  start(): void {
+    const { transport, channel, stateInfo, ledger } = this.intake.ctx;
+    const view = () => this.actor.send({ type: 'view.changed', peers: stateInfo.channelPeers().map((p) => ({ id: p.pkiIdHex, height: p.height })) });
+    this.subs.push(
+      this.actor.on('request.send', (e) => this.request(e)),
+      this.actor.on('round.abandoned', () => void this.stats.abandoned++),
+      stateInfo.changes$.subscribe(view),
+      ledger.commits$.subscribe((c) => this.actor.send({ type: 'ledger.advanced', height: c.height })),
+      this.intake.committer.full$.subscribe((full) => this.actor.send({ type: 'buffer.level', full })),
+      transport.inbound$
+        .pipe(filter((i) => i.msg.payload.t === 'stateRes' && i.msg.payload.ch === channel))
+        .subscribe((i) => this.onResponse(i.msg as Verified<StateResMsg>)),
+    );
+    this.actor.start();
+    view();
+    this.actor.send({ type: 'ledger.advanced', height: ledger.height() });
+  }
+
+  stop(): void {
+    for (const s of this.subs) s.unsubscribe();
+    this.subs.length = 0;
+    this.actor.stop();
+    this.outstanding = null;
+  }
+
+  state(): 'syncing' | 'synced' {
+    return syncStateOf(this.actor.getSnapshot());
+  }
+
+  private request(e: { attempt: number; to: string; start: number; end: number }): void {
+    const { transport, signer, channel, rng } = this.intake.ctx;
+    const nonce = rng.nonce();
+    this.outstanding = { attempt: e.attempt, nonce, to: e.to, start: e.start, end: e.end };
+    const to = this.intake.endpointOf(e.to);
+    // Unreachable: the response timeout turns this into a retry with another peer.
+    if (!to) return;
+    this.stats.requests++;
+    transport.send(to, seal({ t: 'stateReq', ch: channel, nonce, start: e.start, end: e.end } satisfies StateReqMsg, signer));
+  }
+
+  private onResponse(m: Verified<StateResMsg>): void {
+    const { codec, ledger } = this.intake.ctx;
+    const o = this.outstanding;
+    if (!o || m.payload.nonce !== o.nonce || m.signer.pkiIdHex !== o.to) return void codec.rejections.count('state-unsolicited-response');
+    this.stats.responses++;
+    const invalid = (reason: string) => {
+      codec.rejections.count(reason);
+      this.stats.invalid++;
+      this.actor.send({ type: 'response.invalid', attempt: o.attempt });
+    };
+    const blocks = m.payload.blocks;
+    if (!blocks.length) return invalid('state-empty-response');
+    // Check everything before taking anything.
+    const checked = [];
+    let prevHash: Uint8Array | null = null;
+    for (let i = 0; i < blocks.length; i++) {
+      const { seq, block } = blocks[i]!;
+      if (seq < o.start || seq > o.end || (i > 0 && seq !== blocks[i - 1]!.seq + 1)) return invalid('state-bad-range');
+      const r = this.intake.check(seq, block);
+      if (!r.ok) return invalid('state-bad-block');
+      if (prevHash && Buffer.compare(Buffer.from(prevHash), Buffer.from(r.block.previousHash)) !== 0) return invalid('state-bad-block');
+      prevHash = blockHash(r.block);
+      checked.push(r.block);
+    }
+    for (const b of checked) {
+      if (this.intake.known(b.number, false)) {
+        this.intake.duplicates++;
+        continue;
+      }
+      this.intake.admit(b.number, b, null, 'state', 'blocking');
+    }
+    // How far the range is now covered without a gap (committed or waiting in the buffer).
+    let maxSeq = Math.max(o.start, ledger.height()) - 1;
+    while (maxSeq < o.end && this.intake.known(maxSeq + 1, false)) maxSeq++;
+    if (maxSeq >= o.start) this.actor.send({ type: 'response.received', attempt: o.attempt, maxSeq });
+  }
+}

@@ -1,0 +1,136 @@
+// The ordering service, transport-free: per channel a batcher (block cutter + BatchTimeout on the clock)
+// feeding a chain writer (signed blocks appended to the channel's log under the append condition).
+//   submit(channel, tx): unknown channel / empty / > AbsoluteMaxBytes / too many batches waiting → refused
+//                        else queued in the batcher → {ok, txId}   (txId = hex SHA-256 of the tx bytes)
+//   batch cut → writer.append(batch) → blocks$ (one append in flight per channel; the rest wait in order)
+// The NATS intake (nats-intake.ts) and the simulator's harness call `submit`.
+import { Subject, type Observable } from 'rxjs';
+import type { Clock } from '../clock.ts';
+import type { Block } from '../ledger/block.ts';
+import type { Genesis } from '../ledger/channel-config.ts';
+import { sha256, toHex } from '../util/bytes.ts';
+import { Batcher } from './batcher.ts';
+import { ChainWriter } from './chain.ts';
+import type { BatchSize } from './cutter.ts';
+import type { BlockLog } from './log.ts';
+
+export interface OrdererOptions {
+  channels: Genesis[];
+  log: BlockLog;
+  sign: (msg: Uint8Array) => Uint8Array;
+  clock: Clock;
+  batchSize: BatchSize;
+  batchTimeoutMs: number;
+  /** Cut batches waiting for their append, per channel, before transactions are refused. */
+  maxPendingBatches: number;
+  /** Operator log lines. */
+  say?: (line: string) => void;
+}
+
+export type SubmitResult = { ok: true; txId: string } | { ok: false; error: string };
+
+export interface OrdererStats {
+  accepted: number;
+  rejected: Record<string, number>;
+  blocks: number;
+  txs: number;
+}
+
+interface ChannelOrderer {
+  writer: ChainWriter;
+  batcher: Batcher;
+  /** Batches cut and not yet appended. */
+  waiting: number;
+  /** The last append's completion (stop waits for it). */
+  last: Promise<unknown>;
+}
+
+export const txIdOf = (tx: Uint8Array): string => toHex(sha256(tx));
+
+export class Orderer {
+  readonly stats: OrdererStats = { accepted: 0, rejected: {}, blocks: 0, txs: 0 };
+  private readonly blocks = new Subject<{ channel: string; block: Block }>();
+  private readonly chans = new Map<string, ChannelOrderer>();
+  private stopped = false;
+
+  private constructor(private readonly o: OrdererOptions) {}
+
+  /** Opens every channel's chain (creating its log with the genesis block when missing) and starts batching. */
+  static async start(o: OrdererOptions): Promise<Orderer> {
+    const orderer = new Orderer(o);
+    for (const genesis of o.channels) {
+      const channel = genesis.config.channel;
+      const writer = await ChainWriter.open(genesis, o.log, o.sign, { clock: o.clock, log: o.say });
+      let ch!: ChannelOrderer;
+      const batcher = new Batcher(o.batchSize, o.batchTimeoutMs, o.clock, (txs) => orderer.cut(channel, ch, txs));
+      ch = { writer, batcher, waiting: 0, last: Promise.resolve() };
+      orderer.chans.set(channel, ch);
+      o.say?.(`channel ${channel}: continuing at height ${writer.height}`);
+    }
+    return orderer;
+  }
+
+  /** Every block appended by this orderer. */
+  get blocks$(): Observable<{ channel: string; block: Block }> {
+    return this.blocks.asObservable();
+  }
+
+  channels(): string[] {
+    return [...this.chans.keys()];
+  }
+
+  height(channel: string): number | null {
+    return this.chans.get(channel)?.writer.height ?? null;
+  }
+
+  submit(channel: string, tx: Uint8Array): SubmitResult {
+    const ch = this.chans.get(channel);
+    if (this.stopped) return this.refuse('stopped', 'the orderer is stopping');
+    if (!ch) return this.refuse('unknown-channel', `unknown channel ${channel}`);
+    if (tx.byteLength === 0) return this.refuse('empty', 'empty transaction');
+    const max = this.o.batchSize.absoluteMaxBytes;
+    if (tx.byteLength > max) return this.refuse('too-large', `transaction of ${tx.byteLength} bytes exceeds BatchSize.AbsoluteMaxBytes (${max})`);
+    if (ch.waiting >= this.o.maxPendingBatches)
+      return this.refuse('overloaded', `overloaded: ${ch.waiting} batches of ${channel} wait to be appended`);
+    ch.batcher.add(tx);
+    this.stats.accepted++;
+    return { ok: true, txId: txIdOf(tx) };
+  }
+
+  /** Cuts what is pending, waits (at most `timeoutMs`) for queued appends, and stops. */
+  async stop(timeoutMs = 5000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const ch of this.chans.values()) {
+      ch.batcher.flush();
+      ch.batcher.stop();
+    }
+    let timer: unknown;
+    const deadline = new Promise<void>((resolve) => (timer = this.o.clock.setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.all([...this.chans.values()].map((c) => c.last)), deadline]);
+    this.o.clock.clearTimeout(timer);
+    for (const ch of this.chans.values()) ch.writer.stop();
+    this.blocks.complete();
+  }
+
+  private cut(channel: string, ch: ChannelOrderer, txs: Uint8Array[]): void {
+    ch.waiting++;
+    ch.last = ch.writer.append(txs).then(
+      (block) => {
+        ch.waiting--;
+        this.stats.blocks++;
+        this.stats.txs += txs.length;
+        this.blocks.next({ channel, block });
+      },
+      (e) => {
+        ch.waiting--;
+        this.o.say?.(`${channel}: a batch of ${txs.length} transactions was not appended: ${(e as Error).message}`);
+      },
+    );
+  }
+
+  private refuse(reason: string, error: string): SubmitResult {
+    this.stats.rejected[reason] = (this.stats.rejected[reason] ?? 0) + 1;
+    return { ok: false, error };
+  }
+}
