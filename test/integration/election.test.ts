@@ -37,8 +37,8 @@ async function rows(): Promise<StatusRow[]> {
 }
 const leadersOf = (rs: StatusRow[]) => rs.filter((r) => r.role === 'leader').map((r) => r.id).sort();
 
-test('one leader per org on NATS; kill -9 of the leader hands leadership to another peer', async () => {
-  run = runCli(['up', '--orgs', '2', '--peers', '2', '--data', dir, '--no-load'], env);
+test('one leader per org on NATS; kill -9 of the leader: another peer consumes the ordering service, ledgers identical', async () => {
+  run = runCli(['up', '--orgs', '2', '--peers', '2', '--data', dir, '--load-rate', '20'], env);
   await until(() => /network\.json/.test(run!.output()) || run!.child.exitCode !== null, 20_000, 'up started', 50);
   assert.is(run.child.exitCode, null, run.output());
   let rs: StatusRow[] = [];
@@ -62,11 +62,24 @@ test('one leader per org on NATS; kill -9 of the leader hands leadership to anot
     (async () => {
       for (;;) {
         rs = await rows();
-        if (rs.find((r) => r.id === other)?.role === 'leader') return;
+        const r = rs.find((x) => x.id === other);
+        // The new leader is consuming the ordering service: it commits blocks from the orderer.
+        if (r?.role === 'leader' && (r.counters.blocksFromOrderer ?? 0) > 0) return;
       }
     })(),
     15_000,
-    `${other} taking over`,
+    `${other} taking over and consuming the ordering service`,
+  );
+  // Ledgers identical: at some moment every live peer reports the same height and tip.
+  await withDeadline(
+    (async () => {
+      for (;;) {
+        rs = await rows();
+        if (rs.length === 3 && new Set(rs.map((r) => `${r.height}:${r.tipHash}`)).size === 1 && rs[0]!.height! > 2) return;
+      }
+    })(),
+    20_000,
+    'identical ledgers on every live peer',
   );
   run.child.kill('SIGINT');
   assert.is(await withDeadline(run.exited, 20_000, 'up exit'), 0);
