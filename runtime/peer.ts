@@ -16,9 +16,13 @@ import { WireCodec } from './wire/codec.ts';
 import { readGenesis } from './ledger/channel-config.ts';
 import { LmdbLedgerStore } from './ledger/lmdb.ledger.ts';
 import { JetStreamFeed } from './orderer/jetstream.feed.ts';
+import { PeerMetrics, countingTransport } from './ops/metrics.ts';
+import { startOpsServer, type OpsServer } from './ops/server.ts';
 
 export interface RunningPeer {
   peer: Peer;
+  /** Base URL of /metrics and /healthz, or null when operations.listenAddress is ''. */
+  opsUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -49,7 +53,7 @@ export async function startPeerProcess(
   });
 
   const codec = new WireCodec({ trust, ed, now: () => realClock.now(), maxBytes: cfg.peer.maxRecvMsgSize, verifyCacheSize: g.murmur.verifyCacheSize });
-  const transport = new NatsTransport({
+  const nats = new NatsTransport({
     servers: cfg.peer.nats.servers,
     endpoint: g.endpoint || cfg.peer.id,
     prefix: cfg.peer.nats.prefix,
@@ -60,7 +64,30 @@ export async function startPeerProcess(
     token: cfg.peer.nats.token || undefined,
     credsFile: cfg.peer.nats.credsFile ? path(cfg.peer.nats.credsFile) : undefined,
   });
-  transport.status$.subscribe((e) => log(`nats ${e.type}${e.server ? ` ${e.server}` : ''}${e.detail ? `: ${e.detail}` : ''}`));
+  nats.status$.subscribe((e) => log(`nats ${e.type}${e.server ? ` ${e.server}` : ''}${e.detail ? `: ${e.detail}` : ''}`));
+
+  // Operations service: metrics read the peer's status at scrape time; the peer is created just below.
+  let peerRef: Peer | null = null;
+  const metrics = new PeerMetrics({ status: () => peerRef?.status() ?? [] }, { peer: cfg.peer.id, org: cfg.peer.localMspId });
+  const transport = countingTransport(nats, (kind) => metrics.sent.inc({ kind }));
+  nats.inbound$.subscribe((i) => metrics.received.inc({ kind: i.msg.payload.t }));
+  let ops: OpsServer | null = null;
+  if (cfg.operations.listenAddress) {
+    try {
+      ops = await startOpsServer({
+        listenAddress: cfg.operations.listenAddress,
+        metrics: () => metrics.text(),
+        checks: [
+          { name: 'nats', ok: () => nats.connected },
+          { name: 'ledger', ok: () => (peerRef?.ledgers.size ?? 0) === channels.length },
+          { name: 'machines', ok: () => peerRef?.actor.getSnapshot().matches('running') ?? false },
+        ],
+      });
+    } catch (e) {
+      throw new Error(`operations.listenAddress ${cfg.operations.listenAddress}: ${(e as Error).message} (set another host:port, port 0 for any free port, or '' to disable)`);
+    }
+    log(`operations: ${ops.url}/metrics ${ops.url}/healthz`);
+  }
 
   const peer = createPeer(
     {
@@ -89,7 +116,7 @@ export async function startPeerProcess(
       maxConnectionAttempts: g.maxConnectionAttempts,
       pid: process.pid,
       inspect: extra.inspect,
-      opsUrl: null,
+      opsUrl: ops?.url ?? null,
     },
     {
       transport,
@@ -98,10 +125,23 @@ export async function startPeerProcess(
       clock: realClock,
       rng: cryptoRng(),
       ledgers: new LmdbLedgerStore(path(cfg.peer.fileSystemPath), ed),
-      feed: new JetStreamFeed(() => transport.connection, { prefix: cfg.peer.nats.prefix }),
+      feed: new JetStreamFeed(() => nats.connection, { prefix: cfg.peer.nats.prefix }),
     },
   );
-  await peer.start();
+  peerRef = peer;
+  try {
+    await peer.start();
+  } catch (e) {
+    await ops?.close();
+    throw e;
+  }
   log(`peer ${cfg.peer.id} (${cfg.peer.localMspId}) running on ${cfg.peer.nats.servers.join(',')}; channels: ${channels.map((c) => c.name).join(', ') || 'none'}`);
-  return { peer, stop: () => peer.stop() };
+  return {
+    peer,
+    opsUrl: ops?.url ?? null,
+    stop: async () => {
+      await peer.stop();
+      await ops?.close();
+    },
+  };
 }

@@ -98,9 +98,9 @@ program
   .addOption(new Option('--nats-cluster <n>', 'start a local NATS cluster').argParser(notYet('--nats-cluster')))
   .addOption(new Option('--in-process', 'all peers in one process').argParser(notYet('--in-process')))
   .option('--load-rate <tx_per_s>', 'transactions per second of the load on each channel', positive('--load-rate'), 20)
-  .addOption(new Option('--inspect', 'XState inspector relay').argParser(notYet('--inspect')))
+  .option('--inspect', "start every peer with an XState inspector relay on loopback and print each relay's URL")
   .option('--dashboard [port]', 'serve the live browser dashboard on loopback (default: a free port) and print its URL', portArg)
-  .action(async (opts: { orgs: string; peers: number; channels: number; nats?: string; data: string; fresh?: boolean; timings: 'local' | 'fabric'; load: boolean; loadRate: number; dashboard?: true | number }, cmd: Command) => {
+  .action(async (opts: { orgs: string; peers: number; channels: number; nats?: string; data: string; fresh?: boolean; timings: 'local' | 'fabric'; load: boolean; loadRate: number; dashboard?: true | number; inspect?: boolean }, cmd: Command) => {
     const { up } = await import('./up.ts');
     const explicit = new Set(['orgs', 'peers', 'channels'].filter((k) => cmd.getOptionValueSource(k) === 'cli'));
     const { load, loadRate, dashboard, ...rest } = opts;

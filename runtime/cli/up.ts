@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
 import { channelNames, generateMaterial, parseOrgs, writeMaterial, type Manifest } from '../crypto/material.ts';
-import { startNatsServer } from '../nats-server.ts';
+import { freePort, startNatsServer } from '../nats-server.ts';
 import { PRESETS } from '../../config/presets.ts';
 import { writeNetworkFile, type NetworkFile } from './network-file.ts';
 import { formatStatusTable, queryStatus } from './status.ts';
@@ -32,6 +32,22 @@ export interface UpOptions {
   loadRate: number;
   /** Serve the browser dashboard on this loopback port (0: a free one); undefined: no dashboard. */
   dashboard?: number;
+  /** Start every peer with an inspector relay and print each relay's URL. */
+  inspect?: boolean;
+}
+
+/** Prints a peer's inspector relay URL when the peer logs it. */
+function watchInspector(child: ChildProcess, id: string, say: (s: string) => void): void {
+  let buf = '';
+  const onData = (d: Buffer) => {
+    buf = (buf + d.toString()).slice(-4096);
+    const m = /inspector: (ws:\/\/\S+)/.exec(buf);
+    if (m) {
+      say(`${id.padEnd(14)} inspector: ${m[1]}  (https://stately.ai/inspect?server=${m[1]})`);
+      child.stdout!.off('data', onData);
+    }
+  };
+  child.stdout!.on('data', onData);
 }
 
 /** Bytes per transaction of `up`'s load. */
@@ -174,6 +190,8 @@ export async function up(o: UpOptions): Promise<void> {
         const dir = join(data, 'peers', p.id);
         mkdirSync(dir, { recursive: true });
         const isAnchor = i === 0;
+        const opsPort = await freePort();
+        const opsUrl = `http://127.0.0.1:${opsPort}`;
         const core = merge(preset, {
           peer: {
             id: p.id,
@@ -188,22 +206,25 @@ export async function up(o: UpOptions): Promise<void> {
               externalEndpoint: isAnchor ? p.id : '',
             },
           },
-          operations: { listenAddress: '' },
+          // A fixed free loopback port per peer, so opsUrl is known before the peer starts.
+          operations: { listenAddress: `127.0.0.1:${opsPort}` },
         });
         const configFile = join(dir, 'core.yaml');
         writeFileSync(configFile, `# Written by murmur up; edit and restart, or override with CORE_PEER_GOSSIP_* variables.\n${toYaml(core)}`);
         const log = createWriteStream(join(dir, 'peer.log'), { flags: 'a' });
         // Own process group: a terminal's Ctrl-C reaches only `up`, which stops peers in order. The IPC channel
         // lets a peer notice when `up` itself dies (even by SIGKILL) and stop instead of lingering.
-        const child = spawn(process.execPath, [BIN, 'peer', 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: process.env, detached: true });
+        const args = [BIN, 'peer', 'start', '--config', configFile, ...(o.inspect ? ['--inspect'] : [])];
+        const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: process.env, detached: true });
+        if (o.inspect) watchInspector(child, p.id, say);
         child.stdout!.pipe(log);
         child.stderr!.pipe(log);
         child.on('exit', (code, signal) => {
           if (!stopping) say(`peer ${p.id} exited (${signal ?? `code ${code}`}); see ${join(dir, 'peer.log')}`);
         });
         children.set(p.id, child);
-        network.peers.push({ id: p.id, org: org.mspId, pid: child.pid ?? null, opsUrl: null });
-        say(`${p.id.padEnd(14)} pid ${child.pid}  opsUrl: none yet  log: ${join(dir, 'peer.log')}`);
+        network.peers.push({ id: p.id, org: org.mspId, pid: child.pid ?? null, opsUrl });
+        say(`${p.id.padEnd(14)} pid ${child.pid}  opsUrl: ${opsUrl}  log: ${join(dir, 'peer.log')}`);
       }
     }
     writeNetworkFile(data, network);

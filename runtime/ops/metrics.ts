@@ -4,6 +4,9 @@
 // time, so they are never stale and cost nothing between scrapes.
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { StatusRow } from '../../actors/status.ts';
+import type { SendOptions, Transport } from '../transport/transport.ts';
+import { parseEnvelope } from '../wire/envelope.ts';
+import { decodeCbor } from '../wire/cbor.ts';
 
 export interface MetricsSource {
   status(): StatusRow[];
@@ -75,4 +78,39 @@ export class PeerMetrics {
   text(): Promise<string> {
     return this.registry.metrics();
   }
+}
+
+/** The payload kind of an outgoing envelope, for the sent-by-kind counter ('unknown' if unreadable). */
+export function kindOfEnvelope(bytes: Uint8Array): string {
+  const env = parseEnvelope(bytes);
+  if (!env.ok) return 'unknown';
+  try {
+    const t = (decodeCbor(env.env.payload) as { t?: unknown }).t;
+    return typeof t === 'string' ? t : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Wraps a transport so every accepted send/publish is counted by payload kind. Everything else goes to
+ * the transport itself (a Proxy, so its own state is never shadowed by the wrapper). */
+export function countingTransport<T extends Transport>(t: T, onSent: (kind: string) => void): T {
+  const send = (to: string, bytes: Uint8Array, opts?: SendOptions) => {
+    const ok = t.send(to, bytes, opts);
+    if (ok) onSent(kindOfEnvelope(bytes));
+    return ok;
+  };
+  const publish = (subject: string, bytes: Uint8Array, opts?: SendOptions) => {
+    const ok = t.publish(subject, bytes, opts);
+    if (ok) onSent(kindOfEnvelope(bytes));
+    return ok;
+  };
+  return new Proxy(t, {
+    get(target, prop) {
+      if (prop === 'send') return send;
+      if (prop === 'publish') return publish;
+      const v = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }
