@@ -17,6 +17,7 @@ import { readGenesis } from './ledger/channel-config.ts';
 import { LmdbLedgerStore } from './ledger/lmdb.ledger.ts';
 import { JetStreamFeed } from './orderer/jetstream.feed.ts';
 import { PeerMetrics, countingTransport } from './ops/metrics.ts';
+import type { Logs } from './log.ts';
 import { startOpsServer, type OpsServer } from './ops/server.ts';
 
 export interface RunningPeer {
@@ -30,7 +31,7 @@ export async function startPeerProcess(
   cfg: PeerConfig,
   configFile: string | null,
   log: (line: string) => void,
-  extra: { inspect?: (e: InspectionEvent) => void } = {},
+  extra: { inspect?: (e: InspectionEvent) => void; logs?: Logs } = {},
 ): Promise<RunningPeer> {
   const base = configFile ? dirname(resolve(configFile)) : process.cwd();
   const path = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
@@ -135,6 +136,7 @@ export async function startPeerProcess(
     await ops?.close();
     throw e;
   }
+  if (extra.logs) watchPeer(peer, extra.logs);
   log(`peer ${cfg.peer.id} (${cfg.peer.localMspId}) running on ${cfg.peer.nats.servers.join(',')}; channels: ${channels.map((c) => c.name).join(', ') || 'none'}`);
   return {
     peer,
@@ -144,4 +146,19 @@ export async function startPeerProcess(
       await ops?.close();
     },
   };
+}
+
+/** Protocol events worth a log line, once the peer runs (its elections and ledgers exist): membership
+ * changes (module discovery), leadership (election), commits (ledger, debug) and ledger refusals (warn). */
+function watchPeer(peer: Peer, logs: Logs): void {
+  const discovery = logs.module('discovery');
+  peer.discovery.events$.subscribe((e) => discovery.info({ peer: e.member.id, org: e.member.mspId }, `member ${e.type}`));
+  const election = logs.module('election');
+  for (const [channel, b] of peer.elections)
+    b.leading$.subscribe((leading) => election.info({ channel }, leading ? 'leading: consuming the ordering service' : 'not leading'));
+  const ledger = logs.module('ledger');
+  for (const [channel, l] of peer.ledgers) {
+    l.commits$.subscribe((c) => ledger.debug({ channel, height: c.height, blocks: c.blocks.length }, 'committed'));
+    l.rejections.onReject((reason) => ledger.warn({ channel, reason }, 'block refused'));
+  }
 }

@@ -41,7 +41,7 @@ function watchInspector(child: ChildProcess, id: string, say: (s: string) => voi
   let buf = '';
   const onData = (d: Buffer) => {
     buf = (buf + d.toString()).slice(-4096);
-    const m = /inspector: (ws:\/\/\S+)/.exec(buf);
+    const m = /inspector: (ws:\/\/[0-9.:]+)/.exec(buf);
     if (m) {
       say(`${id.padEnd(14)} inspector: ${m[1]}  (https://stately.ai/inspect?server=${m[1]})`);
       child.stdout!.off('data', onData);
