@@ -36,6 +36,7 @@ export interface OrdererConfig {
     Pass: string;
     Token: string;
     CredsFile: string;
+    StreamReplicas: number;
   };
 }
 
@@ -80,6 +81,7 @@ export const ORDERER_KEYS: ReadonlyMap<string, Leaf> = new Map([
   leaf('NATS.Pass', 'text', '', "NATS password; string; default ''", true),
   leaf('NATS.Token', 'text', '', "NATS token; string; default ''", true),
   leaf('NATS.CredsFile', 'text', '', "NATS credentials file; path; default ''"),
+  leaf('NATS.StreamReplicas', 'positive-count', 1, 'replicas of each channel block stream (3 on a 3-server cluster); count; default 1'),
 ]);
 
 const STRICT_SECTIONS = ['batchsize', 'nats'];

@@ -95,12 +95,12 @@ program
   .option('--fresh', 'wipe --data first')
   .addOption(new Option('--timings <preset>', 'timer preset').choices(['local', 'fabric']).default('local'))
   .option('--no-load', 'start no transaction load (default: a light load of 20 tx/s on every channel)')
-  .addOption(new Option('--nats-cluster <n>', 'start a local NATS cluster').argParser(notYet('--nats-cluster')))
+  .option('--nats-cluster <n>', 'start a local cluster of N nats-servers (routes on loopback, block streams replicated) instead of one', int('--nats-cluster'))
   .addOption(new Option('--in-process', 'all peers in one process').argParser(notYet('--in-process')))
   .option('--load-rate <tx_per_s>', 'transactions per second of the load on each channel', positive('--load-rate'), 20)
   .option('--inspect', "start every peer with an XState inspector relay on loopback and print each relay's URL")
   .option('--dashboard [port]', 'serve the live browser dashboard on loopback (default: a free port) and print its URL', portArg)
-  .action(async (opts: { orgs: string; peers: number; channels: number; nats?: string; data: string; fresh?: boolean; timings: 'local' | 'fabric'; load: boolean; loadRate: number; dashboard?: true | number; inspect?: boolean }, cmd: Command) => {
+  .action(async (opts: { orgs: string; peers: number; channels: number; nats?: string; data: string; fresh?: boolean; timings: 'local' | 'fabric'; load: boolean; loadRate: number; dashboard?: true | number; inspect?: boolean; natsCluster?: number }, cmd: Command) => {
     const { up } = await import('./up.ts');
     const explicit = new Set(['orgs', 'peers', 'channels'].filter((k) => cmd.getOptionValueSource(k) === 'cli'));
     const { load, loadRate, dashboard, ...rest } = opts;

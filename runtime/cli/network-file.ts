@@ -6,6 +6,8 @@ export interface NetworkFile {
   natsUrl: string;
   /** Extension: pid of the embedded nats-server (null with --nats). */
   natsPid: number | null;
+  /** Extension: pids of a local cluster's servers (`up --nats-cluster`). */
+  natsPids?: number[];
   /** Extension: NATS subject prefix. */
   prefix: string;
   orderer: { pid: number; opsUrl: string | null } | null;

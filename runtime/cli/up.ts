@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
 import { channelNames, generateMaterial, parseOrgs, writeMaterial, type Manifest } from '../crypto/material.ts';
 import { freePort, startNatsServer } from '../nats-server.ts';
+import { startNatsCluster, type NatsCluster } from '../nats-cluster.ts';
 import { PRESETS } from '../../config/presets.ts';
 import { writeNetworkFile, type NetworkFile } from './network-file.ts';
 import { formatStatusTable, queryStatus } from './status.ts';
@@ -34,6 +35,8 @@ export interface UpOptions {
   dashboard?: number;
   /** Start every peer with an inspector relay and print each relay's URL. */
   inspect?: boolean;
+  /** Start a local cluster of this many nats-servers instead of one embedded server. */
+  natsCluster?: number;
 }
 
 /** Prints a peer's inspector relay URL when the peer logs it. */
@@ -101,6 +104,7 @@ export async function up(o: UpOptions): Promise<void> {
 
   const children = new Map<string, ChildProcess>();
   let server: Awaited<ReturnType<typeof startNatsServer>> | null = null;
+  let cluster: NatsCluster | null = null;
   let stopping = false;
   let ticker: NodeJS.Timeout | undefined;
   let load: LoadGenerator | null = null;
@@ -138,6 +142,7 @@ export async function up(o: UpOptions): Promise<void> {
       ),
     );
     if (server) await server.stop();
+    if (cluster) await cluster.stop();
     network.peers = network.peers.map((p) => ({ ...p, pid: null }));
     network.orderer = null;
     network.natsPid = null;
@@ -149,8 +154,14 @@ export async function up(o: UpOptions): Promise<void> {
   process.once('SIGTERM', () => void shutdown(0));
 
   try {
+    if (o.nats && o.natsCluster) throw new Error('--nats and --nats-cluster exclude each other');
     if (o.nats) {
       network.natsUrl = o.nats;
+    } else if (o.natsCluster) {
+      cluster = await startNatsCluster({ size: o.natsCluster, dir: join(data, 'nats-cluster') });
+      network.natsUrl = cluster.urls.join(',');
+      network.natsPids = cluster.servers.map((x) => x!.pid);
+      say(`nats cluster: ${o.natsCluster} servers, routes on loopback, JetStream replicated`);
     } else {
       mkdirSync(join(data, 'nats'), { recursive: true });
       server = await startNatsServer({ port: 0, jetstream: true, storeDir: join(data, 'nats', 'jetstream'), logFile: join(data, 'nats', 'nats-server.log') });
@@ -169,7 +180,7 @@ export async function up(o: UpOptions): Promise<void> {
         LocalMSPID: manifest.orderer.mspId,
         Channels: manifest.channels.map((c) => ({ name: c.name, genesisBlock: c.genesisBlock })),
       },
-      NATS: { Servers: network.natsUrl.split(','), Prefix: o.prefix },
+      NATS: { Servers: network.natsUrl.split(','), Prefix: o.prefix, StreamReplicas: Math.min(3, o.natsCluster ?? 1) },
     };
     const ordererConfig = join(ordDir, 'orderer.yaml');
     writeFileSync(ordererConfig, `# Written by murmur up; override with ORDERER_* variables.\n${toYaml(ordererYaml)}`);
@@ -239,8 +250,10 @@ export async function up(o: UpOptions): Promise<void> {
       client = await OrdererClient.connect(network.natsUrl, o.prefix);
       // Wait (bounded) for the orderer to have created every stream, so the load does not start with refusals.
       const channels = manifest.channels.map((c) => c.name);
-      const until = Date.now() + 15_000;
-      for (const ch of channels) while ((await client.height(ch)) === null && Date.now() < until && ord.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      // A fresh cluster may time out JetStream requests while it elects its meta leader: that is "not yet".
+      const until = Date.now() + (o.natsCluster ? 60_000 : 15_000);
+      const height = (ch: string) => client!.height(ch).catch(() => null);
+      for (const ch of channels) while ((await height(ch)) === null && Date.now() < until && ord.exitCode === null) await new Promise((r) => setTimeout(r, 100));
       load = new LoadGenerator(client, { channels, rate: o.loadRate, size: LOAD_TX_BYTES });
       say(`load: ${o.loadRate} tx/s of ${LOAD_TX_BYTES} bytes on ${channels.join(', ')} (--no-load turns it off)`);
     }

@@ -28,6 +28,10 @@ export interface JetStreamLogOptions {
   prefix?: string;
   /** Publish ack timeout; ms (default 5000). */
   timeoutMs?: number;
+  /** Replicas of a stream this log creates (3 on a 3-server cluster); default 1. */
+  replicas?: number;
+  /** How long `ensure` keeps retrying while JetStream is not ready (a new cluster electing its meta leader); ms. */
+  readyTimeoutMs?: number;
 }
 
 export class JetStreamBlockLog implements BlockLog {
@@ -51,7 +55,21 @@ export class JetStreamBlockLog implements BlockLog {
     return this.jsmP;
   }
 
+  /** Opens or creates the channel's stream, retrying while JetStream is not ready yet (a fresh cluster). */
   async ensure(genesis: Genesis): Promise<void> {
+    const deadline = Date.now() + (this.o.readyTimeoutMs ?? 30_000);
+    for (;;) {
+      try {
+        return await this.ensureOnce(genesis);
+      } catch (e) {
+        if (e instanceof OrdererError || Date.now() > deadline) throw e;
+        this.jsmP = null;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+
+  private async ensureOnce(genesis: Genesis): Promise<void> {
     const channel = genesis.config.channel;
     const name = this.subjects.blockStream(channel);
     const subject = this.subjects.blocks(channel);
@@ -71,7 +89,7 @@ export class JetStreamBlockLog implements BlockLog {
           max_msgs: -1,
           max_bytes: -1,
           max_age: 0,
-          num_replicas: 1,
+          num_replicas: this.o.replicas ?? 1,
           deny_delete: true,
           deny_purge: true,
         });

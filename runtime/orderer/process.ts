@@ -56,7 +56,7 @@ export async function startOrdererProcess(cfg: OrdererConfig, say: (line: string
     for (const w of warnings) say(`warning: ${w}`);
     const orderer = await Orderer.start({
       channels,
-      log: new JetStreamBlockLog(nc, { prefix: n.Prefix }),
+      log: new JetStreamBlockLog(nc, { prefix: n.Prefix, replicas: n.StreamReplicas }),
       sign: (m) => signer.sign(m),
       clock: realClock,
       batchSize: size,
