@@ -36,21 +36,34 @@ export function resolveNats(opts: { nats?: string; data: string }): { natsUrl: s
 
 const cell = (v: unknown): string => (v === null || v === undefined ? '-' : Array.isArray(v) ? String(v.length) : String(v));
 
+/** Extra live columns `murmur up` knows: the orderer's height per channel and each peer's commit rate. */
+export interface TableExtras {
+  ordererHeight?: ReadonlyMap<string, number>;
+  /** Blocks per second by `${id}/${channel}`. */
+  rates?: ReadonlyMap<string, number>;
+}
+
 /** A fixed-width table; `-` marks what is not known (null in JSON). */
-export function formatStatusTable(rows: StatusRow[]): string {
-  const head = ['CHANNEL', 'ORG', 'PEER', 'ROLE', 'LEADER', 'HEIGHT', 'STATE', 'MEMBERS', 'NATS', 'REJECTED'];
-  const body = rows.map((r) => [
-    r.channel,
-    r.org,
-    r.id,
-    cell(r.role),
-    cell(r.leaderId),
-    cell(r.height),
-    cell(r.state),
-    cell(r.members),
-    r.natsConnected ? 'up' : 'down',
-    String(Object.values(r.counters?.rejected ?? {}).reduce((a, b) => a + b, 0)),
-  ]);
+export function formatStatusTable(rows: StatusRow[], extras: TableExtras = {}): string {
+  const live = extras.ordererHeight !== undefined;
+  const head = ['CHANNEL', 'ORG', 'PEER', 'ROLE', 'LEADER', 'HEIGHT', ...(live ? ['LAG', 'BLOCKS/S'] : []), 'STATE', 'MEMBERS', 'NATS', 'REJECTED'];
+  const body = rows.map((r) => {
+    const oh = extras.ordererHeight?.get(r.channel);
+    const rate = extras.rates?.get(`${r.id}/${r.channel}`);
+    return [
+      r.channel,
+      r.org,
+      r.id,
+      cell(r.role),
+      cell(r.leaderId),
+      cell(r.height),
+      ...(live ? [oh !== undefined && r.height !== null ? String(Math.max(0, oh - r.height)) : '-', rate !== undefined ? rate.toFixed(1) : '-'] : []),
+      cell(r.state),
+      cell(r.members),
+      r.natsConnected ? 'up' : 'down',
+      String(Object.values(r.counters?.rejected ?? {}).reduce((a, b) => a + b, 0)),
+    ];
+  });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(head), ...body.map(line)].join('\n');

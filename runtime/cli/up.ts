@@ -109,6 +109,8 @@ export async function up(o: UpOptions): Promise<void> {
   let ticker: NodeJS.Timeout | undefined;
   let load: LoadGenerator | null = null;
   let client: OrdererClient | null = null;
+  /** Reads the orderer's heights for the LAG column (the load's client when there is one). */
+  let heightClient: OrdererClient | null = null;
   let dash: Dashboard | null = null;
   const network: NetworkFile = { natsUrl: '', natsPid: null, prefix: o.prefix, orderer: null, peers: [] };
 
@@ -123,6 +125,7 @@ export async function up(o: UpOptions): Promise<void> {
       say(`load: accepted=${s.accepted} rejected=${s.rejected}`);
     }
     await client?.close();
+    if (heightClient !== client) await heightClient?.close();
     await Promise.all(
       [...children.entries()].map(
         ([id, c]) =>
@@ -266,16 +269,35 @@ export async function up(o: UpOptions): Promise<void> {
   const tty = process.stdout.isTTY === true;
   const total = manifest.orgs.reduce((n, g) => n + g.peers.length, 0);
   let tick = 0;
+  // Live columns: lag behind the orderer's height, and blocks/s from the previous sample of each peer.
+  const channelNames = manifest.channels.map((c) => c.name);
+  heightClient = client ?? (await OrdererClient.connect(network.natsUrl, o.prefix).catch(() => null));
+  const previous = new Map<string, { height: number; at: number }>();
   const refresh = async () => {
     if (stopping) return;
     tick++;
     const rows = await queryStatus({ natsUrl: network.natsUrl, prefix: o.prefix, timeoutMs: 700 }).catch(() => []);
     if (stopping) return;
+    const ordererHeight = new Map<string, number>();
+    for (const ch of channelNames) {
+      const h = await heightClient?.height(ch).catch(() => null);
+      if (typeof h === 'number') ordererHeight.set(ch, h);
+    }
+    const rates = new Map<string, number>();
+    const now = Date.now();
+    for (const r of rows) {
+      if (r.height === null) continue;
+      const key = `${r.id}/${r.channel}`;
+      const p = previous.get(key);
+      if (p && now > p.at) rates.set(key, ((r.height - p.height) * 1000) / (now - p.at));
+      previous.set(key, { height: r.height, at: now });
+    }
+    const table = formatStatusTable(rows, { ordererHeight, rates });
     const answered = new Set(rows.map((r) => r.id)).size;
     const ls = load?.stats;
     const head = `${new Date().toISOString()}  ${answered}/${total} peers answering  nats ${network.natsUrl}${dash ? `  dashboard ${dash.url}` : ''}${ls ? `  load accepted=${ls.accepted} rejected=${ls.rejected}` : ''}`;
-    if (tty) process.stdout.write(`\x1b[H\x1b[2J${head}\n\n${formatStatusTable(rows)}\n\nCtrl-C stops everything\n`);
-    else if (tick % 5 === 1 || answered < total) say(`${head}\n${formatStatusTable(rows)}`);
+    if (tty) process.stdout.write(`\x1b[H\x1b[2J${head}\n\n${table}\n\nCtrl-C stops everything\n`);
+    else if (tick % 5 === 1 || answered < total) say(`${head}\n${table}`);
   };
   ticker = setInterval(() => void refresh(), 1000);
 }
