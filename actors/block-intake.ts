@@ -17,6 +17,7 @@ import type { ChannelPeer, StateInfoTracker } from './stateinfo.actor.ts';
 import type { Discovery } from './discovery.actor.ts';
 import { BlockCommitter, type BlockSource } from './committer.actor.ts';
 import { checkBlockBytes, type BlockCheckResult } from './block-check.ts';
+import { isStraggler } from '../machines/state-transfer.logic.ts';
 
 export interface GossipChannelContext {
   channel: string;
@@ -31,6 +32,10 @@ export interface GossipChannelContext {
   ordererPublicKey: Uint8Array;
   stateInfo: StateInfoTracker;
   discovery: Discovery;
+  /** Gets blocks only from other peers (election on, or not a static leader): straggler warnings apply. */
+  dependsOnOthers?: boolean;
+  /** `murmur` (default) or Fabric's stock behaviour. */
+  profile?: 'murmur' | 'fabric';
 }
 
 export interface IntakeSettings {
@@ -38,6 +43,7 @@ export interface IntakeSettings {
   pullInterval: number;
   blockBufferSize: number;
   batchSize: number;
+  stateEnabled?: boolean;
 }
 
 /** A block in the gossip window: its original envelope, the verified block, and how it first came. */
@@ -50,10 +56,14 @@ export class BlockIntake {
   readonly store: MessageStore<GossipBlock>;
   readonly committer: BlockCommitter;
   duplicates = 0;
+  /** Fabric's straggler warnings (state/TestStraggler): far behind with no way to catch up alone. */
+  stragglerWarnings = 0;
+  /** A gossiped block `seq` from `originator` arrived beyond the ledger height (there may be a gap). */
+  onAhead: ((originator: string, seq: number) => void) | null = null;
 
   constructor(
     readonly ctx: GossipChannelContext,
-    s: IntakeSettings,
+    private readonly s: IntakeSettings,
   ) {
     this.store = blockStore<GossipBlock>({ maxBlockCountToStore: s.maxBlockCountToStore, pullInterval: s.pullInterval });
     this.committer = new BlockCommitter({
@@ -101,6 +111,11 @@ export class BlockIntake {
     if (envelope) this.store.add({ seq, envelope, block, source }, this.ctx.clock.now());
     const r = this.committer.offer(seq, block, source, mode);
     if (r === 'duplicate') this.duplicates++;
+    if (r === 'too-far-ahead') {
+      const height = this.ctx.ledger.height();
+      const dependsOnOthers = this.ctx.dependsOnOthers ?? true;
+      if (isStraggler({ stateEnabled: this.s.stateEnabled ?? true, useLeaderElection: dependsOnOthers, orgLeader: !dependsOnOthers, seq, height })) this.stragglerWarnings++;
+    }
     return r;
   }
 

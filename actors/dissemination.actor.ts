@@ -3,8 +3,11 @@
 // (state-server.actor.ts) and, when state.enabled, the anti-entropy machine (state-transfer.actor.ts).
 //   blocks the leader's deliver actor committed from the orderer → push.originate (signed once, pushed)
 //   every ledger commit → blocks the window holds beyond the buffer's reach are offered again
+//   murmur profile: a gap in pushed blocks that outlives gapGrace (25 × maxPropagationBurstLatency, at least
+//     100 ms) starts state transfer at once, from the originator of the block past the gap
 // Both profiles push plainly for now (the `tree` dissemination mode is a later issue).
 import type { Observable, Subscription } from 'rxjs';
+import { TimerGroup } from '../runtime/timers.ts';
 import type { Block } from '../runtime/ledger/block.ts';
 import { BlockIntake, type GossipChannelContext } from './block-intake.ts';
 import { BlockPusher } from './push.actor.ts';
@@ -46,6 +49,9 @@ export class ChannelDissemination {
   /** Null when state.enabled is false (requests are still served). */
   readonly stateTransfer: StateTransfer | null;
   private readonly subs: Subscription[] = [];
+  private timers: TimerGroup;
+  private gap: { from: string; seq: number } | null = null;
+  private readonly gapGrace: number;
 
   constructor(
     readonly ctx: GossipChannelContext,
@@ -58,6 +64,7 @@ export class ChannelDissemination {
       pullInterval: t.pullInterval,
       blockBufferSize: t.stateBlockBufferSize,
       batchSize: t.stateBatchSize,
+      stateEnabled,
     });
     this.push = new BlockPusher(this.intake, t);
     this.pull = new BlockPuller(this.intake, { ...t, blockBufferSize: t.stateBlockBufferSize });
@@ -70,9 +77,26 @@ export class ChannelDissemination {
           maxRetries: t.stateMaxRetries,
         })
       : null;
+    this.timers = new TimerGroup(ctx.clock);
+    this.gapGrace = Math.max(100, 25 * t.maxPropagationBurstLatency);
+    if (this.stateTransfer && ctx.profile !== 'fabric') this.intake.onAhead = (from, seq) => this.noteAhead(from, seq);
+  }
+
+  /** One pending gap check at a time, for the furthest block seen ahead. */
+  private noteAhead(from: string, seq: number): void {
+    if (this.gap && this.gap.seq >= seq) return;
+    const armed = this.gap !== null;
+    this.gap = { from, seq };
+    if (armed) return;
+    this.timers.later(this.gapGrace, () => {
+      const g = this.gap;
+      this.gap = null;
+      if (g && this.ctx.ledger.height() <= g.seq) this.stateTransfer?.ahead(g.from, g.seq + 1);
+    });
   }
 
   start(): void {
+    this.timers = new TimerGroup(this.ctx.clock);
     this.intake.committer.start();
     this.push.start();
     this.pull.start();
@@ -87,6 +111,8 @@ export class ChannelDissemination {
   stop(): void {
     for (const s of this.subs) s.unsubscribe();
     this.subs.length = 0;
+    this.timers.clear();
+    this.gap = null;
     this.stateTransfer?.stop();
     this.server.stop();
     this.pull.stop();

@@ -313,6 +313,8 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
               ordererPublicKey: genesis.ordererPublicKey,
               stateInfo: stateInfo.get(name)!,
               discovery,
+              dependsOnOthers: mode !== 'static-leader',
+              profile: o.profile ?? 'murmur',
             },
             o.timings,
             o.stateEnabled,

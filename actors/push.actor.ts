@@ -87,6 +87,8 @@ export class BlockPusher {
     const r = this.intake.check(seq, m.payload.block);
     if (!r.ok) return;
     this.intake.admit(seq, r.block, m.bytes, 'push', 'non-blocking');
+    // The originator committed this block from the orderer, so it holds every block before it.
+    if (seq > this.intake.ctx.ledger.height()) this.intake.onAhead?.(m.signer.pkiIdHex, seq);
     this.stats.forwarded++;
     this.enqueue({ seq, envelope: m.bytes, exclude: via ? [via, m.signer.pkiIdHex] : [m.signer.pkiIdHex] });
   }

@@ -43,6 +43,7 @@ export class StateTransfer {
     this.actor = createActor(stateTransferMachine, {
       clock,
       input: {
+        profile: intake.ctx.profile ?? 'murmur',
         height: ledger.height(),
         batchSize: s.batchSize,
         maxRetries: s.maxRetries,
@@ -75,6 +76,11 @@ export class StateTransfer {
     this.subs.length = 0;
     this.actor.stop();
     this.outstanding = null;
+  }
+
+  /** murmur: `from` holds every block below `height` (it originated a later block while we have a gap). */
+  ahead(from: string, height: number): void {
+    this.actor.send({ type: 'gossip.ahead', from, height });
   }
 
   state(): 'syncing' | 'synced' {

@@ -51,3 +51,12 @@ export function rand(state: number): { value: number; state: number } {
   x >>>= 0;
   return { value: x, state: x };
 }
+
+/**
+ * Fabric's straggler warning (FAB-18378): a gossiped block refused as too far ahead, on a peer that cannot
+ * catch up by itself — state transfer off and it depends on others for blocks (election on, or not a static
+ * leader) — more than 100 blocks behind.
+ */
+export function isStraggler(o: { stateEnabled: boolean; useLeaderElection: boolean; orgLeader: boolean; seq: number; height: number }): boolean {
+  return !o.stateEnabled && (o.useLeaderElection || !o.orgLeader) && o.seq > o.height + 100;
+}

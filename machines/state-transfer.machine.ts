@@ -13,6 +13,10 @@
 //                                                         else choosing (another peer)
 //     throttled:  buffer.level(full=false) → choosing   (Fabric's blocking enqueue: transfer runs at commit speed)
 //   ledger.advanced(height): own height and next move forward (blocks also come by push and pull)
+//   murmur profile only — gossip.ahead(from, height): a gap in the gossiped blocks outlived its grace period,
+//     and `from` (the originator of a later block) holds everything below `height`: remember that as a hint
+//     on top of its StateInfo height, and in synced start a round at once instead of at the next tick
+//     (Fabric waits for checkInterval, with StateInfo heights up to publishStateInfoInterval old)
 // Responses are matched by `attempt` (the actor maps its random nonce to it), so a late answer to an
 // abandoned attempt is ignored. Timeouts are explicit events raised with named delays and ids; randomness
 // is the machine's own seeded xorshift state, so the machine is pure and replays exactly.
@@ -25,6 +29,8 @@ export interface StateTransferTimings {
 }
 
 export interface StateTransferInput {
+  /** `fabric`: gossip.ahead is ignored (Fabric's anti-entropy ticks only). Default `murmur`. */
+  profile?: 'murmur' | 'fabric';
   height: number;
   batchSize: number;
   maxRetries: number;
@@ -34,7 +40,11 @@ export interface StateTransferInput {
 }
 
 export interface StateTransferContext extends StateTransferInput {
+  /** The channel view's heights, raised by gossip hints (murmur). */
   peers: ChannelPeerHeight[];
+  /** StateInfo heights as last reported (hints are merged on top). */
+  view: ChannelPeerHeight[];
+  hints: Record<string, number>;
   bufferFull: boolean;
   /** Target height of the round (the view's max when it started). */
   target: number;
@@ -56,13 +66,19 @@ export type StateTransferEvent =
   | { type: 'ledger.advanced'; height: number }
   | { type: 'buffer.level'; full: boolean }
   | { type: 'response.received'; attempt: number; maxSeq: number }
-  | { type: 'response.invalid'; attempt: number };
+  | { type: 'response.invalid'; attempt: number }
+  | { type: 'gossip.ahead'; from: string; height: number };
 
 export type StateTransferEmitted =
   | { type: 'request.send'; attempt: number; to: string; start: number; end: number }
   | { type: 'round.abandoned'; reason: 'no-peer' | 'retries'; next: number; target: number };
 
 const TIMER = { check: 'state.check', response: 'state.response' } as const;
+
+/** View heights raised by hints, for peers of the view only. */
+function merge(view: ChannelPeerHeight[], hints: Record<string, number>): ChannelPeerHeight[] {
+  return view.map((p) => ({ id: p.id, height: Math.max(p.height, hints[p.id] ?? 0) }));
+}
 
 export const stateTransferMachine = setup({
   types: {} as { context: StateTransferContext; events: StateTransferEvent; input: StateTransferInput; emitted: StateTransferEmitted },
@@ -82,9 +98,22 @@ export const stateTransferMachine = setup({
     rangeDone: ({ context, event }) => event.type === 'response.received' && event.attempt === context.attempt && event.maxSeq >= context.end,
     outOfRetries: ({ context }) => context.tries > context.maxRetries,
     bufferDrained: ({ event }) => event.type === 'buffer.level' && !event.full,
+    murmur: ({ context }) => context.profile !== 'fabric',
   },
   actions: {
     armCheck: raise({ type: 'timeout.check' }, { delay: 'checkInterval', id: TIMER.check }),
+    setView: assign(({ context, event }) => {
+      if (event.type !== 'view.changed') return {};
+      // Hints live only while above what StateInfo says, and only for peers still in the view.
+      const hints: Record<string, number> = {};
+      for (const p of event.peers) if ((context.hints[p.id] ?? 0) > p.height) hints[p.id] = context.hints[p.id]!;
+      return { view: event.peers, hints, peers: merge(event.peers, hints) };
+    }),
+    hint: assign(({ context, event }) => {
+      if (event.type !== 'gossip.ahead' || !context.view.some((p) => p.id === event.from)) return {};
+      const hints = { ...context.hints, [event.from]: Math.max(context.hints[event.from] ?? 0, event.height) };
+      return { hints, peers: merge(context.view, hints) };
+    }),
     startRound: assign(({ context }) => ({ target: maxHeight(context.peers), next: context.height, tries: 0, tried: [], current: null })),
     sendRequest: enqueueActions(({ context, enqueue }) => {
       const r = nextRange(context.next, context.target, context.batchSize)!;
@@ -111,6 +140,8 @@ export const stateTransferMachine = setup({
   context: ({ input }) => ({
     ...input,
     peers: [],
+    view: [],
+    hints: {},
     bufferFull: false,
     target: input.height,
     next: input.height,
@@ -123,7 +154,8 @@ export const stateTransferMachine = setup({
   }),
   entry: 'armCheck',
   on: {
-    'view.changed': { actions: assign({ peers: ({ event }) => event.peers }) },
+    'view.changed': { actions: 'setView' },
+    'gossip.ahead': { guard: 'murmur', actions: 'hint' },
     'buffer.level': { actions: assign({ bufferFull: ({ event }) => event.full }) },
     'ledger.advanced': {
       actions: assign(({ context, event }) => ({ height: Math.max(context.height, event.height), next: Math.max(context.next, event.height) })),
@@ -137,7 +169,12 @@ export const stateTransferMachine = setup({
           { guard: 'behind', target: 'syncing', actions: ['armCheck', 'startRound'] },
           { actions: 'armCheck' },
         ],
+        'gossip.ahead': { guard: 'murmur', actions: 'hint', target: 'ahead' },
       },
+    },
+    // murmur: a hint arrived while synced; start a round now if it shows us behind.
+    ahead: {
+      always: [{ guard: 'behind', target: 'syncing', actions: 'startRound' }, { target: 'synced' }],
     },
     syncing: {
       on: { 'timeout.check': { actions: 'armCheck' } },

@@ -28,6 +28,7 @@ const NOT_PORTED = {
   'gossip/TestAnchorPeer': 'pending',
   'gossip/TestBootstrapPeerMisConfiguration': 'pending',
   'channel/StateInfoSnapshotValidation': 'pending',
+  'state/TestAccessControl': 'per-peer channel subsets in the harness are pending (the state server already refuses requesters whose org is not in the channel: `state-request-not-in-channel`)',
   'channel/InterOrgSnapshotFiltering': 'pending',
   'integration/CertRenewal': 'certificate renewal is not built yet',
 };

@@ -30,12 +30,14 @@ function events(s: Snap): StateTransferEvent[] {
     { type: 'response.received', attempt: c.attempt, maxSeq: Math.min(c.end - 1, c.next + 4) },
     { type: 'response.received', attempt: c.attempt - 1, maxSeq: c.end },
     { type: 'response.invalid', attempt: c.attempt },
+    { type: 'gossip.ahead', from: 'a', height: 21 },
+    { type: 'gossip.ahead', from: 'z', height: 21 },
   ];
 }
 // Counters (attempt) and the random state are left out of the key; what decides behaviour stays in.
 const key = (s: Snap) => {
   const c = s.context;
-  return JSON.stringify([s.value, c.peers, c.bufferFull, c.height, c.target, c.next, c.end, c.tries, [...c.tried].sort(), c.current]);
+  return JSON.stringify([s.value, c.view, c.hints, c.bufferFull, c.height, c.target, c.next, c.end, c.tries, [...c.tried].sort(), c.current]);
 };
 const logic = stateTransferMachine as unknown as AnyStateMachine;
 type Adj = Record<string, { state: unknown; transitions: Record<string, { event: StateTransferEvent; state: unknown }> }>;

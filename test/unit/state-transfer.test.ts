@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createActor } from 'xstate';
-import { candidates, maxHeight, nextRange, rand, servedRange, validateRequest } from '../../machines/state-transfer.logic.ts';
+import { candidates, isStraggler, maxHeight, nextRange, rand, servedRange, validateRequest } from '../../machines/state-transfer.logic.ts';
 import { stateTransferMachine, syncStateOf, type StateTransferEmitted } from '../../machines/state-transfer.machine.ts';
 import { chunkBySize } from '../../machines/chunk.logic.ts';
 import { SimClock } from '../../runtime/clock.ts';
@@ -12,6 +12,18 @@ test('fabric state/TestStateRequestValidator', () => {
   assert.equal(validateRequest(10, 30, 10), { ok: false, reason: 'state-request-width' });
   assert.equal(validateRequest(10, 20, 10), { ok: true });
   assert.equal(validateRequest(10, 10, 10), { ok: true });
+});
+
+test('fabric state/TestStraggler', () => {
+  const base = { stateEnabled: false, useLeaderElection: true, orgLeader: false, seq: 300, height: 100 };
+  const rows: [Partial<typeof base>, boolean][] = [
+    [{}, true], // election, state transfer off, 200 behind
+    [{ useLeaderElection: false, orgLeader: false }, true], // neither flag: depends on others
+    [{ useLeaderElection: false, orgLeader: true }, false], // a static leader reads the orderer itself
+    [{ seq: 105 }, false], // not far enough behind
+    [{ stateEnabled: true }, false], // state transfer will catch it up
+  ];
+  for (const [over, want] of rows) assert.is(isStraggler({ ...base, ...over }), want, JSON.stringify(over));
 });
 
 test('ranges: batchSize blocks at a time, never past target − 1; served range clipped to the height', () => {
@@ -113,6 +125,28 @@ test('timeouts and invalid responses go to another peer; maxRetries + 1 attempts
   at(2000);
   assert.is(requests().length, 4, 'the next tick starts a new round');
   actor.stop();
+});
+
+test('murmur: a gossip hint (a gap behind an originator\'s block) starts a round at once; fabric waits for the tick', () => {
+  for (const profile of ['murmur', 'fabric'] as const) {
+    const clock = new SimClock(0);
+    const actor = createActor(stateTransferMachine, {
+      clock,
+      input: { profile, height: 10, batchSize: 10, maxRetries: 3, timings: { checkInterval: 1000, responseTimeout: 300 }, seed: 1 },
+    }).start();
+    const sent: string[] = [];
+    actor.on('request.send', (e) => sent.push(`${e.to}:${e.start}-${e.end}`));
+    actor.send({ type: 'view.changed', peers: [{ id: 'leader', height: 10 }, { id: 'other', height: 10 }] });
+    actor.send({ type: 'gossip.ahead', from: 'stranger', height: 40 });
+    assert.equal(sent, [], `${profile}: a hint from a peer outside the view is ignored`);
+    actor.send({ type: 'gossip.ahead', from: 'leader', height: 35 });
+    if (profile === 'murmur') assert.equal(sent, ['leader:10-19'], 'at once, from the peer the hint names');
+    else assert.equal(sent, [], 'fabric: hints are ignored');
+    // StateInfo catching up with the hint retires it.
+    actor.send({ type: 'view.changed', peers: [{ id: 'leader', height: 36 }, { id: 'other', height: 10 }] });
+    assert.equal(actor.getSnapshot().context.hints, {});
+    actor.stop();
+  }
 });
 
 test('no peer covers the range → abandoned; a full buffer throttles requests until it drains', () => {

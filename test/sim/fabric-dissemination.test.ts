@@ -1,0 +1,323 @@
+// Fabric's gossip, channel and state scenarios about blocks, ported to the whole murmur peer in simulated
+// time (digest §7.3, §7.4). Static org leaders (Fabric's default since v2.2) unless the scenario is about
+// election, so blocks start flowing at once.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Harness, type HarnessOptions } from '../../runtime/sim/harness.ts';
+import { signerOf } from '../../runtime/crypto/material.ts';
+import { seal, parseEnvelope } from '../../runtime/wire/envelope.ts';
+import { decodeCbor } from '../../runtime/wire/cbor.ts';
+import { blockHash, encodeBlock, makeBlock } from '../../runtime/ledger/block.ts';
+import type { DataMsg, HelloMsg, Payload, UpdateMsg } from '../../runtime/wire/messages.ts';
+import { bytesEqual } from '../../runtime/util/bytes.ts';
+import { CH, height, ONE_TX_BLOCKS, ordererChain, peerChain, produce } from '../helpers/blocks-sim.ts';
+
+const staticLeaders: Partial<HarnessOptions> = {
+  orderer: ONE_TX_BLOCKS,
+  peerOptions: { useLeaderElection: false },
+  perPeer: (id) => ({ orgLeader: id.startsWith('peer0.') }),
+};
+const payloadOf = (bytes: Uint8Array): Payload | null => {
+  const env = parseEnvelope(bytes);
+  if (!env.ok) return null;
+  try {
+    return decodeCbor(env.env.payload) as Payload;
+  } catch {
+    return null;
+  }
+};
+const inboxOf = (subject: string) => subject.split('.inbox.')[1] ?? null;
+const rejectedOf = (h: Harness, id: string) => h.peers.get(id)!.peer!.status()[0]!.counters.rejected;
+
+test('fabric gossip/TestPull', async () => {
+  // Push off (propagateIterations 0), no state transfer: pull alone, every 1 s with 200 ms windows.
+  const h = await Harness.create({
+    orgs: 1,
+    peers: 5,
+    seed: 'fabric-pull',
+    signer: 'sim',
+    ...staticLeaders,
+    timings: { propagateIterations: 0, pullInterval: 1000, digestWaitTime: 200, requestWaitTime: 200, responseWaitTime: 200 },
+    peerOptions: { useLeaderElection: false, stateEnabled: false },
+  });
+  try {
+    await h.advance(10_000);
+    await produce(h, 10, 50);
+    assert.ok(await h.until(() => h.running().every((p) => height(h, p.id) === 11), 30_000, 250), `heights ${h.running().map((p) => height(h, p.id))}`);
+    for (const p of h.running().filter((x) => x.id !== 'peer0.org1')) {
+      const c = p.peer!.status()[0]!.counters;
+      assert.equal([c.blocksByPull, c.blocksByPush, c.blocksByStateTransfer, p.peer!.status()[0]!.state], [10, 0, 0, 'disabled'], p.id);
+    }
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric gossip/TestNoMessagesSelfLoop', async () => {
+  const h = await Harness.create({ orgs: 1, peers: 4, seed: 'fabric-selfloop', signer: 'sim', ...staticLeaders });
+  try {
+    const back: string[] = [];
+    h.network.taps.add((from, subject, bytes) => {
+      if (payloadOf(bytes)?.t === 'data' && inboxOf(subject) === 'peer0.org1') back.push(from);
+    });
+    await h.advance(10_000);
+    await produce(h, 20, 100);
+    await h.advance(2000);
+    assert.equal(back, [], 'the originator never receives its own blocks back');
+    for (const p of h.running()) assert.is(height(h, p.id), 21, p.id);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric gossip/TestDissemination', async () => {
+  const h = await Harness.create({ orgs: 1, peers: 10, seed: 'fabric-dissemination', signer: 'sim', ...staticLeaders, timings: { publishStateInfoInterval: 1000 } });
+  try {
+    const commits = new Map<string, number[]>();
+    for (const p of h.running()) {
+      commits.set(p.id, []);
+      h.ledger(p.id)!.commits$.subscribe((c) => commits.get(p.id)!.push(...c.blocks.map((b) => b.number)));
+    }
+    await h.advance(10_000);
+    await produce(h, 10, 100);
+    await h.advance(3000);
+    for (const [id, got] of commits) assert.equal(got, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], `${id}: each block delivered exactly once, in order`);
+    // The new height spread through StateInfo: every peer sees every other at height 11.
+    for (const p of h.running()) {
+      const view = p.peer!.stateInfo.get(CH)!.channelPeers();
+      assert.is(view.length, 9, p.id);
+      assert.ok(view.every((v) => v.height === 11), `${p.id} sees ${view.map((v) => v.height)}`);
+    }
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric channel/BadBlocksDropped', async () => {
+  // Real signatures. A same-org insider (peer2's identity, from a second endpoint) pushes an empty block, a
+  // block signed by another key, a block with altered transactions, another channel's block, and answers a
+  // pull request with a bad block: nothing is stored, forwarded or committed.
+  const h = await Harness.create({ orgs: 1, peers: 3, channels: 2, seed: 'fabric-badblocks', ...staticLeaders, timings: { pullInterval: 1000, digestWaitTime: 200, requestWaitTime: 300, responseWaitTime: 300 } });
+  try {
+    await h.advance(10_000);
+    await produce(h, 3, 100);
+    await produce(h, 5, 100, 'channel2');
+    await h.advance(1000);
+    const victim = 'peer1.org1';
+    const signer = signerOf(h.peers.get('peer2.org1')!.material, h.ed);
+    const rogue = h.network.transport({ endpoint: 'rogue', decoder: h.peers.get('peer2.org1')!.codec });
+    await rogue.start();
+    const n = height(h, victim);
+    const tip = h.ordering.block(CH, n - 1)!;
+    const fake = new Uint8Array(32).fill(5);
+    const bad = [
+      new Uint8Array(0),
+      encodeBlock(makeBlock(n, blockHash(tip), [new Uint8Array([1])], (m) => h.ed.sign(fake, m))),
+      // The orderer's next block with its transactions altered in flight.
+      encodeBlock({ ...makeBlock(n, blockHash(tip), [new Uint8Array([1])], (m) => h.ed.sign(h.material.orderer.secret, m)), data: [new Uint8Array([7])] }),
+      encodeBlock(h.ordering.block('channel2', n)!),
+    ];
+    const seqs = [n, n, n, n];
+    const envelopes = bad.map((block, i) => seal({ t: 'data', ch: CH, seq: seqs[i]!, block } satisfies DataMsg, signer));
+    const forwarded: Uint8Array[] = [];
+    h.network.taps.add((from, _s, bytes) => void (from === victim && forwarded.push(bytes)));
+    for (const e of envelopes) rogue.send(victim, e);
+    // Pull: the victim's hello reaches peer2; the insider answers the request it provokes with a bad block.
+    h.network.taps.add((from, subject, bytes) => {
+      const p = payloadOf(bytes);
+      if (from !== victim || inboxOf(subject) !== 'peer2.org1' || !p) return;
+      if (p.t === 'hello') rogue.send(victim, seal({ t: 'digest', ch: CH, nonce: p.nonce, kind: 'block', digests: [String(n)] }, signer));
+      if (p.t === 'request') rogue.send(victim, seal({ t: 'update', ch: CH, nonce: p.nonce, kind: 'block', items: [envelopes[1]!] } satisfies UpdateMsg, signer));
+    });
+    await h.advance(3000);
+    assert.is(height(h, victim), n, 'nothing committed');
+    assert.ok(!forwarded.some((f) => envelopes.some((e) => bytesEqual(e, f))), 'nothing forwarded');
+    const r = rejectedOf(h, victim);
+    for (const reason of ['block-malformed', 'block-bad-signature', 'block-bad-data-hash', 'block-bad-previous-hash', 'pull-bad-block'])
+      assert.ok(r[reason]! > 0, `${reason}: ${JSON.stringify(r)}`);
+    // The genuine chain still flows.
+    await produce(h, 2, 100);
+    await h.advance(2000);
+    assert.equal(peerChain(h, victim), ordererChain(h));
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric channel/PullAccessControl', async () => {
+  const h = await Harness.create({ orgs: 2, peers: 2, seed: 'fabric-pullacl', external: 'all', ...staticLeaders, timings: { pullInterval: 1000 } });
+  try {
+    const crossOrgPull: string[] = [];
+    h.network.taps.add((from, subject, bytes) => {
+      const k = payloadOf(bytes)?.t;
+      const to = inboxOf(subject);
+      if (from !== 'rogue' && to && ['hello', 'digest', 'request', 'update'].includes(k!) && from.split('.')[1] !== to.split('.')[1]) crossOrgPull.push(`${k} ${from}→${to}`);
+    });
+    await h.advance(10_000);
+    await produce(h, 5, 100);
+    await h.advance(5000);
+    assert.equal(crossOrgPull, [], 'no pull message crosses orgs');
+    // A foreign peer's hello gets no digest back and is counted.
+    const foreign = signerOf(h.peers.get('peer1.org2')!.material, h.ed);
+    const rogue = h.network.transport({ endpoint: 'rogue', decoder: h.peers.get('peer1.org2')!.codec });
+    await rogue.start();
+    rogue.send('peer0.org1', seal({ t: 'hello', ch: CH, nonce: 77, kind: 'block' } satisfies HelloMsg, foreign));
+    await h.advance(500);
+    assert.equal(crossOrgPull, []);
+    assert.ok(rejectedOf(h, 'peer0.org1')['pull-foreign-org']! > 0);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric channel/NotInChannelDropped', async () => {
+  // A same-org peer that is not in the channel view (crashed and expired) is not answered when it pulls.
+  const h = await Harness.create({ orgs: 1, peers: 3, seed: 'fabric-notinchannel', ...staticLeaders });
+  try {
+    await h.advance(10_000);
+    await produce(h, 3, 100);
+    await h.crash('peer2.org1');
+    await h.advance(40_000);
+    assert.not.ok(h.peers.get('peer0.org1')!.peer!.stateInfo.get(CH)!.channelPeers().some((p) => p.id === 'peer2.org1'));
+    const signer = signerOf(h.peers.get('peer2.org1')!.material, h.ed);
+    const rogue = h.network.transport({ endpoint: 'rogue', decoder: h.peers.get('peer2.org1')!.codec });
+    await rogue.start();
+    let answered = 0;
+    h.network.taps.add((_f, subject, bytes) => void (inboxOf(subject) === 'peer2.org1' && payloadOf(bytes)?.t === 'digest' && answered++));
+    rogue.send('peer0.org1', seal({ t: 'hello', ch: CH, nonce: 5, kind: 'block' } satisfies HelloMsg, signer));
+    await h.advance(500);
+    assert.is(answered, 0);
+    assert.ok(rejectedOf(h, 'peer0.org1')['pull-not-in-channel']! > 0);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric channel/BlockExpiration', async () => {
+  // Block TTL = pullInterval × 100: with pullInterval 100 ms, blocks leave the gossip store after 10 s and are
+  // no longer offered to pulls.
+  const h = await Harness.create({ orgs: 1, peers: 2, seed: 'fabric-expiry', signer: 'sim', ...staticLeaders, timings: { pullInterval: 100, digestWaitTime: 20, requestWaitTime: 30, responseWaitTime: 30 } });
+  try {
+    await h.advance(5000);
+    await produce(h, 3, 10);
+    const store = () => h.peers.get('peer0.org1')!.peer!.dissemination.get(CH)!.intake.store;
+    assert.is(store().size, 3);
+    let digests = 0;
+    h.network.taps.add((from, _s, bytes) => void (from === 'peer0.org1' && payloadOf(bytes)?.t === 'digest' && digests++));
+    await h.advance(10_500);
+    assert.is(store().size, 0, 'expired');
+    digests = 0;
+    await h.advance(2000);
+    assert.is(digests, 0, 'an empty store advertises nothing');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric state/TestNewGossipStateProvider_SendingManyMessages', async () => {
+  const h = await Harness.create({ orgs: 1, peers: 12, seed: 'fabric-many', signer: 'sim', ...staticLeaders, timings: { stateCheckInterval: 2000 } });
+  try {
+    const late = [...h.peers.keys()].slice(2);
+    for (const id of late) await h.crash(id);
+    await h.advance(5000);
+    await produce(h, 10, 100);
+    for (const id of late) await h.start(id);
+    assert.ok(await h.until(() => late.every((id) => height(h, id) === 11), 60_000, 250), `heights ${late.map((id) => height(h, id))}`);
+    for (const id of late) assert.is(h.peers.get(id)!.peer!.status()[0]!.counters.blocksByStateTransfer, 10, id);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric state/TestNewGossipStateProvider_BatchingOfStateRequest', async () => {
+  const h = await Harness.create({ orgs: 1, peers: 2, seed: 'fabric-batching', signer: 'sim', ...staticLeaders, timings: { stateCheckInterval: 2000 } });
+  try {
+    await h.crash('peer1.org1');
+    await h.advance(5000);
+    await produce(h, 15, 100);
+    const kinds: string[] = [];
+    h.network.taps.add((_f, subject, bytes) => {
+      const k = payloadOf(bytes)?.t;
+      if (k === 'stateReq' || k === 'stateRes') kinds.push(`${k}→${inboxOf(subject)}`);
+    });
+    await h.start('peer1.org1');
+    assert.ok(await h.until(() => height(h, 'peer1.org1') === 16, 30_000, 250));
+    assert.equal(kinds, ['stateReq→peer0.org1', 'stateRes→peer1.org1', 'stateReq→peer0.org1', 'stateRes→peer1.org1'], '15 blocks in exactly 2 responses (batchSize 10)');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric state/TestLargeBlockGap', async () => {
+  // A peer 499 blocks behind commits them strictly in order, and its buffer never exceeds 2 × 20 + 10.
+  const h = await Harness.create({ orgs: 1, peers: 2, seed: 'fabric-gap', signer: 'sim', ...staticLeaders, timings: { stateCheckInterval: 2000 } });
+  try {
+    await h.crash('peer1.org1');
+    await h.advance(5000);
+    await produce(h, 499, 5);
+    await h.start('peer1.org1');
+    const d = h.peers.get('peer1.org1')!.peer!.dissemination.get(CH)!;
+    const order: number[] = [];
+    h.ledger('peer1.org1')!.commits$.subscribe((c) => order.push(...c.blocks.map((b) => b.number)));
+    let maxBuffer = 0;
+    h.network.taps.add(() => void (maxBuffer = Math.max(maxBuffer, d.intake.committer.size)));
+    assert.ok(await h.until(() => height(h, 'peer1.org1') === 500, 60_000, 100), `height ${height(h, 'peer1.org1')}`);
+    assert.equal(order, Array.from({ length: 499 }, (_, i) => i + 1));
+    assert.ok(maxBuffer <= 2 * 20 + 10, `buffer reached ${maxBuffer}`);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric state/TestGossipReception', async () => {
+  // A block gossiped for one channel is committed on that channel only; the other channel's ledger ignores it.
+  const h = await Harness.create({ orgs: 1, peers: 2, channels: 2, seed: 'fabric-reception', signer: 'sim', ...staticLeaders });
+  try {
+    await h.advance(5000);
+    await produce(h, 1, 100, 'channel2');
+    await h.advance(1000);
+    assert.is(height(h, 'peer1.org1', 'channel2'), 2);
+    assert.is(height(h, 'peer1.org1', 'channel1'), 1, 'the other channel is untouched');
+    await produce(h, 1, 100, 'channel1');
+    await h.advance(1000);
+    assert.is(height(h, 'peer1.org1', 'channel1'), 2);
+    assert.equal(peerChain(h, 'peer1.org1', 'channel1'), ordererChain(h, 'channel1'));
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric integration/StateTransferWithoutOrderer', async () => {
+  // Org1 elects its leader, Org2 has a static leader; state transfer everywhere. Peers stopped while blocks were
+  // cut come back after the ordering service is gone and still reach the others' height, from peers alone.
+  const h = await Harness.create({
+    orgs: 2,
+    peers: 3,
+    seed: 'fabric-no-orderer',
+    signer: 'sim',
+    orderer: ONE_TX_BLOCKS,
+    timings: { stateCheckInterval: 2000 },
+    perPeer: (id) => (id.endsWith('org2') ? { useLeaderElection: false, orgLeader: id === 'peer0.org2' } : {}),
+  });
+  try {
+    assert.ok(await h.until(() => h.running().some((p) => p.org === 'Org1' && p.peer!.elections.get(CH)!.role() === 'leader'), 60_000, 500));
+    await produce(h, 10, 100);
+    const stopped = ['peer2.org1', 'peer2.org2'];
+    for (const id of stopped) await h.crash(id);
+    await produce(h, 20, 100);
+    await h.advance(3000);
+    const base = height(h, 'peer0.org2');
+    assert.is(base, 31);
+    h.ordering.setAvailable(false);
+    for (const id of stopped) await h.start(id);
+    assert.ok(await h.until(() => stopped.every((id) => height(h, id) === base), 60_000, 250), `heights ${stopped.map((id) => height(h, id))}`);
+    for (const id of stopped) {
+      assert.equal(peerChain(h, id), ordererChain(h), id);
+      assert.is(h.peers.get(id)!.peer!.status()[0]!.counters.blocksFromOrderer, 0, `${id} never read the orderer`);
+    }
+  } finally {
+    await h.stop();
+  }
+});
+
+test.run();
