@@ -69,4 +69,33 @@ test('2 orgs x 2 peer processes discover each other; SIGKILL is detected as dead
   assert.is(await withDeadline(run.exited, 20_000, 'up exit'), 0);
 });
 
+test('fabric integration/MembershipAfterStopRestart', async () => {
+  // Stopped peers disappear from discovery (the anchor peer is kept, as dead); restarted peers come back,
+  // same-org and cross-org. Short timings: alive 300 ms, expiration 1.5 s, factor 2.
+  run = runCli(['up', '--orgs', '2', '--peers', '2', '--data', dir, '--no-load'], { ...env, CORE_PEER_GOSSIP_MSGEXPIRATIONFACTOR: '2' });
+  await until(() => /network\.json/.test(run!.output()) || run!.child.exitCode !== null, 20_000, 'up started', 50);
+  const full = {
+    'peer0.org1': ['peer0.org2', 'peer1.org1'],
+    'peer1.org1': ['peer0.org1'],
+    'peer0.org2': ['peer0.org1', 'peer1.org2'],
+    'peer1.org2': ['peer0.org2'],
+  };
+  await waitMembers(full, 30_000, 'full views');
+  const net = JSON.parse(readFileSync(join(dir, 'network.json'), 'utf8')) as NetworkFile;
+  const pid = (id: string) => net.peers.find((p) => p.id === id)!.pid!;
+  process.kill(pid('peer0.org2'), 'SIGTERM');
+  process.kill(pid('peer1.org1'), 'SIGTERM');
+  await waitMembers({ 'peer0.org1': [], 'peer1.org2': [] }, 15_000, 'stopped peers gone from the views');
+  // Restart both from their own core.yaml: they come back in every view.
+  const again = ['peer0.org2', 'peer1.org1'].map((id) => runCli(['peer', 'start', '--config', join(dir, 'peers', id, 'core.yaml')], env));
+  try {
+    await waitMembers(full, 30_000, 'restarted peers back in every view');
+  } finally {
+    for (const r of again) r.child.kill('SIGTERM');
+    await Promise.all(again.map((r) => withDeadline(r.exited, 10_000, 'restarted peer exit')));
+  }
+  run.child.kill('SIGINT');
+  assert.is(await withDeadline(run.exited, 20_000, 'up exit'), 0);
+});
+
 test.run();

@@ -128,7 +128,7 @@ test('a block the orderer did not sign is refused and counted; the leader stays 
   }
 });
 
-test('an elected leader whose orderer stays away gives up after reconnectTotalTimeThreshold and yields leadership', async () => {
+test('fabric service/TestLeaderYield', async () => {
   const h = await Harness.create({
     orgs: 1,
     peers: 2,
