@@ -12,19 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { runCli, alive, type CliRun } from '../helpers/cli.ts';
 import { until, withDeadline } from '../helpers/deadline.ts';
 import type { NetworkFile } from '../../runtime/cli/network-file.ts';
+import { SHORT_TIMINGS_ENV } from '../helpers/short-timings.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACT = fileURLToPath(new URL('../artifacts/dashboard.png', import.meta.url));
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const env = {
-  CORE_PEER_GOSSIP_ALIVETIMEINTERVAL: '300ms',
-  CORE_PEER_GOSSIP_ALIVEEXPIRATIONTIMEOUT: '1500ms',
-  CORE_PEER_GOSSIP_PUBLISHSTATEINFOINTERVAL: '300ms',
-  CORE_PEER_GOSSIP_REQUESTSTATEINFOINTERVAL: '300ms',
-  CORE_PEER_GOSSIP_ELECTION_STARTUPGRACEPERIOD: '1s',
-  CORE_PEER_GOSSIP_ELECTION_LEADERALIVETHRESHOLD: '800ms',
-  CORE_PEER_GOSSIP_ELECTION_LEADERELECTIONDURATION: '400ms',
-};
+const env = SHORT_TIMINGS_ENV;
 
 interface Card {
   id: string;

@@ -10,18 +10,11 @@ import { runCli, cli, type CliRun } from '../helpers/cli.ts';
 import { until, withDeadline } from '../helpers/deadline.ts';
 import type { NetworkFile } from '../../runtime/cli/network-file.ts';
 import type { StatusRow } from '../../actors/status.ts';
+import { SHORT_TIMINGS_ENV } from '../helpers/short-timings.ts';
 
 let dir = '';
 let run: CliRun | undefined;
-const env = {
-  CORE_PEER_GOSSIP_ALIVETIMEINTERVAL: '300ms',
-  CORE_PEER_GOSSIP_ALIVEEXPIRATIONTIMEOUT: '1500ms',
-  CORE_PEER_GOSSIP_PUBLISHSTATEINFOINTERVAL: '300ms',
-  CORE_PEER_GOSSIP_REQUESTSTATEINFOINTERVAL: '300ms',
-  CORE_PEER_GOSSIP_ELECTION_STARTUPGRACEPERIOD: '1s',
-  CORE_PEER_GOSSIP_ELECTION_LEADERALIVETHRESHOLD: '800ms',
-  CORE_PEER_GOSSIP_ELECTION_LEADERELECTIONDURATION: '400ms',
-};
+const env = SHORT_TIMINGS_ENV;
 
 test.before(() => {
   dir = mkdtempSync(join(tmpdir(), 'murmur-election-'));
