@@ -3,7 +3,8 @@
 //        [--json] [--channels N] [--signer sim|real] [--safety SECONDS] [--check-determinism] [--verbose]
 //        exit 0: every invariant held; 1: a violation (its name, simulated time and replay command printed);
 //        2: bad usage
-//   soak --seeds N [--from S] [--faults F|all] [--profile P|both] [--orgs N] [--peers N] [--blocks N] [--json]
+//   soak --seeds N [--from S] [--faults F|all] [--profile P|both] [--orgs N] [--peers N] [--blocks N] [--channels N]
+//        [--safety SECONDS] [--json]
 //        runs seeds S … S+N-1 (fault sets and profiles cycle over the seeds when `all` / `both`), prints every
 //        failure with its replay command; exit 1 when any failed
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -91,8 +92,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--orgs <n>', 'organizations', count('--orgs'), 2)
     .option('--peers <n>', 'peers per organization', count('--peers'), 3)
     .option('--blocks <n>', 'blocks', count('--blocks', 0), 10)
+    .option('--channels <n>', 'channels', count('--channels'), 1)
+    .option('--safety <seconds>', 'shortest safety phase in simulated seconds (default 60)', seconds)
     .option('--json', 'one JSON line per seed')
-    .action(async (f: { seeds: number; from: number; faults: FaultSet | 'all'; profile: 'murmur' | 'fabric' | 'both'; orgs: number; peers: number; blocks: number; json?: boolean }) => {
+    .action(async (f: { seeds: number; from: number; faults: FaultSet | 'all'; profile: 'murmur' | 'fabric' | 'both'; orgs: number; peers: number; blocks: number; channels: number; safety?: number; json?: boolean }) => {
       const failures: SimReport[] = [];
       const t0 = performance.now();
       let simMs = 0;
@@ -100,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
         const seed = f.from + i;
         const faults = f.faults === 'all' ? FAULT_SETS[seed % FAULT_SETS.length]! : f.faults;
         const profile = f.profile === 'both' ? (Math.floor(seed / FAULT_SETS.length) % 2 ? 'fabric' : 'murmur') : f.profile;
-        const r = await simulate({ orgs: f.orgs, peers: f.peers, blocks: f.blocks, seed: String(seed), faults, profile });
+        const r = await simulate({ orgs: f.orgs, peers: f.peers, blocks: f.blocks, channels: f.channels, safetyMs: f.safety, seed: String(seed), faults, profile });
         simMs += r.summary.endMs;
         if (f.json) console.log(JSON.stringify({ seed, faults, profile, ok: r.ok, violation: r.violation?.name ?? null, atMs: r.violation?.atMs ?? null, replay: r.replay, wallMs: Math.round(r.wallMs) }));
         else console.log(`seed ${seed} ${faults}/${profile}: ${r.ok ? 'ok' : `FAIL ${r.violation!.name} at ${(r.violation!.atMs / 1000).toFixed(1)} s`} (${(r.wallMs / 1000).toFixed(1)} s)`);

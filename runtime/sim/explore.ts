@@ -31,6 +31,7 @@
 //       exactly one peer leads and the other two follow it. This is convergence once the network behaves.
 //     reachability (complete explorations only): from S some path of the explored graph reaches a state
 //       with exactly one leader that both others follow (backward reachability from those states).
+//   LAG (heights option): a peer more than maxLeaderLag behind never becomes leader (murmur profile).
 //   TIMER HYGIENE: the timers a peer has armed are exactly those its state implies (startup: sample and grace;
 //     electing: election wait; leading: declare; following: follower; plus yield while yielding), so no stale
 //     timeout fires in the wrong state and no state waits for a timer nobody armed.
@@ -51,10 +52,14 @@ export interface ExploreOptions {
   maxStates?: number;
   /** The machine to check (default the election machine; tests pass broken variants made with `provide`). */
   machine?: typeof electionMachine;
+  /** Ledger heights of a, b, c as every peer sees them (default all 1). With [1, 100, 100] the preferred
+   * peer a lags more than maxLeaderLag (10) behind, which exercises murmur's lag rule. */
+  heights?: [number, number, number];
 }
 
 export interface ExploreResult {
   profile: ElectionProfile;
+  heights: [number, number, number];
   linkCapacity: number;
   maxDepth: number | null;
   states: number;
@@ -129,7 +134,8 @@ class Locals {
 
   intern(s: Snap): number {
     const c = s.context;
-    const k = JSON.stringify([c.self, s.value, c.isLeader, c.leaderExists, c.leaderId, [...c.proposals].sort(), c.lastSample, c.viewSize, c.yielding]);
+    // Every context field that can change a decision (input fields are constant per peer and `self` names it).
+    const k = JSON.stringify([c.self, s.value, c.isLeader, c.leaderExists, c.leaderId, [...c.proposals].sort(), c.lastSample, c.viewSize, c.yielding, c.ownHeight, c.heights]);
     let id = this.ids.get(k);
     if (id === undefined) {
       id = this.snaps.length;
@@ -206,6 +212,7 @@ class System {
     readonly profile: ElectionProfile,
     readonly capacity: number,
     readonly machine: typeof electionMachine,
+    readonly heights: [number, number, number],
   ) {
     this.locals = new Locals(machine);
   }
@@ -252,8 +259,8 @@ class System {
       let out = st.sends;
       let local = this.locals.intern(s0);
       // The binding pushes the view (the two other peers, all at one height) as soon as it starts.
-      const others = Object.fromEntries(IDS.filter((_, j) => j !== i).map((o) => [o, 1]));
-      for (const e of [{ type: 'view.changed', size: N - 1 }, { type: 'heights.changed', own: 1, peers: others }] as ElectionEvent[]) {
+      const others = Object.fromEntries(IDS.map((o, j) => [o, this.heights[j]!]).filter((_, j) => j !== i));
+      for (const e of [{ type: 'view.changed', size: N - 1 }, { type: 'heights.changed', own: this.heights[i]!, peers: others }] as ElectionEvent[]) {
         const s = this.locals.raw(this.locals.snaps[local]!, e);
         local = s.next;
         timers = (timers & ~s.cleared) | s.armed;
@@ -381,7 +388,8 @@ class System {
 
 export function exploreElection(o: ExploreOptions): ExploreResult {
   const t0 = performance.now();
-  const sys = new System(o.profile, o.linkCapacity, o.machine ?? electionMachine);
+  const heights = o.heights ?? [1, 1, 1];
+  const sys = new System(o.profile, o.linkCapacity, o.machine ?? electionMachine, heights);
   const maxStates = o.maxStates ?? 20_000_000;
   const maxDepth = o.maxDepth ?? Infinity;
   const index = new Map<string, number>();
@@ -390,6 +398,7 @@ export function exploreElection(o: ExploreOptions): ExploreResult {
   const succ: number[][] = [];
   const res: ExploreResult = {
     profile: o.profile,
+    heights,
     linkCapacity: o.linkCapacity,
     maxDepth: o.maxDepth ?? null,
     states: 0,
@@ -438,6 +447,9 @@ export function exploreElection(o: ExploreOptions): ExploreResult {
     const g = states[cur]!;
     res.depth = Math.max(res.depth, depthOf[cur]!);
     res.maxLeadersSeen = Math.max(res.maxLeadersSeen, sys.leaders(g));
+    if (o.profile === 'murmur')
+      for (let i = 0; i < N; i++)
+        if (sys.isLeader(g, i) && Math.max(...heights) - heights[i]! > 10 && res.safetyViolations.length < 5) res.safetyViolations.push(`lagging ${IDS[i]} leads: ${sys.describe(g)}`);
     for (let i = 0; i < N; i++) {
       const want = sys.locals.expected[g.peers[i]!];
       if (g.timers[i] !== want && res.timerViolations.length < 5) res.timerViolations.push(`peer ${IDS[i]}: ${sys.describe(g)}`);

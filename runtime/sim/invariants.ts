@@ -7,6 +7,7 @@
 //   forged-forwarded          no honest peer sent a forged envelope, on its own or embedded in a response
 //   membership-replayed       a peer's record of another peer never goes back to an older PeerTime (a replay
 //                             that got through); tracked per observer incarnation, reset when the record goes
+//   membership-self           a peer never holds itself in its membership table
 //   membership-unbounded      a membership table holds at most every identity of the network
 //   sessions-unbounded        likewise for session bindings
 //   network-unbounded         messages in flight stay under a bound proportional to the network
@@ -57,6 +58,8 @@ export interface Bounds {
 
 export class Invariants {
   checks = 0;
+  /** Forged envelopes an honest codec was asked to decode, and how many of those it accepted (must be 0). */
+  readonly forgeries = { decoded: 0, accepted: 0 };
   private pendingViolation: Violation | null = null;
   private readonly verified = new Map<string, number>();
   /** observer id → (incarnation marker, member pkiId → last PeerTime seen). */
@@ -85,7 +88,13 @@ export class Invariants {
       const decode = codec.decode.bind(codec);
       codec.decode = (bytes: Uint8Array): DecodeResult => {
         const r = decode(bytes);
-        if (r.ok && forged.size && forged.has(digestOf(bytes))) this.flag({ name: 'forged-accepted', detail: `${id} accepted a forged ${r.msg.payload.t} claiming ${r.msg.signer.subject}` });
+        if (forged.size && forged.has(digestOf(bytes))) {
+          this.forgeries.decoded++;
+          if (r.ok) {
+            this.forgeries.accepted++;
+            this.flag({ name: 'forged-accepted', detail: `${id} accepted a forged ${r.msg.payload.t} claiming ${r.msg.signer.subject}` });
+          }
+        }
         return r;
       };
       this.uninstall.push(() => void (codec.decode = decode));
@@ -143,6 +152,7 @@ export class Invariants {
         continue;
       }
       const table = peer.discovery.table;
+      if (table.get(sp.pkiIdHex)) return { name: 'membership-self', detail: `${id} holds itself in its membership table` };
       if (table.size > o.bounds.maxMembers) return { name: 'membership-unbounded', detail: `${id} holds ${table.size} members > ${o.bounds.maxMembers}` };
       if (peer.sessions.list().length > o.bounds.maxMembers) return { name: 'sessions-unbounded', detail: `${id} holds ${peer.sessions.list().length} sessions` };
       let seen = this.seenTimes.get(id);

@@ -9,7 +9,8 @@
 //     every step (100 ms simulated): inject due faults, submit due transactions, advance, check invariants
 //   LIVENESS PHASE: faults stop, partitions heal, links become reliable, crashed peers restart, the byzantine
 //     peer leaves; within a bound derived from the timers, and then for a hold period, every step:
-//       every live peer sees every live peer of its org alive
+//       every live peer sees every live peer of its org alive (anchor peers: every live anchor peer), and
+//       no stopped peer (the byzantine one) alive
 //       every org and channel has exactly one leader, and every live peer of the org names it
 //       each leader's ledger reaches the orderer height; when dissemination exists, every live peer's does
 //     while the step invariants keep being checked
@@ -251,6 +252,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     rejections: stats.rejections(),
     faultsInjected: Object.fromEntries(Object.entries(faults?.counts ?? {}).sort(([a], [b]) => a.localeCompare(b))),
     attacks: attacker ? Object.fromEntries(Object.entries(attacker.attacks).sort(([a], [b]) => a.localeCompare(b))) : null,
+    forgeries: attacker && invariants ? { sent: attacker.forged.size, ...invariants.forgeries } : null,
     skew,
     invariantChecks: invariants?.checks ?? 0,
     traceDigest: h.traceDigest(),
@@ -312,10 +314,14 @@ function hasDissemination(h: Harness, honest: string[]): boolean {
 export function converged(h: Harness, honest: string[], channels: string[]): string | null {
   const live = honest.filter((id) => h.peers.get(id)!.peer);
   const orgOf = (id: string) => h.peers.get(id)!.org;
+  // Anchor peers (peer0 of each org) are the ones with an external endpoint in the harness.
+  const anchor = (id: string) => id.startsWith('peer0.');
   for (const id of live) {
     const seen = new Set(h.peers.get(id)!.peer!.discovery.aliveMembers().map((m) => m.id));
-    const missing = live.filter((q) => q !== id && orgOf(q) === orgOf(id) && !seen.has(q));
+    const missing = live.filter((q) => q !== id && (orgOf(q) === orgOf(id) || (anchor(id) && anchor(q))) && !seen.has(q));
     if (missing.length) return `membership: ${id} does not see ${missing.join(', ')} alive`;
+    const ghosts = [...seen].filter((q) => !h.peers.get(q)?.peer);
+    if (ghosts.length) return `membership: ${id} still sees stopped ${ghosts.join(', ')} alive`;
   }
   const dissemination = hasDissemination(h, honest);
   for (const org of [...new Set(live.map(orgOf))]) {

@@ -39,6 +39,8 @@ export interface Summary {
   rejections: Record<string, number>;
   faultsInjected: Record<string, number>;
   attacks: Record<string, number> | null;
+  /** Byzantine runs: forged envelopes sent, decoded by honest peers, accepted (the invariant: 0). */
+  forgeries: { sent: number; decoded: number; accepted: number } | null;
   skew: { peer: string; offsetMs: number; rate: number } | null;
   invariantChecks: number;
   traceDigest: string;
@@ -182,8 +184,9 @@ export function formatSummary(s: Summary, extra: { wallMs: number; violation: { 
   const rej = Object.entries(s.rejections);
   lines.push(`  rejected:    ${rej.map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
   const f = Object.entries(s.faultsInjected);
-  lines.push(`  faults:      ${f.map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}${s.skew ? `; ${s.skew.peer} clock off by ${s.skew.offsetMs} ms at rate ${s.skew.rate.toFixed(4)}` : ''}`);
+  lines.push(`  fault log:   ${f.map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}${s.skew ? `; ${s.skew.peer} clock off by ${s.skew.offsetMs} ms at rate ${s.skew.rate.toFixed(4)}` : ''}`);
   if (s.attacks) lines.push(`  byzantine:   ${Object.entries(s.attacks).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (s.forgeries) lines.push(`  forgeries:   ${s.forgeries.sent} sent, ${s.forgeries.decoded} decoded by honest peers, ${s.forgeries.accepted} accepted`);
   lines.push(`  invariants:  ${extra.violation ? `VIOLATED: ${extra.violation.name}` : 'all held'} (${s.invariantChecks} checks)`);
   lines.push(`  trace:       ${s.traceDigest}`);
   lines.push(`  speed:       ${(s.endMs / 1000).toFixed(0)} simulated s in ${(extra.wallMs / 1000).toFixed(1)} s (${(s.endMs / Math.max(1, extra.wallMs)).toFixed(1)}x)`);

@@ -17,19 +17,34 @@ for (const profile of ['murmur', 'fabric'] as const) {
   });
 }
 
+test('murmur lag rule at system level: the preferred peer lags 99 blocks, never leads, and b or c is elected', () => {
+  const r = exploreElection({ profile: 'murmur', linkCapacity: 1, maxDepth: 10, heights: [1, 100, 100] });
+  assert.equal(violations(r), []);
+  assert.is(r.maxLeadersSeen, 2, 'only b and c ever lead');
+  console.log(`    murmur, a lagging: ${r.states} states, depth ${r.depth}, ${r.ms} ms`);
+});
+
 test('a depth-bounded exploration is not complete and does not judge reachability', () => {
   const r = exploreElection({ profile: 'murmur', linkCapacity: 1, maxDepth: 3 });
   assert.is(r.complete, false);
   assert.is(r.reachabilityViolations, null, 'reachability is only judged on complete explorations');
 });
 
-test('the explorer finds a leader that never steps down (safety) and a peer that never takes over (liveness)', () => {
+test('the explorer catches broken machines: a leader that never steps down, nobody taking over, the lag rule ignored', () => {
   const stubborn = electionMachine.provide({ guards: { fromPreferred: () => false } });
   const s = exploreElection({ profile: 'murmur', linkCapacity: 1, maxDepth: 8, machine: stubborn });
   assert.ok(s.safetyViolations.length > 0, 'two leaders that never resolve');
   const shy = electionMachine.provide({ guards: { mayLead: () => false } });
   const l = exploreElection({ profile: 'fabric', linkCapacity: 1, maxDepth: 6, machine: shy });
   assert.ok(l.recoveryViolations.length > 0, 'nobody ever leads');
+  const lagBlind = electionMachine.provide({
+    guards: {
+      shouldElect: ({ context }) => !context.leaderExists && !context.yielding,
+      mayLead: ({ context }) => !context.leaderExists && !context.yielding && !context.proposals.some((p) => p < context.self),
+    },
+  });
+  const g = exploreElection({ profile: 'murmur', linkCapacity: 1, maxDepth: 8, heights: [1, 100, 100], machine: lagBlind });
+  assert.ok(g.safetyViolations.some((v) => v.startsWith('lagging a leads')), 'a machine that ignores the lag rule lets the lagging peer lead');
   const leaky = electionMachine.provide({ actions: { stepDown: () => {} } });
   const t = exploreElection({ profile: 'murmur', linkCapacity: 1, maxDepth: 8, machine: leaky });
   assert.ok(violations(t).length > 0, 'a leader that forgets to step down is caught');
