@@ -39,7 +39,7 @@ interface SimFlags {
 }
 
 function reportJson(r: SimReport) {
-  return { ok: r.ok, violation: r.violation, replay: r.replay, digest: r.digest, wallMs: Math.round(r.wallMs), summary: r.summary };
+  return { ok: r.ok, violation: r.violation, replay: r.replay, digest: r.digest, deterministic: r.deterministic ?? null, wallMs: Math.round(r.wallMs), summary: r.summary };
 }
 
 export async function main(argv: string[]): Promise<number> {

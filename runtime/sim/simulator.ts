@@ -61,6 +61,8 @@ export interface SimReport {
   /** SHA-256 over the network trace and the summary: equal for equal options. */
   digest: string;
   wallMs: number;
+  /** Set by simulateTwice: both runs gave this digest. */
+  deterministic?: boolean;
 }
 
 const STEP_MS = 100;
@@ -273,7 +275,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
 export async function simulateTwice(o: SimOptions): Promise<SimReport> {
   const a = await simulate(o);
   const b = await simulate({ ...o, log: undefined });
-  if (a.digest === b.digest) return { ...a, wallMs: a.wallMs + b.wallMs };
+  if (a.digest === b.digest) return { ...a, wallMs: a.wallMs + b.wallMs, deterministic: true };
   return {
     ...a,
     ok: false,
@@ -284,6 +286,7 @@ export async function simulateTwice(o: SimOptions): Promise<SimReport> {
 
 export function formatReport(r: SimReport): string {
   const lines = [formatSummary(r.summary, { wallMs: r.wallMs, violation: r.violation })];
+  if (r.deterministic) lines.push(`  determinism: two runs of this seed gave the same digest ${r.digest.slice(0, 16)}…`);
   if (r.violation) {
     lines.push('');
     lines.push(`VIOLATION ${r.violation.name} at ${fmt(r.violation.atMs)} simulated (${r.violation.phase} phase)`);
@@ -357,4 +360,3 @@ async function plantFork(h: Harness, honest: string[], ch: string): Promise<bool
   return false;
 }
 
-export { formatSummary };

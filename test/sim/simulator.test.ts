@@ -39,6 +39,7 @@ test('determinism: the same seed twice gives the same trace digest; another seed
   const o: SimOptions = { orgs: 2, peers: 2, blocks: 3, seed: 'det', faults: 'heavy', profile: 'murmur', safetyMs: 30_000 };
   const twice = await simulateTwice(o);
   assert.is(twice.violation, null, twice.violation?.detail);
+  assert.is(twice.deterministic, true);
   const other = await simulate({ ...o, seed: 'det2' });
   assert.is.not(other.summary.traceDigest, twice.summary.traceDigest);
 });
