@@ -44,6 +44,22 @@ export interface FaultProfile {
 
 const NO_FAULTS: Record<FaultKind, number> = { crash: 0, 'leader-crash': 0, 'partition-org': 0, 'partition-orgs': 0, isolate: 0, spike: 0 };
 
+const DEFAULT_FAULTS: FaultProfile = {
+  loss: [0.005, 0.05],
+  duplicate: [0, 0.03],
+  reorder: [0, 0.1],
+  latency: { minMs: 1, maxMs: 30 },
+  eventsPerMinute: 3,
+  weights: { crash: 3, 'leader-crash': 2, 'partition-org': 2, 'partition-orgs': 2, isolate: 1, spike: 2 },
+  maxDownFraction: 0.34,
+  downtimeMs: [2_000, 40_000],
+  partitionMs: [5_000, 40_000],
+  spikeMs: [2_000, 15_000],
+  spikeLatency: { minMs: 300, maxMs: 3_000 },
+  skew: { offsetMs: 20_000, drift: 0.01 },
+  byzantine: false,
+};
+
 export const FAULT_PROFILES: Record<FaultSet, FaultProfile> = {
   none: {
     loss: [0, 0],
@@ -60,21 +76,7 @@ export const FAULT_PROFILES: Record<FaultSet, FaultProfile> = {
     skew: null,
     byzantine: false,
   },
-  default: {
-    loss: [0.005, 0.05],
-    duplicate: [0, 0.03],
-    reorder: [0, 0.1],
-    latency: { minMs: 1, maxMs: 30 },
-    eventsPerMinute: 3,
-    weights: { crash: 3, 'leader-crash': 2, 'partition-org': 2, 'partition-orgs': 2, isolate: 1, spike: 2 },
-    maxDownFraction: 0.34,
-    downtimeMs: [2_000, 40_000],
-    partitionMs: [5_000, 40_000],
-    spikeMs: [2_000, 15_000],
-    spikeLatency: { minMs: 300, maxMs: 3_000 },
-    skew: { offsetMs: 20_000, drift: 0.01 },
-    byzantine: false,
-  },
+  default: DEFAULT_FAULTS,
   heavy: {
     loss: [0.05, 0.2],
     duplicate: [0.02, 0.1],
@@ -90,21 +92,8 @@ export const FAULT_PROFILES: Record<FaultSet, FaultProfile> = {
     skew: { offsetMs: 25_000, drift: 0.03 },
     byzantine: false,
   },
-  byzantine: {
-    loss: [0.005, 0.05],
-    duplicate: [0, 0.03],
-    reorder: [0, 0.1],
-    latency: { minMs: 1, maxMs: 30 },
-    eventsPerMinute: 2,
-    weights: { crash: 3, 'leader-crash': 2, 'partition-org': 2, 'partition-orgs': 2, isolate: 1, spike: 2 },
-    maxDownFraction: 0.34,
-    downtimeMs: [2_000, 40_000],
-    partitionMs: [5_000, 40_000],
-    spikeMs: [2_000, 15_000],
-    spikeLatency: { minMs: 300, maxMs: 3_000 },
-    skew: { offsetMs: 20_000, drift: 0.01 },
-    byzantine: true,
-  },
+  // The default faults, a little calmer, plus the attacking peer.
+  byzantine: { ...DEFAULT_FAULTS, eventsPerMinute: 2, byzantine: true },
 };
 
 /**
