@@ -99,8 +99,11 @@ export const FAULT_PROFILES: Record<FaultSet, FaultProfile> = {
 /**
  * A peer's clock that is off by a constant offset and runs at `rate` times real speed (so its timers fire
  * early or late). Whole milliseconds, monotonic. Scheduling goes through the shared SimClock, so the run
- * stays deterministic. (Certificates are valid from a minute before the simulation starts, so an offset
- * under 60 s never makes a peer reject them; the codec itself keeps the shared clock.)
+ * stays deterministic. The peer's codec reads it too (harness.ts), so certificate validity is judged by the
+ * skewed time: certificates are valid from a minute before the simulation starts, so a peer running more
+ * than 60 s behind rejects every one (`cert-not-yet-valid`) and one past their notAfter rejects them as
+ * expired. The profiles' skews are moderate: offset + drift × run time stays under 60 s for runs up to
+ * about 65 simulated minutes (default) or 19 (heavy).
  */
 export class SkewedClock implements Clock {
   private readonly origin: number;

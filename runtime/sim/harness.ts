@@ -44,7 +44,8 @@ export interface HarnessOptions {
   perPeer?: (id: string) => Partial<Omit<PeerOptions, 'peerId' | 'mspId' | 'channels' | 'prefix' | 'timings'>>;
   /** The in-process orderer's batching (defaults: 2 s, 500 tx, 2 MB preferred, 10 MB absolute) and feed latency. */
   orderer?: Partial<{ batchTimeoutMs: number; maxMessageCount: number; preferredMaxBytes: number; absoluteMaxBytes: number; latencyMs: number }>;
-  /** The clock one peer's actors run on (default the shared SimClock); the simulator gives a peer a skewed one. */
+  /** The clock of one peer (default the shared SimClock), asked once per peer: its actors' timers and its
+   * codec's certificate validity checks both read it. The simulator gives one peer a skewed clock. */
   peerClock?: (id: string, clock: SimClock) => Clock;
 }
 
@@ -72,6 +73,8 @@ export class Harness {
   readonly peers = new Map<string, SimPeer>();
   private readonly genesis: { name: string; genesis: Genesis }[];
   private readonly trust: TrustStore;
+  /** Each peer's own clock (a property of the peer: kept across its crashes and restarts). */
+  private readonly clocks = new Map<string, Clock>();
   /** Durable per-peer state that survives a crash: the last incarnation number. */
   private readonly lastInc = new Map<string, number>();
   /** Durable per-peer state that survives a crash: the ledgers. */
@@ -101,7 +104,8 @@ export class Harness {
     for (const org of this.material.orgs)
       for (const p of org.peers) {
         const identity = signerOf(p, this.ed).identity;
-        this.peers.set(p.id, { id: p.id, pkiId: identity.pkiId, pkiIdHex: identity.pkiIdHex, org: org.name, mspId: org.mspId, material: p, codec: this.codec(), peer: null });
+        this.clocks.set(p.id, opts.peerClock?.(p.id, this.clock) ?? this.clock);
+        this.peers.set(p.id, { id: p.id, pkiId: identity.pkiId, pkiIdHex: identity.pkiIdHex, org: org.name, mspId: org.mspId, material: p, codec: this.codec(p.id), peer: null });
       }
   }
 
@@ -129,8 +133,15 @@ export class Harness {
     return h;
   }
 
-  private codec(): WireCodec {
-    return new WireCodec({ trust: this.trust, ed: this.ed, now: () => this.clock.now(), maxBytes: this.network.maxPayload });
+  /** The clock a peer lives by: the shared one, or the skewed one `peerClock` gave it. */
+  clockOf(id: string): Clock {
+    return this.clocks.get(id) ?? this.clock;
+  }
+
+  /** A peer's codec checks certificate validity by the peer's own clock, as a real peer would. */
+  private codec(id: string): WireCodec {
+    const clock = this.clockOf(id);
+    return new WireCodec({ trust: this.trust, ed: this.ed, now: () => clock.now(), maxBytes: this.network.maxPayload });
   }
 
   /** Starts (or restarts) one peer. A restart keeps what the peer persisted and gets a fresh incarnation. */
@@ -166,7 +177,7 @@ export class Harness {
         transport,
         codec: sp.codec,
         signer: signerOf(sp.material, this.ed),
-        clock: this.opts.peerClock?.(id, this.clock) ?? this.clock,
+        clock: this.clockOf(id),
         rng: this.rng.fork(`peer:${id}:${this.clock.now()}`),
         ledgers: this.ledgerStore(id),
         feed: this.ordering,
