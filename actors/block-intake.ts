@@ -5,6 +5,7 @@
 //   check(...)  — then decode + number + dataHash + orderer signature (+ link to the predecessor when known)
 //   admit(...)  — then store (push, pull) and hand to the committer
 import type { Transport } from '../runtime/transport/transport.ts';
+import type { DataMsg, Verified } from '../runtime/wire/messages.ts';
 import type { WireCodec } from '../runtime/wire/codec.ts';
 import type { LocalSigner } from '../runtime/crypto/signer.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -120,6 +121,29 @@ export class BlockIntake {
   }
 
   /**
+   * The rule every pushed DataMsg goes through, push or tree: own copies ignored; another org's refused (blocks
+   * never cross orgs); known → duplicate before any crypto; then checked, stored and offered to the committer.
+   */
+  acceptData(m: Verified<DataMsg>): DataOutcome {
+    if (m.signer.pkiIdHex === this.ctx.signer.identity.pkiIdHex) return { kind: 'own' };
+    if (m.signer.mspId !== this.mspId) {
+      this.ctx.codec.rejections.count('foreign-block');
+      return { kind: 'foreign' };
+    }
+    const seq = m.payload.seq;
+    if (this.known(seq)) {
+      this.duplicates++;
+      return { kind: 'duplicate' };
+    }
+    const r = this.check(seq, m.payload.block);
+    if (!r.ok) return { kind: 'refused' };
+    this.admit(seq, r.block, m.bytes, 'push', 'non-blocking');
+    // The originator committed this block from the orderer, so it holds every block before it.
+    if (seq > this.ctx.ledger.height()) this.onAhead?.(m.signer.pkiIdHex, seq);
+    return { kind: 'admitted', block: r.block };
+  }
+
+  /**
    * murmur: blocks the window holds but the buffer turned away as too far ahead are offered again once the
    * ledger has moved (Fabric leaves them to state transfer; the store would refuse every later copy).
    */
@@ -128,6 +152,8 @@ export class BlockIntake {
     for (const b of this.store.items()) if (b.seq >= h && !this.committer.holds(b.seq)) this.committer.offer(b.seq, b.block, b.source, 'non-blocking');
   }
 }
+
+export type DataOutcome = { kind: 'own' | 'foreign' | 'duplicate' | 'refused' } | { kind: 'admitted'; block: Block };
 
 const EMPTY = new Uint8Array(0);
 const NO_BLOCK: Block = { number: -1, previousHash: EMPTY, dataHash: EMPTY, data: [], signature: EMPTY };

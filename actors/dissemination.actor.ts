@@ -5,12 +5,16 @@
 //   every ledger commit → blocks the window holds beyond the buffer's reach are offered again
 //   murmur profile: a gap in pushed blocks that outlives gapGrace (25 × maxPropagationBurstLatency, at least
 //     100 ms) starts state transfer at once, from the originator of the block past the gap
-// Both profiles push plainly for now (the `tree` dissemination mode is a later issue).
+//   dissemination mode: `tree` (murmur's default: Plumtree, tree.actor.ts) or `push` (Fabric's infect-and-die
+//     push, push.actor.ts; what the fabric profile always uses, and `propagateIterations: 0` means pull only in
+//     both). Pull and state transfer run under both.
 import type { Observable, Subscription } from 'rxjs';
 import { TimerGroup } from '../runtime/timers.ts';
 import type { Block } from '../runtime/ledger/block.ts';
 import { BlockIntake, type GossipChannelContext } from './block-intake.ts';
 import { BlockPusher } from './push.actor.ts';
+import { TreeDisseminator, TREE_DEFAULTS } from './tree.actor.ts';
+import type { TreeSettings } from '../machines/plumtree.logic.ts';
 import { BlockPuller } from './pull.actor.ts';
 import { StateServer } from './state-server.actor.ts';
 import { StateTransfer } from './state-transfer.actor.ts';
@@ -34,6 +38,15 @@ export interface DisseminationTimings {
   stateMaxRetries: number;
 }
 
+export type DisseminationMode = 'tree' | 'push';
+
+export interface DisseminationOptions {
+  stateEnabled: boolean;
+  /** Default `tree`; the fabric profile always pushes. */
+  mode?: DisseminationMode;
+  tree?: Partial<TreeSettings>;
+}
+
 export interface DisseminationCounters {
   blocksByPush: number;
   blocksByPull: number;
@@ -43,7 +56,10 @@ export interface DisseminationCounters {
 
 export class ChannelDissemination {
   readonly intake: BlockIntake;
-  readonly push: BlockPusher;
+  /** The pusher (push mode) or the tree (tree mode): exactly one is set. */
+  readonly push: BlockPusher | null;
+  readonly tree: TreeDisseminator | null;
+  readonly mode: DisseminationMode;
   readonly pull: BlockPuller;
   readonly server: StateServer;
   /** Null when state.enabled is false (requests are still served). */
@@ -56,9 +72,12 @@ export class ChannelDissemination {
   constructor(
     readonly ctx: GossipChannelContext,
     t: DisseminationTimings,
-    stateEnabled: boolean,
+    opts: DisseminationOptions,
     private readonly fromOrderer$: Observable<{ block: Block; bytes: Uint8Array }>,
   ) {
+    const stateEnabled = opts.stateEnabled;
+    // propagateIterations 0 is Fabric's "push off" (pull only): it turns the tree off too.
+    this.mode = ctx.profile === 'fabric' || t.propagateIterations === 0 ? 'push' : (opts.mode ?? 'tree');
     this.intake = new BlockIntake(ctx, {
       maxBlockCountToStore: t.maxBlockCountToStore,
       pullInterval: t.pullInterval,
@@ -66,7 +85,17 @@ export class ChannelDissemination {
       batchSize: t.stateBatchSize,
       stateEnabled,
     });
-    this.push = new BlockPusher(this.intake, t);
+    this.push = this.mode === 'push' ? new BlockPusher(this.intake, t) : null;
+    this.tree =
+      this.mode === 'tree'
+        ? new TreeDisseminator(this.intake, {
+            ...TREE_DEFAULTS,
+            ...opts.tree,
+            maxPropagationBurstLatency: t.maxPropagationBurstLatency,
+            maxPropagationBurstSize: t.maxPropagationBurstSize,
+            blockBufferSize: t.stateBlockBufferSize,
+          })
+        : null;
     this.pull = new BlockPuller(this.intake, { ...t, blockBufferSize: t.stateBlockBufferSize });
     this.server = new StateServer(this.intake, { batchSize: t.stateBatchSize, checkInterval: t.stateCheckInterval });
     this.stateTransfer = stateEnabled
@@ -98,12 +127,13 @@ export class ChannelDissemination {
   start(): void {
     this.timers = new TimerGroup(this.ctx.clock);
     this.intake.committer.start();
-    this.push.start();
+    this.push?.start();
+    this.tree?.start();
     this.pull.start();
     this.server.start();
     this.stateTransfer?.start();
     this.subs.push(
-      this.fromOrderer$.subscribe(({ block, bytes }) => this.push.originate(block, bytes)),
+      this.fromOrderer$.subscribe(({ block, bytes }) => (this.tree ?? this.push)!.originate(block, bytes)),
       this.ctx.ledger.commits$.subscribe(() => this.intake.reoffer()),
     );
   }
@@ -116,7 +146,8 @@ export class ChannelDissemination {
     this.stateTransfer?.stop();
     this.server.stop();
     this.pull.stop();
-    this.push.stop();
+    this.push?.stop();
+    this.tree?.stop();
     this.intake.committer.stop();
   }
 

@@ -26,7 +26,8 @@ import { bindLeadership, deliverLogic, type DeliveredBlock } from './deliver.act
 import type { Ledger, LedgerStore } from '../runtime/ledger/ledger.ts';
 import type { OrderingFeed } from '../runtime/orderer/feed.ts';
 import { filter, type Observable } from 'rxjs';
-import { ChannelDissemination, type DisseminationTimings } from './dissemination.actor.ts';
+import { ChannelDissemination, type DisseminationMode, type DisseminationTimings } from './dissemination.actor.ts';
+import type { TreeSettings } from '../machines/plumtree.logic.ts';
 
 export interface PeerOptions {
   peerId: string;
@@ -48,6 +49,10 @@ export interface PeerOptions {
   /** murmur profile: blocks behind the org's best height beyond which a peer neither proposes nor keeps leading. */
   maxLeaderLag?: number;
   stateEnabled: boolean;
+  /** peer.gossip.murmur.dissemination: `tree` (default) or `push`; the fabric profile always pushes. */
+  dissemination?: DisseminationMode;
+  /** peer.gossip.murmur.tree.* (defaults: TREE_DEFAULTS in tree.actor.ts). */
+  tree?: Partial<TreeSettings>;
   /** peer.deliveryclient timings (ms); default Fabric's. */
   deliveryclient?: DeliverTimings;
   dialTimeoutMs: number;
@@ -317,7 +322,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
               profile: o.profile ?? 'murmur',
             },
             o.timings,
-            o.stateEnabled,
+            { stateEnabled: o.stateEnabled, mode: o.dissemination, tree: o.tree },
             deliver.delivered$.pipe(filter((b) => b.channel === name)),
           );
           dissemination.set(name, c);

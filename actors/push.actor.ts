@@ -36,7 +36,6 @@ export class BlockPusher {
   private timers: TimerGroup;
   private armed = false;
   private sub: Subscription | null = null;
-  private readonly self;
   /** Blocks forwarded (first copies) and sends made, for the figures. */
   readonly stats = { originated: 0, forwarded: 0, sends: 0 };
 
@@ -46,7 +45,6 @@ export class BlockPusher {
   ) {
     this.emitter = new BatchingEmitter({ propagateIterations: s.propagateIterations, maxPropagationBurstSize: s.maxPropagationBurstSize });
     this.timers = new TimerGroup(intake.ctx.clock);
-    this.self = intake.ctx.signer.identity;
   }
 
   start(): void {
@@ -73,24 +71,9 @@ export class BlockPusher {
   }
 
   private onData(m: Verified<DataMsg>, via: string | null): void {
-    const { codec } = this.intake.ctx;
-    if (m.signer.pkiIdHex === this.self.pkiIdHex) return;
-    if (m.signer.mspId !== this.self.mspId) {
-      codec.rejections.count('foreign-block');
-      return;
-    }
-    const seq = m.payload.seq;
-    if (this.intake.known(seq)) {
-      this.intake.duplicates++;
-      return;
-    }
-    const r = this.intake.check(seq, m.payload.block);
-    if (!r.ok) return;
-    this.intake.admit(seq, r.block, m.bytes, 'push', 'non-blocking');
-    // The originator committed this block from the orderer, so it holds every block before it.
-    if (seq > this.intake.ctx.ledger.height()) this.intake.onAhead?.(m.signer.pkiIdHex, seq);
+    if (this.intake.acceptData(m).kind !== 'admitted') return;
     this.stats.forwarded++;
-    this.enqueue({ seq, envelope: m.bytes, exclude: via ? [via, m.signer.pkiIdHex] : [m.signer.pkiIdHex] });
+    this.enqueue({ seq: m.payload.seq, envelope: m.bytes, exclude: via ? [via, m.signer.pkiIdHex] : [m.signer.pkiIdHex] });
   }
 
   private enqueue(p: Pending): void {

@@ -98,6 +98,13 @@ export interface GossipConfig {
       maxLeaderLag: number;
     };
     dissemination: 'tree' | 'push';
+    tree: {
+      fanout: number;
+      maxLinks: number;
+      graftTimeout: number;
+      skipAfter: number;
+      skipFor: number;
+    };
     signer: 'node' | 'noble';
     verifyCacheSize: number;
   };
@@ -168,6 +175,13 @@ const gossip = {
       maxLeaderLag: key('count', 10, 'a leader this many blocks behind the best peer yields (murmur profile only); blocks; default 10'),
     },
     dissemination: key(['tree', 'push'], 'tree', 'block dissemination; tree|push; default tree (the fabric profile implies push)'),
+    tree: {
+      fanout: key('positive-count', 3, 'tree dissemination: links each peer opens to random org peers; peers; default 3'),
+      maxLinks: key('positive-count', 12, 'tree dissemination: links at most, opened and accepted; peers; default 12'),
+      graftTimeout: key('period', 50, 'tree dissemination: wait for a block after its first announcement before grafting the announcer; duration; default 50ms'),
+      skipAfter: key('positive-count', 3, 'tree dissemination: grafts an announcer may leave unanswered in a row before it is skipped; count; default 3'),
+      skipFor: key('period', 30000, 'tree dissemination: how long a skipped announcer is ignored; duration; default 30s'),
+    },
     signer: key(['node', 'noble'], 'node', 'ed25519 implementation that verifies (node:crypto or @noble/curves); node|noble; default node'),
     verifyCacheSize: key('count', 4096, 'signature verification cache bound; entries; default 4096'),
   },

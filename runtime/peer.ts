@@ -106,6 +106,8 @@ export async function startPeerProcess(
       maxLeaderLag: g.murmur.election.maxLeaderLag,
       orgLeader: g.orgLeader,
       stateEnabled: g.state.enabled,
+      dissemination: g.murmur.dissemination,
+      tree: g.murmur.tree,
       deliveryclient: {
         connTimeoutMs: cfg.peer.deliveryclient.connTimeout,
         reConnectBackoffThresholdMs: cfg.peer.deliveryclient.reConnectBackoffThreshold,

@@ -50,6 +50,30 @@ export interface DataMsg {
   seq: number;
   block: Uint8Array;
 }
+/** Tree dissemination (murmur, actors/tree.actor.ts): blocks this peer holds, announced on lazy links. */
+export interface BlockAnnouncement {
+  seq: number;
+  /** SHA-256 block hash (runtime/ledger/block.ts), checked against the payload a graft brings. */
+  hash: Uint8Array;
+}
+export interface IHaveMsg {
+  t: 'ihave';
+  ch: string;
+  blocks: BlockAnnouncement[];
+}
+/** Tree dissemination: send these blocks now; `eager` also makes the link eager (the tree re-attaches here).
+ * Empty `seqs`: a request for a link. */
+export interface GraftMsg {
+  t: 'graft';
+  ch: string;
+  seqs: number[];
+  eager: boolean;
+}
+/** Tree dissemination: the sender got a duplicate over this link; make it lazy. */
+export interface PruneMsg {
+  t: 'prune';
+  ch: string;
+}
 export interface HelloMsg {
   t: 'hello';
   ch: string;
@@ -144,6 +168,9 @@ export type Payload =
   | MemResMsg
   | LeadershipMsg
   | DataMsg
+  | IHaveMsg
+  | GraftMsg
+  | PruneMsg
   | HelloMsg
   | DigestMsg
   | RequestMsg
@@ -165,6 +192,9 @@ export const PAYLOAD_KINDS: readonly PayloadKind[] = [
   'memRes',
   'leadership',
   'data',
+  'ihave',
+  'graft',
+  'prune',
   'hello',
   'digest',
   'request',

@@ -11,6 +11,8 @@ export const LIMITS = {
   metadata: 4096,
   listItems: 10_000,
   stateBlocks: 1_000,
+  /** Blocks per announcement or graft: more than a burst never needs to travel at once. */
+  treeItems: 256,
 } as const;
 
 class Invalid extends Error {}
@@ -103,6 +105,24 @@ const validators: { [K in Payload['t']]: (o: Obj) => Extract<Payload, { t: K }> 
   }),
   leadership: (o) => ({ t: 'leadership', ch: ch(o), pkiId: pki(o), ts: peerTime(o), declaration: bool(o, 'declaration') }),
   data: (o) => ({ t: 'data', ch: ch(o), seq: uint(o, 'seq'), block: bytes(o, 'block', Infinity) }),
+  ihave: (o) => ({
+    t: 'ihave',
+    ch: ch(o),
+    blocks: list(o, 'blocks', LIMITS.treeItems, (x) => {
+      const b = obj(x, 'blocks item');
+      return { seq: uint(b, 'seq'), hash: bytes(b, 'hash', 32, 32) };
+    }),
+  }),
+  graft: (o) => ({
+    t: 'graft',
+    ch: ch(o),
+    seqs: list(o, 'seqs', LIMITS.treeItems, (x) => {
+      if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) fail('seqs: bad item');
+      return x as number;
+    }),
+    eager: bool(o, 'eager'),
+  }),
+  prune: (o) => ({ t: 'prune', ch: ch(o) }),
   hello: (o) => ({ t: 'hello', ch: ch(o), nonce: nonce(o), kind: pullKind(o) }),
   digest: (o) => ({ t: 'digest', ch: ch(o), nonce: nonce(o), kind: pullKind(o), digests: list(o, 'digests', LIMITS.listItems, digestItem) }),
   request: (o) => ({ t: 'request', ch: ch(o), nonce: nonce(o), kind: pullKind(o), digests: list(o, 'digests', LIMITS.listItems, digestItem) }),

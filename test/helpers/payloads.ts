@@ -15,6 +15,12 @@ export function samplePayload(kind: PayloadKind, pkiId: Uint8Array): Payload {
       return { t: 'leadership', ch: 'channel1', pkiId, ts, declaration: true };
     case 'data':
       return { t: 'data', ch: 'channel1', seq: 12, block: b(100, 9) };
+    case 'ihave':
+      return { t: 'ihave', ch: 'channel1', blocks: [{ seq: 12, hash: b(32, 4) }] };
+    case 'graft':
+      return { t: 'graft', ch: 'channel1', seqs: [12, 13], eager: false };
+    case 'prune':
+      return { t: 'prune', ch: 'channel1' };
     case 'hello':
       return { t: 'hello', ch: 'channel1', nonce: 5, kind: 'block' };
     case 'digest':

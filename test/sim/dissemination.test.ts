@@ -132,7 +132,8 @@ test('a Byzantine peer sending forged, altered and replayed blocks and bogus pul
       const altered = { ...genuine, data: [new Uint8Array([9, 9])] };
       const msgs = [
         data(n, { seq: n, block: encodeBlock(forgedNext) }), // forged: not the orderer's signature
-        data(n - 1, { seq: n - 1, block: encodeBlock(altered) }), // altered transactions
+        data(n - 1, { seq: n - 1, block: encodeBlock(altered) }), // altered transactions (a duplicate where n − 1 is committed)
+        data(n, { seq: n, block: encodeBlock({ ...forgedNext, data: [new Uint8Array([9, 9])] }) }), // altered after signing, a number not yet held
         data(n, { seq: n, block: encodeBlock(genuine) }), // a genuine block replayed under the next number
         ...seen.slice(0, 5), // old envelopes replayed
       ];

@@ -1,0 +1,276 @@
+// Tree dissemination for one channel (murmur; `peer.gossip.murmur.dissemination: tree`): Plumtree's eager and
+// lazy links (machines/plumtree.logic.ts) bound to the bus, the block store and the channel view.
+//   originate(block from the orderer): seal DataMsg once → block store → eager links; announce on lazy links
+//   DataMsg (inbox): the push intake rule (block-intake.ts acceptData); first copy → forward the ORIGINAL
+//     envelope to eager links but its relayer and originator, announce on lazy links; a duplicate that the tree
+//     brought twice → prune its relayer
+//   ihave: signed by a same-org channel peer; blocks missing and inside the payload buffer's window only
+//   a payload past a gap: its relayer is taken as an announcer of the missing blocks (graft after the timeout)
+//   graft: signed by a same-org channel peer; asked blocks the store holds sent (≤ 32), the link made eager
+//     when the graft says so; an empty graft asks only for the link and is acknowledged with an empty ihave
+//   announcements batch for maxPropagationBurstLatency (or maxPropagationBurstSize blocks): one signature per
+//     batch, the same sealed bytes to every lazy link
+// The relayer of a DataMsg is the transport's unauthenticated `via`: it only steers links (a lie costs a
+// prune or an extra copy, never a block); ihave, graft and prune are signed like every message.
+import { filter, type Subscription } from 'rxjs';
+import type { BlockAnnouncement, DataMsg, GraftMsg, IHaveMsg, PruneMsg, Verified } from '../runtime/wire/messages.ts';
+import { seal } from '../runtime/wire/envelope.ts';
+import { TimerGroup } from '../runtime/timers.ts';
+import { blockHash, type Block } from '../runtime/ledger/block.ts';
+import { PlumTree, type TreeSettings } from '../machines/plumtree.logic.ts';
+import type { BlockIntake } from './block-intake.ts';
+
+export interface TreeOptions extends TreeSettings {
+  maxPropagationBurstLatency: number;
+  maxPropagationBurstSize: number;
+  blockBufferSize: number;
+}
+
+/** murmur's defaults for the tree (peer.gossip.murmur.tree.*), beside Fabric's burst settings. */
+export const TREE_DEFAULTS: TreeSettings = { fanout: 3, maxLinks: 12, graftTimeout: 50, maxAnnouncers: 4, maxMissing: 256, skipAfter: 3, skipFor: 30_000 };
+
+const MAX_SERVED_PER_GRAFT = 32;
+const SEEN_BY_TREE = 4096;
+const SYNC_EVERY_MS = 1000;
+const SILENT_LINK_BLOCKS = 8;
+
+type TreeMsg = DataMsg | IHaveMsg | GraftMsg | PruneMsg;
+
+export class TreeDisseminator {
+  readonly tree: PlumTree;
+  readonly stats = { originated: 0, forwarded: 0, payloadSends: 0, ihaveSent: 0, graftsSent: 0, graftsServed: 0, blocksServed: 0, prunesSent: 0, hashMismatches: 0 };
+  private timers: TimerGroup;
+  private sub: Subscription | null = null;
+  private pending: BlockAnnouncement[] = [];
+  private armed = false;
+  /** Seqs whose first copy came by the tree: only their duplicates prune (a copy racing pull or state does not). */
+  private readonly seenByTree = new Set<number>();
+  private endpointOf = new Map<string, string>();
+  private idOf = new Map<string, string>();
+  private lastSync = -Infinity;
+
+  constructor(
+    private readonly intake: BlockIntake,
+    private readonly o: TreeOptions,
+  ) {
+    this.tree = new PlumTree(o);
+    this.timers = new TimerGroup(intake.ctx.clock);
+  }
+
+  start(): void {
+    const { transport, channel, ledger } = this.intake.ctx;
+    this.timers = new TimerGroup(this.intake.ctx.clock);
+    const kinds = new Set(['data', 'ihave', 'graft', 'prune']);
+    this.sub = transport.inbound$
+      .pipe(filter((i) => kinds.has(i.msg.payload.t) && (i.msg.payload as TreeMsg).ch === channel))
+      .subscribe((i) => {
+        const m = i.msg as Verified<TreeMsg>;
+        switch (m.payload.t) {
+          case 'data':
+            return this.onData(m as Verified<DataMsg>, i.via);
+          case 'ihave':
+            return this.onIHave(m as Verified<IHaveMsg>);
+          case 'graft':
+            return this.onGraft(m as Verified<GraftMsg>);
+          case 'prune':
+            return this.onPrune(m as Verified<PruneMsg>);
+        }
+      });
+    this.sub.add(ledger.commits$.subscribe(() => this.tree.committedBelow(ledger.height())));
+    // A peer nobody has linked to yet hears nothing: it opens its own links as the view fills.
+    this.timers.every(SYNC_EVERY_MS, () => this.refresh());
+  }
+
+  stop(): void {
+    this.sub?.unsubscribe();
+    this.sub = null;
+    this.timers.clear();
+    this.armed = false;
+    this.pending = [];
+  }
+
+  /** A block this peer committed from the ordering service: sign it once, send it down the tree. */
+  originate(block: Block, bytes: Uint8Array): void {
+    const { ctx } = this.intake;
+    const msg: DataMsg = { t: 'data', ch: ctx.channel, seq: block.number, block: bytes };
+    const envelope = seal(msg, ctx.signer);
+    this.intake.store.add({ seq: block.number, envelope, block, source: 'push' }, ctx.clock.now());
+    this.stats.originated++;
+    this.remember(block.number);
+    this.spread(block, envelope, null);
+  }
+
+  private onData(m: Verified<DataMsg>, via: string | null): void {
+    this.refresh();
+    const seq = m.payload.seq;
+    const from = via ? (this.idOf.get(via) ?? null) : null;
+    const r = this.intake.acceptData(m);
+    if (r.kind === 'duplicate') {
+      if (from && this.seenByTree.has(seq) && this.tree.onPayload(from, false).prune) this.send(from, { t: 'prune', ch: this.intake.ctx.channel });
+      return;
+    }
+    if (r.kind !== 'admitted') return;
+    const announced = this.tree.announcedHash(seq);
+    if (announced && from && !equal(announced, blockHash(r.block))) this.stats.hashMismatches++;
+    const repaired = this.tree.received(seq, from);
+    if (!repaired) this.tree.onPayload(from, true);
+    this.remember(seq);
+    this.stats.forwarded++;
+    this.spread(r.block, m.bytes, from, m.signer.pkiIdHex, repaired);
+    if (from) {
+      this.tree.heardSeq(from, seq);
+      this.graftGap(from, seq);
+    }
+  }
+
+  /** Blocks between the ledger height and `seq` that nobody announced: ask the relayer of `seq` for them. */
+  private graftGap(from: string, seq: number): void {
+    const h = this.intake.ctx.ledger.height();
+    const now = this.intake.ctx.clock.now();
+    for (let s = Math.max(h, seq - this.o.blockBufferSize); s < seq; s++)
+      if (!this.intake.known(s, false) && !this.tree.isMissing(s) && this.tree.onGap(from, s, now) === 'arm') this.armGraft(s);
+  }
+
+  /**
+   * Payload to eager links (but whoever already has it), announcement queued for the lazy ones. A repaired
+   * block is only announced, to the eager links too: below a lost payload the subtree repairs itself in
+   * parallel, and pushing it late would hand those peers duplicates that prune their tree links.
+   */
+  private spread(block: Block, envelope: Uint8Array, from: string | null, originator: string | null = null, repaired = false): void {
+    this.refresh();
+    const via = this.intake.ctx.transport.endpoint;
+    const announcement = { seq: block.number, hash: blockHash(block) };
+    const eager = this.tree.eager(from).filter((id) => id !== originator);
+    if (repaired && eager.length) {
+      const env = seal({ t: 'ihave', ch: this.intake.ctx.channel, blocks: [announcement] }, this.intake.ctx.signer);
+      for (const id of eager) if (this.sendSealed(id, env)) this.stats.ihaveSent++;
+    } else
+      for (const id of eager) {
+        const to = this.endpointOf.get(id);
+        if (to && this.intake.ctx.transport.send(to, envelope, { via })) this.stats.payloadSends++;
+      }
+    this.pending.push(announcement);
+    if (this.pending.length >= this.o.maxPropagationBurstSize) this.flush();
+    else if (!this.armed) {
+      this.armed = true;
+      this.timers.later(this.o.maxPropagationBurstLatency, () => {
+        this.armed = false;
+        this.flush();
+      });
+    }
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const lazy = this.tree.lazy();
+    const blocks = this.pending;
+    this.pending = [];
+    if (lazy.length === 0) return;
+    const env = seal({ t: 'ihave', ch: this.intake.ctx.channel, blocks }, this.intake.ctx.signer);
+    for (const id of lazy) {
+      const to = this.endpointOf.get(id);
+      if (to && this.intake.ctx.transport.send(to, env)) this.stats.ihaveSent++;
+    }
+  }
+
+  private onIHave(m: Verified<IHaveMsg>): void {
+    if (!this.member(m)) return;
+    this.tree.heard(m.signer.pkiIdHex);
+    const { ledger, clock } = this.intake.ctx;
+    const h = ledger.height();
+    for (const a of m.payload.blocks) {
+      this.tree.heardSeq(m.signer.pkiIdHex, a.seq);
+      if (a.seq < h || a.seq >= h + this.o.blockBufferSize || this.intake.known(a.seq, false)) continue;
+      if (this.tree.onIHave(m.signer.pkiIdHex, a.seq, a.hash, clock.now()) === 'arm') this.armGraft(a.seq);
+    }
+  }
+
+  private armGraft(seq: number): void {
+    this.timers.later(this.o.graftTimeout, () => {
+      if (this.intake.known(seq, false)) return this.tree.received(seq, null);
+      const r = this.tree.onTimer(seq, this.intake.ctx.clock.now());
+      if (r && 'graft' in r) {
+        this.send(r.graft, { t: 'graft', ch: this.intake.ctx.channel, seqs: [seq], eager: r.eager });
+        this.stats.graftsSent++;
+        this.armGraft(seq);
+      }
+    });
+  }
+
+  private onGraft(m: Verified<GraftMsg>): void {
+    if (!this.member(m)) return;
+    const id = m.signer.pkiIdHex;
+    const linked = m.payload.seqs.length === 0 ? this.tree.onLinkRequest(id) : m.payload.eager ? this.tree.onGraft(id) : true;
+    if (m.payload.seqs.length === 0) {
+      // A link request: acknowledge with an empty announcement, so the opener stops asking (an eager link
+      // toward a child carries nothing back). Full: no answer, and the opener picks another peer.
+      if (linked) this.sendSealed(id, seal({ t: 'ihave', ch: this.intake.ctx.channel, blocks: [] }, this.intake.ctx.signer));
+      return;
+    }
+    this.stats.graftsServed++;
+    const to = this.endpointOf.get(id);
+    if (!to) return;
+    const via = this.intake.ctx.transport.endpoint;
+    for (const seq of m.payload.seqs.slice(0, MAX_SERVED_PER_GRAFT)) {
+      const b = this.intake.store.find((x) => x.seq === seq);
+      if (b && this.intake.ctx.transport.send(to, b.envelope, { via })) this.stats.blocksServed++;
+    }
+  }
+
+  private onPrune(m: Verified<PruneMsg>): void {
+    if (this.member(m)) this.tree.onPrune(m.signer.pkiIdHex);
+  }
+
+  /** Tree messages count only from same-org peers of the channel view. */
+  private member(m: Verified): boolean {
+    const { codec } = this.intake.ctx;
+    if (m.signer.mspId !== this.intake.mspId) {
+      codec.rejections.count('tree-foreign-org');
+      return false;
+    }
+    this.refresh();
+    if (!this.endpointOf.has(m.signer.pkiIdHex)) {
+      codec.rejections.count('tree-not-in-channel');
+      return false;
+    }
+    return true;
+  }
+
+  /** Links follow the channel view; an out-link is told with an empty graft (until it answers) so it links back. */
+  private refresh(): void {
+    const now = this.intake.ctx.clock.now();
+    if (now - this.lastSync < SYNC_EVERY_MS / 4 && this.tree.size > 0) return;
+    this.lastSync = now;
+    this.endpointOf = new Map();
+    this.idOf = new Map();
+    for (const p of this.intake.orgPeers()) {
+      const ep = p.internalEndpoint ?? (p.endpoint || null);
+      if (!ep) continue;
+      this.endpointOf.set(p.pkiIdHex, ep);
+      this.idOf.set(ep, p.pkiIdHex);
+    }
+    this.tree.sync([...this.endpointOf.keys()], (xs, k) => this.intake.ctx.rng.sample(xs, k));
+    this.tree.reconfirmSilent(SILENT_LINK_BLOCKS);
+    for (const id of this.tree.asks()) this.send(id, { t: 'graft', ch: this.intake.ctx.channel, seqs: [], eager: true });
+  }
+
+  private send(id: string, msg: GraftMsg | PruneMsg): void {
+    if (this.sendSealed(id, seal(msg, this.intake.ctx.signer)) && msg.t === 'prune') this.stats.prunesSent++;
+  }
+
+  private sendSealed(id: string, envelope: Uint8Array): boolean {
+    const to = this.endpointOf.get(id);
+    return !!to && this.intake.ctx.transport.send(to, envelope);
+  }
+
+  private remember(seq: number): void {
+    this.seenByTree.add(seq);
+    if (this.seenByTree.size > SEEN_BY_TREE) this.seenByTree.delete(this.seenByTree.values().next().value!);
+  }
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
