@@ -19,7 +19,8 @@ import { Discovery, discoveryLogic, type DiscoveryTimings } from './discovery.ac
 import { StateInfoTracker, type StateInfoTimings } from './stateinfo.actor.ts';
 import { ElectionBinding } from './election.actor.ts';
 import type { ElectionMode, ElectionProfile, ElectionTimings, electionMachine } from '../machines/election.machine.ts';
-import { encodeStatusRows, type Role, type StatusRow } from './status.ts';
+import { encodeStatusRows, stateValueString, type MachineStates, type Role, type StatusRow } from './status.ts';
+import { BlockStats, bindBlockStats } from './block-stats.ts';
 import { channelMachine } from '../machines/channel.machine.ts';
 import { FABRIC_DELIVER_TIMINGS, type DeliverTimings } from '../machines/deliver.logic.ts';
 import { bindLeadership, deliverLogic, type DeliveredBlock } from './deliver.actor.ts';
@@ -179,6 +180,8 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
   let stopServe: (() => void) | null = null;
   const ledgers = new Map<string, Ledger>();
   const dissemination = new Map<string, ChannelDissemination>();
+  /** Status `blocks` per channel (from the ledger's open to the peer's stop). */
+  const blockStats = new Map<string, BlockStats>();
   const deliver = deliverLogic({ feed: d.feed, ledger: (c) => ledgers.get(c), rng: d.rng.fork('deliver') });
   // A committed block moves the channel's head (status) and the height StateInfo advertises.
   const syncHeight = (channel: string) => {
@@ -188,11 +191,27 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     actor.system.get(channelActorId(channel))?.send({ type: 'ledger.committed', height: l.height(), tipHash: toHex(l.tipHash()) });
   };
 
+  // The live actors' current state values (what the inspection stream reports), for status `machines`.
+  type SnapshotOf = { getSnapshot(): { value?: unknown; status?: string; children?: Record<string, SnapshotOf | undefined> } } | undefined;
+  const valueOf = (ref: SnapshotOf): string | null => {
+    const s = ref?.getSnapshot();
+    return s && s.status === 'active' ? stateValueString(s.value) : null;
+  };
+  const machinesOf = (channelRef: SnapshotOf, channel: string): MachineStates => {
+    const children = channelRef?.getSnapshot().children ?? {};
+    return {
+      election: valueOf(children.election),
+      stateTransfer: valueOf(dissemination.get(channel)?.stateTransfer?.actor),
+      deliver: valueOf(children.deliver),
+    };
+  };
+
   const status = (): StatusRow[] => {
     const snap = actor.getSnapshot();
     const staticRole: Role = mode === 'standby' ? 'standby' : 'leader';
     return snap.context.channels.map(({ channel }) => {
-      const child = snap.children[channelActorId(channel)]?.getSnapshot() as { context?: { height: number; tipHash: string } } | undefined;
+      const channelRef = snap.children[channelActorId(channel)] as SnapshotOf;
+      const child = channelRef?.getSnapshot() as { context?: { height: number; tipHash: string } } | undefined;
       const ch = child?.context;
       return {
         id: o.peerId,
@@ -218,6 +237,8 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
           duplicates: dissemination.get(channel)?.counters().duplicates ?? null,
           rejected: mergeCounts(d.codec.rejections.snapshot(), ledgers.get(channel)?.rejections.snapshot() ?? {}),
         },
+        blocks: blockStats.get(channel)?.figures() ?? null,
+        machines: machinesOf(channelRef, channel),
       };
     });
   };
@@ -230,6 +251,18 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
           ledgers.set(l.channel, l);
           stateInfo.get(l.channel)?.setHeight(l.height());
           subs.push(l.commits$.subscribe(() => syncHeight(l.channel)));
+          const bs = new BlockStats(l.height());
+          blockStats.set(l.channel, bs);
+          subs.push(
+            bindBlockStats(bs, {
+              channel: l.channel,
+              mspId: o.mspId,
+              ledger: l,
+              transport: d.transport,
+              clock: d.clock,
+              fromOrderer$: deliver.delivered$.pipe(filter((b) => b.channel === l.channel)),
+            }),
+          );
         }
         for (const { name } of o.channels) {
           d.transport.subscribe(subjects.org(o.mspId, name));

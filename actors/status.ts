@@ -11,6 +11,33 @@ export interface StatusCounters {
   rejected: Record<string, number>;
 }
 
+/**
+ * Extension: figures over this peer's last `window` committed blocks of the channel (block-stats.ts). Latency
+ * is commit time − the block's orderer timestamp (v2 blocks); copies are the block's payload copies that
+ * reached this peer by any route, the orderer's included, so 1 is the least a peer can get.
+ */
+export interface BlockFigures {
+  /** Committed blocks the figures cover (at most the window, only blocks committed since the peer started). */
+  window: number;
+  latencyP50Ms: number | null;
+  latencyP99Ms: number | null;
+  copiesPerBlock: number | null;
+  /** copiesPerBlock by the route the copies came: orderer (deliver), push (DataMsg), pull (update items),
+   *  stateTransfer (state response blocks). */
+  copiesBySource: { orderer: number; push: number; pull: number; stateTransfer: number } | null;
+}
+
+/**
+ * Extension: the current state value of the channel's machines, read from the live actors' snapshots (the
+ * values the inspection stream carries), nested states as a dotted path (`dynamic.leading.declaring`).
+ * Null when the machine does not run (state transfer off, deliver absent, peer not running).
+ */
+export interface MachineStates {
+  election: string | null;
+  stateTransfer: string | null;
+  deliver: string | null;
+}
+
 export interface StatusRow {
   id: string;
   org: string;
@@ -25,6 +52,10 @@ export interface StatusRow {
   natsConnected: boolean;
   opsUrl: string | null;
   counters: StatusCounters;
+  /** Extension (README): block latency and copies; null when the channel's ledger is not open. */
+  blocks: BlockFigures | null;
+  /** Extension (README): the machines' current states. */
+  machines: MachineStates;
 }
 
 export const STATUS_FIELDS: readonly (keyof StatusRow)[] = [
@@ -41,7 +72,21 @@ export const STATUS_FIELDS: readonly (keyof StatusRow)[] = [
   'natsConnected',
   'opsUrl',
   'counters',
+  // Extensions to the contract (README "Extensions to the contract").
+  'blocks',
+  'machines',
 ];
+
+/** An XState state value as one string: `a.b.c` for nested states, `p.x, q.y` for parallel regions. */
+export function stateValueString(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (!v || typeof v !== 'object') return null;
+  const parts = Object.entries(v as Record<string, unknown>).map(([k, sub]) => {
+    const rest = stateValueString(sub);
+    return rest === null ? k : `${k}.${rest}`;
+  });
+  return parts.length ? parts.join(', ') : null;
+}
 
 /** The status request is plain JSON over request/reply, outside the signed gossip wire. */
 export function encodeStatusRows(rows: StatusRow[]): Uint8Array {

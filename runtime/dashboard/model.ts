@@ -41,11 +41,14 @@ export interface PeerView {
 
 export interface ChannelStats {
   channel: string;
-  /** Block latency percentiles (orderer append → commit): no peer reports them yet, so always null for now. */
-  latencyMs: { p50: number; p99: number } | null;
-  /** Copies received per committed block (committed + duplicates) / committed over answering peers; null when
-   *  any peer's counters needed for it are not reported. */
+  /** Block latency (orderer timestamp → commit) of the slowest answering peer: the largest p50 and the largest
+   *  p99 any of them reports over its recent blocks (status `blocks`); null when none reports one. */
+  latencyMs: { p50: number | null; p99: number | null; peers: number } | null;
+  /** Payload copies that reached a peer per committed block, over every answering peer's recent blocks
+   *  (Σ copiesPerBlock × window / Σ window, status `blocks`); null when no peer reports one. */
   copiesPerBlock: number | null;
+  /** Answering peers whose `blocks.window` the copies figure covers. */
+  copiesPeers: number;
   /** Committed blocks by source, summed over answering peers; null where no peer reports the counter. */
   blocksBySource: Record<'orderer' | 'push' | 'pull' | 'stateTransfer', number | null>;
   duplicates: number | null;
@@ -296,18 +299,23 @@ export class DashboardModel {
         const vs = rows.map(f).filter((v): v is number => typeof v === 'number');
         return vs.length ? vs.reduce((a, b) => a + b, 0) : null;
       };
-      const all = (f: (r: StatusRow) => number | null): number | null => (rows.length && rows.every((r) => typeof f(r) === 'number') ? sum(f) : null);
       const c = (r: StatusRow) => r.counters ?? ({} as StatusRow['counters']);
-      const committedParts = [(r: StatusRow) => c(r).blocksFromOrderer, (r: StatusRow) => c(r).blocksByPush, (r: StatusRow) => c(r).blocksByPull, (r: StatusRow) => c(r).blocksByStateTransfer];
-      const committed = committedParts.map(all);
-      const dups = all((r) => c(r).duplicates);
-      const total = committed.every((v) => v !== null) ? committed.reduce((a, b) => a! + b!, 0)! : null;
+      // Older peers answer without `blocks`: they count as not reporting.
+      const figs = rows.map((r) => r.blocks ?? null).filter((b): b is NonNullable<StatusRow['blocks']> => b !== null && b.window > 0);
+      const max = (vs: (number | null)[]): number | null => {
+        const ns = vs.filter((v): v is number => typeof v === 'number');
+        return ns.length ? Math.max(...ns) : null;
+      };
+      const lat = figs.filter((b) => b.latencyP50Ms !== null || b.latencyP99Ms !== null);
+      const cop = figs.filter((b) => b.copiesPerBlock !== null);
+      const copWindow = cop.reduce((n, b) => n + b.window, 0);
       const rejected: Record<string, number> = {};
       for (const r of rows) for (const [k, n] of Object.entries(c(r).rejected ?? {})) rejected[k] = (rejected[k] ?? 0) + n;
       return {
         channel,
-        latencyMs: null,
-        copiesPerBlock: total !== null && dups !== null && total > 0 ? (total + dups) / total : null,
+        latencyMs: lat.length ? { p50: max(lat.map((b) => b.latencyP50Ms)), p99: max(lat.map((b) => b.latencyP99Ms)), peers: lat.length } : null,
+        copiesPerBlock: copWindow > 0 ? Math.round((cop.reduce((n, b) => n + b.copiesPerBlock! * b.window, 0) / copWindow) * 1000) / 1000 : null,
+        copiesPeers: cop.length,
         blocksBySource: {
           orderer: sum((r) => c(r).blocksFromOrderer),
           push: sum((r) => c(r).blocksByPush),

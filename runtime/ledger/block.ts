@@ -1,10 +1,15 @@
 // Blocks and their canonical hashes (the contract's "documented canonical byte encoding").
-//   header bytes = "murmur/block/v1" ‖ u64be(number) ‖ previousHash[32] ‖ dataHash[32]
+// Two versions; every block the orderer cuts is v2, genesis blocks from `crypto generate` stay v1:
+//   v1 header bytes = "murmur/block/v1" ‖ u64be(number) ‖ previousHash[32] ‖ dataHash[32]
+//   v2 header bytes = "murmur/block/v2" ‖ u64be(number) ‖ u64be(timestamp) ‖ previousHash[32] ‖ dataHash[32]
+//      timestamp = when the orderer built the block, ms since the Unix epoch on its clock (block latency)
 //   blockHash    = SHA-256(header bytes)       (tipHash in status is this, hex)
 //   dataHash     = SHA-256(u32be(len(tx0)) ‖ tx0 ‖ u32be(len(tx1)) ‖ tx1 ‖ …)
 //   signature    = orderer's ed25519 signature over the header bytes
-// On the wire and on disk a block is the CBOR array [1, number, previousHash, dataHash, data[], signature].
-// Hashes are computed over these fixed-order bytes, never over a re-encoded map.
+// On the wire and on disk a block is the CBOR array [1, number, previousHash, dataHash, data[], signature]
+// (v1) or [2, number, timestamp, previousHash, dataHash, data[], signature] (v2). The version is part of the
+// signed header (its domain), so a timestamp can be neither altered nor stripped without breaking the
+// signature and the hash chain. Hashes are computed over these fixed-order bytes, never over a re-encoded map.
 import { decodeCbor, encodeCbor } from '../wire/cbor.ts';
 import { concatBytes, plain, sha256, utf8 } from '../util/bytes.ts';
 import type { Ed25519 } from '../crypto/ed25519.ts';
@@ -15,18 +20,29 @@ export interface Block {
   dataHash: Uint8Array;
   data: Uint8Array[];
   signature: Uint8Array;
+  /** v2 only: when the orderer built the block (ms since the Unix epoch, its clock); absent in v1 blocks. */
+  timestamp?: number;
 }
 
-const DOMAIN = utf8('murmur/block/v1');
-const BLOCK_VERSION = 1;
+const DOMAIN_V1 = utf8('murmur/block/v1');
+const DOMAIN_V2 = utf8('murmur/block/v2');
 export const HASH_BYTES = 32;
 export const ZERO_HASH = new Uint8Array(HASH_BYTES);
 
-export function headerBytes(number: number, previousHash: Uint8Array, dataHash: Uint8Array): Uint8Array {
+const u64be = (v: number): Uint8Array => {
   const n = new Uint8Array(8);
-  new DataView(n.buffer).setBigUint64(0, BigInt(number));
-  return concatBytes([DOMAIN, n, previousHash, dataHash]);
+  new DataView(n.buffer).setBigUint64(0, BigInt(v));
+  return n;
+};
+
+/** The signed header: v2 when `timestamp` is given, v1 otherwise. */
+export function headerBytes(number: number, previousHash: Uint8Array, dataHash: Uint8Array, timestamp?: number): Uint8Array {
+  return timestamp === undefined
+    ? concatBytes([DOMAIN_V1, u64be(number), previousHash, dataHash])
+    : concatBytes([DOMAIN_V2, u64be(number), u64be(timestamp), previousHash, dataHash]);
 }
+
+const headerOf = (b: Pick<Block, 'number' | 'previousHash' | 'dataHash' | 'timestamp'>) => headerBytes(b.number, b.previousHash, b.dataHash, b.timestamp);
 
 export function dataHashOf(data: Uint8Array[]): Uint8Array {
   const parts: Uint8Array[] = [];
@@ -38,37 +54,47 @@ export function dataHashOf(data: Uint8Array[]): Uint8Array {
   return sha256(concatBytes(parts));
 }
 
-export function blockHash(b: Pick<Block, 'number' | 'previousHash' | 'dataHash'>): Uint8Array {
-  return sha256(headerBytes(b.number, b.previousHash, b.dataHash));
+export function blockHash(b: Pick<Block, 'number' | 'previousHash' | 'dataHash' | 'timestamp'>): Uint8Array {
+  return sha256(headerOf(b));
 }
 
-/** Builds and signs block `number` on top of `previousHash`. */
+/** Builds and signs block `number` on top of `previousHash`; with `timestamp` (the orderer's) a v2 block. */
 export function makeBlock(
   number: number,
   previousHash: Uint8Array,
   data: Uint8Array[],
   sign: (msg: Uint8Array) => Uint8Array,
+  timestamp?: number,
 ): Block {
+  if (timestamp !== undefined && !(Number.isSafeInteger(timestamp) && timestamp >= 0)) throw new RangeError(`block timestamp must be whole ms ≥ 0, got ${timestamp}`);
   const dataHash = dataHashOf(data);
-  return { number, previousHash, dataHash, data, signature: sign(headerBytes(number, previousHash, dataHash)) };
+  const signature = sign(headerBytes(number, previousHash, dataHash, timestamp));
+  return timestamp === undefined ? { number, previousHash, dataHash, data, signature } : { number, previousHash, dataHash, data, signature, timestamp };
 }
 
 export function encodeBlock(b: Block): Uint8Array {
-  return encodeCbor([BLOCK_VERSION, b.number, b.previousHash, b.dataHash, b.data, b.signature]);
+  return b.timestamp === undefined
+    ? encodeCbor([1, b.number, b.previousHash, b.dataHash, b.data, b.signature])
+    : encodeCbor([2, b.number, b.timestamp, b.previousHash, b.dataHash, b.data, b.signature]);
 }
 
 /** Structure only; returns null when malformed. Signature and hash checks are `verifyBlock`'s job. */
 export function decodeBlock(bytes: Uint8Array): Block | null {
   try {
     const a = decodeCbor(bytes);
-    if (!Array.isArray(a) || a.length !== 6 || a[0] !== BLOCK_VERSION) return null;
-    const [, number, previousHash, dataHash, data, signature] = a;
+    if (!Array.isArray(a) || !((a[0] === 1 && a.length === 6) || (a[0] === 2 && a.length === 7))) return null;
+    const v2 = a[0] === 2;
+    const [number, previousHash, dataHash, data, signature] = v2 ? [a[1], a[3], a[4], a[5], a[6]] : a.slice(1);
+    const timestamp = v2 ? a[2] : undefined;
     if (!Number.isSafeInteger(number) || number < 0) return null;
+    if (v2 && (!Number.isSafeInteger(timestamp) || timestamp < 0)) return null;
     if (!(previousHash instanceof Uint8Array) || previousHash.byteLength !== HASH_BYTES) return null;
     if (!(dataHash instanceof Uint8Array) || dataHash.byteLength !== HASH_BYTES) return null;
     if (!Array.isArray(data) || !data.every((d) => d instanceof Uint8Array)) return null;
     if (!(signature instanceof Uint8Array) || signature.byteLength !== 64) return null;
-    return { number, previousHash: plain(previousHash), dataHash: plain(dataHash), data: data.map(plain), signature: plain(signature) };
+    const b: Block = { number, previousHash: plain(previousHash), dataHash: plain(dataHash), data: data.map(plain), signature: plain(signature) };
+    if (v2) b.timestamp = timestamp;
+    return b;
   } catch {
     return null;
   }
@@ -87,7 +113,7 @@ export function verifyBlock(
   if (expect?.previousHash && Buffer.compare(Buffer.from(expect.previousHash), Buffer.from(b.previousHash)) !== 0)
     return { ok: false, reason: 'bad-previous-hash' };
   if (Buffer.compare(Buffer.from(dataHashOf(b.data)), Buffer.from(b.dataHash)) !== 0) return { ok: false, reason: 'bad-data-hash' };
-  if (!ed.verify(ordererPublicKey, headerBytes(b.number, b.previousHash, b.dataHash), b.signature))
+  if (!ed.verify(ordererPublicKey, headerOf(b), b.signature))
     return { ok: false, reason: 'bad-block-signature' };
   return { ok: true };
 }

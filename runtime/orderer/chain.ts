@@ -1,7 +1,7 @@
 // The orderer's side of one channel's chain: turns a batch into block N over the tip's hash, signs it and
 // appends it to the log on the condition that the log holds N blocks.
 //   append(batch):  (one at a time)
-//     loop: b = sign(block(height, tipHash, batch)); r = log.append(b)
+//     loop: b = sign(block(height, tipHash, now, batch)); r = log.append(b)   (now: the block's v2 timestamp)
 //       ok        → height++, tip = b; done
 //       conflict  → someone else appended: re-read the log's tip, rebuild the batch on top of it, retry
 //       I/O error → wait (100 ms doubling to 2 s, on the clock) and retry the same block (its msg id dedupes)
@@ -71,7 +71,7 @@ export class ChainWriter {
     let conflicts = 0;
     let delay = 100;
     let stale = false;
-    let block = makeBlock(this.height, this.tipHash, txs, this.sign);
+    let block = makeBlock(this.height, this.tipHash, txs, this.sign, this.stamp());
     for (;;) {
       if (this.stopped) throw new OrdererError(`${this.channel}: stopped before block ${block.number} was appended`);
       try {
@@ -80,7 +80,7 @@ export class ChainWriter {
           this.opts.log?.(`${this.channel}: block ${block.number} refused by the log (its tip is block ${tip.number}); continuing from there`);
           this.tip = tip;
           stale = false;
-          block = makeBlock(this.height, this.tipHash, txs, this.sign);
+          block = makeBlock(this.height, this.tipHash, txs, this.sign, this.stamp());
         }
         const r = await this.log.append(this.channel, block, encodeBlock(block));
         if (r.ok) {
@@ -98,6 +98,11 @@ export class ChainWriter {
         delay = Math.min(2000, delay * 2);
       }
     }
+  }
+
+  /** The block's timestamp: whole ms on the orderer's clock (a simulated clock may be fractional). */
+  private stamp(): number {
+    return Math.max(0, Math.floor(this.opts.clock.now()));
   }
 
   private sleep(ms: number): Promise<void> {

@@ -1,7 +1,8 @@
 // The browser dashboard end to end: `murmur up --orgs 2 --peers 2 --dashboard` with short timings, the page
 // opened in Debian's headless Chromium through playwright-core. It must show every peer, one leader per org and
-// heights that rise; after kill -9 of an org's leader it must show the new leader (and the timeline must say
-// so). Screenshot: test/artifacts/dashboard.png. Then `murmur dashboard --data DIR` serves the same network.
+// heights that rise, block latency percentiles and copies per block as numbers, a follower's machine states;
+// after kill -9 of an org's leader it must show the new leader (and the timeline must say so) and, selected,
+// its election machine leading and its deliver machine active. Screenshot: test/artifacts/dashboard.png. Then `murmur dashboard --data DIR` serves the same network.
 // Skipped (with a printed reason) only when /usr/bin/chromium is absent; `.ci/run` installs it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -30,6 +31,7 @@ interface Card {
 // Page functions run in the browser; tsconfig has no DOM lib, so just what they use.
 interface El {
   dataset: Record<string, string | undefined>;
+  textContent: string | null;
 }
 declare const document: { querySelectorAll(selector: string): ArrayLike<El> & Iterable<El>; querySelector(selector: string): El | null };
 
@@ -101,6 +103,32 @@ if (!existsSync(CHROMIUM)) {
       for (const c of cs) assert.ok(c.height !== null && c.height >= before[c.id]! + 2, `${c.id}: height ${before[c.id]} → ${c.height}`);
       assert.is(await page.locator('#chart svg path[data-series]').count(), 4, 'one height line per peer');
 
+      // Block latency percentiles (orderer timestamp → commit, status `blocks`) and copies per block: numbers.
+      await page.waitForFunction(
+        () => {
+          const el = document.querySelector('#stats [data-latency-p50]');
+          return !!el && /^\d+$/.test(el.dataset.latencyP50 ?? '') && /^\d+$/.test(el.dataset.latencyP99 ?? '');
+        },
+        null,
+        { timeout: 20_000, polling: 250 },
+      );
+      const latency = await page.$eval('#stats [data-latency-p50]', (e) => {
+        const d = (e as unknown as El).dataset;
+        return [Number(d.latencyP50), Number(d.latencyP99)];
+      });
+      assert.ok(latency[0]! >= 0 && latency[1]! >= latency[0]! && latency[1]! < 60_000, `latency p50/p99 ${latency}`);
+      assert.not.match((await page.textContent('#stats [data-stats]')) ?? '', /copies per block\s*n\/a/);
+      const copies = Number(await page.getAttribute('#stats [data-copies]', 'data-copies'));
+      assert.ok(copies >= 1, `copies per block ${copies}`);
+
+      // Selecting a follower shows its live machines' states (status `machines`).
+      const follower = cs.find((c) => c.org === 'Org2MSP' && c.role !== 'leader')!.id;
+      await page.click(`#orgs [data-peer="${follower}"]`);
+      await page.waitForSelector(`#details table[data-details="${follower}"]`, { timeout: 5_000 });
+      assert.match((await page.textContent('#details [data-machine="election"]')) ?? '', /^dynamic\.following/);
+      assert.match((await page.textContent('#details [data-machine="deliver"]')) ?? '', /^idle$/, 'a follower does not read the orderer');
+      assert.match((await page.textContent('#details [data-machine="stateTransfer"]')) ?? '', /^(synced|syncing|ahead)/);
+
       // kill -9 the leader of Org1: the page shows the other Org1 peer leading and the old one not answering.
       const leader = cs.find((c) => c.org === 'Org1MSP' && c.role === 'leader')!.id;
       const successor = leader === 'peer0.org1' ? 'peer1.org1' : 'peer0.org1';
@@ -119,7 +147,12 @@ if (!existsSync(CHROMIUM)) {
       // The details panel for the new leader, then the screenshot.
       await page.click(`#orgs [data-peer="${successor}"]`);
       await page.waitForSelector(`#details table[data-details="${successor}"]`, { timeout: 5_000 });
-      assert.match((await page.textContent('#details')) ?? '', 'leading');
+      assert.match((await page.textContent('#details [data-machine="election"]')) ?? '', /^dynamic\.leading/, 'the election machine leads');
+      // The new leader's deliver machine runs (connecting, streaming or between attempts).
+      await page.waitForFunction((id: string) => /^active\./.test(document.querySelector(`#details table[data-details="${id}"] [data-machine="deliver"]`)?.textContent ?? ''), successor, {
+        timeout: 10_000,
+        polling: 250,
+      });
       await page.waitForTimeout(1500);
       mkdirSync(join(ARTIFACT, '..'), { recursive: true });
       await page.screenshot({ path: ARTIFACT, fullPage: true });

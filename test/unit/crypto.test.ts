@@ -12,6 +12,7 @@ import { localSigner } from '../../runtime/crypto/signer.ts';
 import { openGenesis } from '../../runtime/ledger/channel-config.ts';
 import { decodeBlock, encodeBlock, makeBlock, verifyBlock, blockHash, ZERO_HASH } from '../../runtime/ledger/block.ts';
 import { concatBytes, sha256, utf8, toHex } from '../../runtime/util/bytes.ts';
+import { encodeCbor } from '../../runtime/wire/cbor.ts';
 import { ed, material, trustFor } from '../helpers/material.ts';
 
 const node = nodeEd25519();
@@ -123,6 +124,24 @@ test('blocks: hash chain, data hash and orderer signature', () => {
   assert.equal(decodeBlock(encodeBlock(b1)), b1);
   // The tx boundaries are part of the hash: ["ab"] and ["a","b"] differ.
   assert.not.equal(makeBlock(1, ZERO_HASH, [utf8('ab')], sign).dataHash, makeBlock(1, ZERO_HASH, [utf8('a'), utf8('b')], sign).dataHash);
+});
+
+test('blocks v2: the orderer timestamp is signed and hashed; it can be neither altered nor stripped', () => {
+  const m = material();
+  const sign = (x: Uint8Array) => ed.sign(m.orderer.secret, x);
+  const pk = m.orderer.cert.publicKey;
+  const b0 = makeBlock(0, ZERO_HASH, [utf8('a')], sign);
+  const b1 = makeBlock(1, blockHash(b0), [utf8('b')], sign, 1_700_000_000_123);
+  assert.is(b1.timestamp, 1_700_000_000_123);
+  assert.equal(decodeBlock(encodeBlock(b1)), b1);
+  assert.is(decodeBlock(encodeBlock(b0))!.timestamp, undefined, 'v1 stays v1');
+  assert.equal(verifyBlock(b1, pk, ed, { number: 1, previousHash: blockHash(b0) }), { ok: true });
+  assert.equal(verifyBlock({ ...b1, timestamp: b1.timestamp! + 1 }, pk, ed), { ok: false, reason: 'bad-block-signature' });
+  const { timestamp: _t, ...stripped } = b1;
+  assert.equal(verifyBlock(stripped, pk, ed), { ok: false, reason: 'bad-block-signature' });
+  assert.not.equal(blockHash(stripped), blockHash(b1), 'the timestamp is part of the chain');
+  assert.is(decodeBlock(encodeCbor([2, 1, -5, ZERO_HASH, ZERO_HASH, [], new Uint8Array(64)])), null, 'a negative timestamp is malformed');
+  assert.throws(() => makeBlock(1, ZERO_HASH, [], sign, 1.5), /whole ms/);
 });
 
 test('crypto material written to disk reads back', () => {

@@ -24,6 +24,8 @@ function row(id: string, over: Partial<StatusRow> = {}): StatusRow {
     natsConnected: true,
     opsUrl: null,
     counters: { blocksFromOrderer: 0, blocksByPush: null, blocksByPull: null, blocksByStateTransfer: null, duplicates: null, rejected: {} },
+    blocks: null,
+    machines: { election: null, stateTransfer: null, deliver: null },
     ...over,
   };
 }
@@ -75,19 +77,31 @@ test('rejections are reported as counter increases by reason; a restarted peer c
   assert.equal(u.stats[0]!.rejected, { expired: 1 });
 });
 
-test('stats: n/a (null) unless every answering peer reports what a figure needs', () => {
+test('stats: latency and copies from the peers\' `blocks` figures, n/a (null) while no peer reports them', () => {
   const m = model();
   let u = m.ingest(1, [row('peer0.org1', { counters: { blocksFromOrderer: 10, blocksByPush: null, blocksByPull: null, blocksByStateTransfer: null, duplicates: null, rejected: {} } })]);
   assert.is(u.stats[0]!.copiesPerBlock, null);
   assert.is(u.stats[0]!.latencyMs, null);
   assert.is(u.stats[0]!.blocksBySource.orderer, 10);
   assert.is(u.stats[0]!.blocksBySource.push, null);
-  const full = (o: number, p: number, d: number) => ({ blocksFromOrderer: o, blocksByPush: p, blocksByPull: 0, blocksByStateTransfer: 0, duplicates: d, rejected: {} });
-  u = m.ingest(2, [row('peer0.org1', { counters: full(10, 0, 0) }), row('peer1.org1', { counters: full(0, 10, 10) })]);
-  assert.is(u.stats[0]!.copiesPerBlock, 1.5);
-  const failed = m.fail(3, 'cannot reach NATS');
+  const figs = (window: number, p50: number | null, p99: number | null, copies: number | null) => ({
+    window,
+    latencyP50Ms: p50,
+    latencyP99Ms: p99,
+    copiesPerBlock: copies,
+    copiesBySource: copies === null ? null : { orderer: 0, push: copies, pull: 0, stateTransfer: 0 },
+  });
+  // A peer with an empty window (nothing committed since it started) does not count.
+  u = m.ingest(2, [row('peer0.org1', { blocks: figs(0, null, null, null) }), row('peer1.org1', { blocks: null })]);
+  assert.is(u.stats[0]!.latencyMs, null);
+  assert.is(u.stats[0]!.copiesPerBlock, null);
+  u = m.ingest(3, [row('peer0.org1', { blocks: figs(10, 5, 9, 1) }), row('peer1.org1', { blocks: figs(30, 40, 120, 3) }), row('peer0.org2', { blocks: null })]);
+  assert.equal(u.stats[0]!.latencyMs, { p50: 40, p99: 120, peers: 2 }, 'the slowest peer');
+  assert.is(u.stats[0]!.copiesPerBlock, 2.5, '(1 × 10 + 3 × 30) / 40');
+  assert.is(u.stats[0]!.copiesPeers, 2);
+  const failed = m.fail(4, 'cannot reach NATS');
   assert.equal(failed.events.map((e) => e.kind), ['error']);
-  assert.is(m.fail(4, 'cannot reach NATS').events.length, 0, 'the same error is said once');
+  assert.is(m.fail(5, 'cannot reach NATS').events.length, 0, 'the same error is said once');
 });
 
 test('expected peers (network.json) show before they answer, on every channel', () => {

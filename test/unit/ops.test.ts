@@ -44,6 +44,8 @@ const row = (over: Partial<StatusRow> = {}): StatusRow => ({
   natsConnected: true,
   opsUrl: null,
   counters: { blocksFromOrderer: 40, blocksByPush: null, blocksByPull: null, blocksByStateTransfer: 1, duplicates: 0, rejected: { 'bad-signature': 3 } },
+  blocks: null,
+  machines: { election: null, stateTransfer: null, deliver: null },
   ...over,
 });
 

@@ -310,14 +310,14 @@ function renderChart() {
   );
 }
 
-function electionState(r) {
+function roleText(r) {
   switch (r.role) {
     case 'leader':
-      return 'leading';
+      return 'leader';
     case 'follower':
-      return r.leaderId ? `following ${r.leaderId}` : 'following (leader unknown)';
+      return r.leaderId ? `follower of ${r.leaderId}` : 'follower (leader unknown)';
     case 'candidate':
-      return 'electing (candidate)';
+      return 'candidate';
     case 'standby':
       return 'standby (never leads)';
     default:
@@ -325,18 +325,28 @@ function electionState(r) {
   }
 }
 
-function stateTransfer(r) {
-  switch (r.state) {
-    case 'syncing':
-      return 'syncing (catching up)';
-    case 'synced':
-      return 'synced';
-    case 'disabled':
-      return 'disabled (state.enabled false)';
-    default:
-      return null;
-  }
+const MACHINE_HELP = {
+  election: 'the election machine (machines/election.machine.ts): static.*, or dynamic.startup / electing / leading.declaring / following',
+  stateTransfer: 'the state-transfer machine (machines/state-transfer.machine.ts): synced, syncing.*; n/a when state transfer is off',
+  deliver: 'the deliver machine (machines/deliver.machine.ts): idle, active.session.connecting / streaming, active.backoff, gaveUp',
+};
+
+// One machine's current state value as the peer's live actor reports it (status `machines`).
+function machineRow(label, key, p) {
+  const m = p.row && p.row.machines;
+  const v = p.answering && m ? m[key] : null;
+  const title = MACHINE_HELP[key];
+  return h(
+    'tr',
+    {},
+    h('th', { text: label, title }),
+    v === null || v === undefined
+      ? h('td', { class: 'na', 'data-machine': key, text: p.answering ? 'n/a' : 'unknown (not answering)', title: m ? 'this machine is not running' : 'not reported by the peer' })
+      : h('td', { 'data-machine': key, title }, h('code', { class: 'machine', text: v })),
+  );
 }
+
+const ms = (v) => (v === null || v === undefined ? 'n/a' : `${v} ms`);
 
 function row(label, value, title) {
   return h('tr', {}, h('th', { text: label }), value === null || value === undefined ? h('td', { class: 'na', text: 'n/a', title: title || 'not reported by the peer' }) : h('td', {}, value));
@@ -359,14 +369,29 @@ function renderDetails() {
   }
   const c = r.counters || {};
   const rejected = Object.entries(c.rejected || {});
+  const b = r.blocks && r.blocks.window > 0 ? r.blocks : null;
+  const bySource = b && b.copiesBySource;
   root.replaceChildren(
     h(
       'table',
       { 'data-details': p.id },
       row('peer', p.answering ? 'running (answers status)' : `not answering since ${clock(p.lastSeen)}`),
-      row('election', p.answering ? electionState(r) : 'unknown (not answering)'),
-      row('state transfer', p.answering ? stateTransfer(r) : 'unknown (not answering)', 'the state-transfer machine does not report yet'),
-      row('deliver (orderer)', null, 'the deliver machine state is not in the status row'),
+      machineRow('election machine', 'election', p),
+      machineRow('state-transfer machine', 'stateTransfer', p),
+      machineRow('deliver machine', 'deliver', p),
+      row('role', p.answering ? roleText(r) : 'unknown (not answering)'),
+      row(
+        'block latency p50 / p99',
+        b && (b.latencyP50Ms !== null || b.latencyP99Ms !== null) ? `${ms(b.latencyP50Ms)} / ${ms(b.latencyP99Ms)} over its last ${b.window} blocks` : null,
+        'orderer timestamp → commit; needs blocks committed since the peer started',
+      ),
+      row(
+        'copies per block',
+        b && b.copiesPerBlock !== null
+          ? `${b.copiesPerBlock.toFixed(2)}${bySource ? ` (orderer ${bySource.orderer.toFixed(2)}, push ${bySource.push.toFixed(2)}, pull ${bySource.pull.toFixed(2)}, state transfer ${bySource.stateTransfer.toFixed(2)})` : ''}`
+          : null,
+        'payload copies received per committed block; needs blocks committed since the peer started',
+      ),
       row('height', r.height === null ? null : `${r.height}${r.tipHash ? ` · tip ${r.tipHash.slice(0, 16)}…` : ''}`),
       row('members (alive, self excluded)', r.members ? (r.members.length ? r.members.join(', ') : 'none') : null),
       row('NATS', r.natsConnected ? 'connected' : 'disconnected'),
@@ -379,8 +404,8 @@ function renderDetails() {
     h(
       'p',
       { class: 'note' },
-      'Machine states are derived from the status row (role → election machine, state → state-transfer machine). ',
-      'For the full actor tree, start the peer with ',
+      "Machine states are the live actors' current state values, as the peer's status answer reports them each second. ",
+      'For every transition of the full actor tree, start the peer with ',
       h('code', { text: 'murmur peer start --inspect' }),
       ' and open its inspection relay.',
     ),
@@ -396,12 +421,21 @@ function renderStats() {
   }
   const rej = Object.entries(st.rejected).sort((a, b) => b[1] - a[1]);
   const b = st.blocksBySource;
+  const lat = st.latencyMs;
   root.replaceChildren(
     h(
       'table',
       { 'data-stats': st.channel },
-      row('block latency p50 / p99', st.latencyMs ? `${st.latencyMs.p50} ms / ${st.latencyMs.p99} ms` : null, 'the peers do not report block latency in status yet'),
-      row('copies per block', st.copiesPerBlock === null ? null : st.copiesPerBlock.toFixed(2), 'needs every peer to report committed blocks by source and duplicates'),
+      row(
+        'block latency p50 / p99 (slowest peer)',
+        lat ? h('span', { 'data-latency-p50': na(lat.p50), 'data-latency-p99': na(lat.p99), title: `largest p50 and largest p99 over ${lat.peers} peers' recent blocks` }, `${ms(lat.p50)} / ${ms(lat.p99)}`) : null,
+        'no answering peer reports block latency yet (it needs blocks committed since it started)',
+      ),
+      row(
+        'copies per block',
+        st.copiesPerBlock === null ? null : h('span', { 'data-copies': st.copiesPerBlock, title: `over the recent blocks of ${st.copiesPeers} peers; 1.00 = each peer got each block once` }, st.copiesPerBlock.toFixed(2)),
+        'no answering peer reports copies yet',
+      ),
       row('blocks committed: orderer', b.orderer),
       row('blocks committed: push', b.push),
       row('blocks committed: pull', b.pull),
@@ -409,7 +443,7 @@ function renderStats() {
       row('duplicates received', st.duplicates),
       row('rejected messages by reason', rej.length ? h('span', { 'data-rejected': '' }, rej.map(([k, n]) => `${k}: ${n}`).join(' · ')) : 'none'),
     ),
-    h('p', { class: 'note', text: 'Sums over the peers answering now, since each of them started.' }),
+    h('p', { class: 'note', text: "Latency and copies: over each answering peer's last (up to 256) committed blocks. Block counts: sums over the peers answering now, since each of them started." }),
   );
 }
 
