@@ -4,6 +4,7 @@
 //   BatchSize.AbsoluteMaxBytes    10 MB   ORDERER_BATCHSIZE_ABSOLUTEMAXBYTES  (clamped below the server's max_payload)
 //   BatchSize.PreferredMaxBytes   2 MB    ORDERER_BATCHSIZE_PREFERREDMAXBYTES
 //   General.LocalMSPDir / LocalMSPID / Channels / MaxPendingBatches, NATS.* (murmur's transport)
+//   Operations.ListenAddress      127.0.0.1:8443  ORDERER_OPERATIONS_LISTENADDRESS  (/metrics, /healthz; '' disables)
 // In Fabric the batch keys live in configtx.yaml's Orderer section (channel config); murmur has one orderer
 // process and reads them from its own file. Keys match case-insensitively, as viper does. Durations take
 // 2s / 500ms / 1m30s or milliseconds; sizes take Fabric's "10 MB" / "512 KB" (base 1024) or bytes.
@@ -37,6 +38,9 @@ export interface OrdererConfig {
     Token: string;
     CredsFile: string;
     StreamReplicas: number;
+  };
+  Operations: {
+    ListenAddress: string;
   };
 }
 
@@ -82,6 +86,7 @@ export const ORDERER_KEYS: ReadonlyMap<string, Leaf> = new Map([
   leaf('NATS.Token', 'text', '', "NATS token; string; default ''", true),
   leaf('NATS.CredsFile', 'text', '', "NATS credentials file; path; default ''"),
   leaf('NATS.StreamReplicas', 'positive-count', 1, 'replicas of each channel block stream (3 on a 3-server cluster); count; default 1'),
+  leaf('Operations.ListenAddress', 'listen-address', '127.0.0.1:8443', "operations service (/metrics, /healthz); host:port, port 0 = any free port, '' disables; default 127.0.0.1:8443 (Fabric's)"),
 ]);
 
 const STRICT_SECTIONS = ['batchsize', 'nats'];

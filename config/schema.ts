@@ -197,7 +197,7 @@ const definition = {
     maxRecvMsgSize: key('positive-count', 104857600, "largest message accepted; bytes; default 104857600 (clamped to the NATS server's max_payload)"),
     nats: {
       servers: key<string[]>('string-list', ['nats://127.0.0.1:4222'], 'NATS server URLs; list; default nats://127.0.0.1:4222'),
-      user: key('text', '', "NATS user; string; default ''"),
+      user: key('text', '', "NATS user (replies then come under _INBOX.<user>, as murmur's generated authorization requires); string; default ''"),
       pass: key('text', '', "NATS password; string; default ''", { sensitive: true }),
       token: key('text', '', "NATS token; string; default ''", { sensitive: true }),
       credsFile: key('text', '', "NATS credentials file; path; default ''"),

@@ -17,7 +17,7 @@ export interface NatsCluster {
   stop(): Promise<void>;
 }
 
-export async function startNatsCluster(opts: { size?: number; dir: string; name?: string; host?: string; timeoutMs?: number }): Promise<NatsCluster> {
+export async function startNatsCluster(opts: { size?: number; dir: string; name?: string; host?: string; timeoutMs?: number; extraArgs?: string[] }): Promise<NatsCluster> {
   const size = opts.size ?? 3;
   if (size < 1 || size > 9) throw new Error(`cluster size must be 1..9, got ${size}`);
   const host = opts.host ?? '127.0.0.1';
@@ -37,7 +37,8 @@ export async function startNatsCluster(opts: { size?: number; dir: string; name?
       storeDir: store,
       logFile: join(opts.dir, `n${i + 1}.log`),
       timeoutMs: opts.timeoutMs ?? 15_000,
-      extraArgs: ['--server_name', `${name}-n${i + 1}`, '--cluster_name', name, '--cluster', `nats://${host}:${ports[i]!.route}`, '--routes', routes.filter((_, j) => j !== i).join(',')],
+      // Extra arguments (e.g. `-c auth-server.conf`); command-line flags override a config file.
+      extraArgs: [...(opts.extraArgs ?? []), '--server_name', `${name}-n${i + 1}`, '--cluster_name', name, '--cluster', `nats://${host}:${ports[i]!.route}`, '--routes', routes.filter((_, j) => j !== i).join(',')],
     });
   };
   try {

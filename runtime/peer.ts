@@ -18,6 +18,7 @@ import { LmdbLedgerStore } from './ledger/lmdb.ledger.ts';
 import { JetStreamFeed } from './orderer/jetstream.feed.ts';
 import { PeerMetrics, countingTransport } from './ops/metrics.ts';
 import type { Logs } from './log.ts';
+import type { Lru } from './util/lru.ts';
 import { startOpsServer, type OpsServer } from './ops/server.ts';
 
 export interface RunningPeer {
@@ -31,7 +32,7 @@ export async function startPeerProcess(
   cfg: PeerConfig,
   configFile: string | null,
   log: (line: string) => void,
-  extra: { inspect?: (e: InspectionEvent) => void; logs?: Logs } = {},
+  extra: { inspect?: (e: InspectionEvent) => void; logs?: Logs; verifiedCache?: Lru<string, true> } = {},
 ): Promise<RunningPeer> {
   const base = configFile ? dirname(resolve(configFile)) : process.cwd();
   const path = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
@@ -53,7 +54,7 @@ export async function startPeerProcess(
     return { name: c.name, genesis };
   });
 
-  const codec = new WireCodec({ trust, ed, now: () => realClock.now(), maxBytes: cfg.peer.maxRecvMsgSize, verifyCacheSize: g.murmur.verifyCacheSize });
+  const codec = new WireCodec({ trust, ed, now: () => realClock.now(), maxBytes: cfg.peer.maxRecvMsgSize, verifyCacheSize: g.murmur.verifyCacheSize, verifiedCache: extra.verifiedCache });
   const nats = new NatsTransport({
     servers: cfg.peer.nats.servers,
     endpoint: g.endpoint || cfg.peer.id,

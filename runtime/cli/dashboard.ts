@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { startDashboard, type Dashboard } from '../dashboard/server.ts';
 import type { ExpectedPeer } from '../dashboard/model.ts';
 import { networkFilePath, readNetworkFile } from './network-file.ts';
+import { clientLogin } from './nats-credentials.ts';
 
 export interface DashboardCliOptions {
   nats?: string;
@@ -13,6 +14,8 @@ export interface DashboardCliOptions {
   /** Whether --data was given on the command line. */
   dataExplicit: boolean;
   port?: number;
+  /** --credentials (nats-credentials.ts); the dashboard logs in as `monitor`. */
+  credentials?: string;
 }
 
 /** The peers network.json lists (read fresh each time: `up` rewrites it). */
@@ -25,12 +28,14 @@ export async function runDashboard(o: DashboardCliOptions): Promise<Dashboard> {
   let natsUrl = o.nats;
   let prefix = 'murmur';
   let useFile = false;
+  let login = o.credentials ? clientLogin({ credentials: o.credentials }, 'monitor') : undefined;
   if (!natsUrl) {
     // No --nats: the network under --data (an error naming the file when there is none).
     const n = readNetworkFile(data);
     natsUrl = n.natsUrl;
     prefix = n.prefix ?? 'murmur';
     useFile = true;
+    login ??= clientLogin({ network: n }, 'monitor');
   } else if (o.dataExplicit) {
     // --nats and --data: the file's peer list and prefix only if it describes the same network.
     if (!existsSync(networkFilePath(data))) console.error(`murmur dashboard: ${networkFilePath(data)} does not exist; showing the peers that answer`);
@@ -39,10 +44,11 @@ export async function runDashboard(o: DashboardCliOptions): Promise<Dashboard> {
       if (n.natsUrl === natsUrl) {
         prefix = n.prefix ?? 'murmur';
         useFile = true;
+        login ??= clientLogin({ network: n }, 'monitor');
       } else console.error(`murmur dashboard: ${networkFilePath(data)} is for ${n.natsUrl}, not ${natsUrl}; ignoring it`);
     }
   }
-  const dash = await startDashboard({ natsUrl, prefix, port: o.port, expected: useFile ? expectedFrom(data) : undefined });
+  const dash = await startDashboard({ natsUrl, prefix, port: o.port, expected: useFile ? expectedFrom(data) : undefined, login });
   console.log(`dashboard: ${dash.url}`);
   console.log(`reading status from NATS ${natsUrl} (prefix ${prefix}) every second; Ctrl-C stops`);
   const stop = () => {

@@ -31,9 +31,9 @@ const fail = (e: unknown): never => {
   console.error(`murmur: ${(e as Error).message ?? e}`);
   process.exit(2);
 };
-const notYet = (flag: string) => () => {
-  throw new InvalidArgumentError(`${flag} is not available yet`);
-};
+/** NATS credentials of a CLI client (nats-credentials.ts); `role` is the user picked from a users.json. */
+const credentials = (role: 'client' | 'monitor') =>
+  new Option('--credentials <file>', `NATS login: a users.json of crypto generate (its "${role}" user), one {"user","pass"} entry, or a NATS .creds file (default: the users --data's network.json names)`).env('MURMUR_NATS_CREDENTIALS');
 
 const peer = program.command('peer').description('run a peer');
 peer
@@ -55,10 +55,11 @@ program
   .option('--data <dir>', 'data folder of a `murmur up` network', './.murmur')
   .option('--json', 'print a JSON array, one row per peer and channel')
   .option('--timeout <duration>', 'how long to collect answers', durationMs, 2000)
-  .action(async (opts: { nats?: string; data: string; json?: boolean; timeout: number }) => {
+  .addOption(credentials('monitor'))
+  .action(async (opts: { nats?: string; data: string; json?: boolean; timeout: number; credentials?: string }) => {
     const { queryStatus, resolveNats, formatStatusTable } = await import('./status.ts');
     try {
-      const target = resolveNats({ nats: opts.nats, data: opts.data });
+      const target = resolveNats({ nats: opts.nats, data: opts.data, credentials: opts.credentials });
       const rows = await queryStatus({ ...target, timeoutMs: opts.timeout });
       console.log(opts.json ? JSON.stringify(rows, null, 2) : rows.length ? formatStatusTable(rows) : 'no peer answered');
       process.exit(rows.length ? 0 : 1);
@@ -74,10 +75,11 @@ program
   .option('--nats <url>', 'NATS server URL(s), comma-separated (default: natsUrl of --data/network.json)')
   .option('--data <dir>', 'data folder of a `murmur up` network (its network.json lists the peers)', './.murmur')
   .option('--port <port>', 'TCP port on 127.0.0.1 (default: a free one)', portArg)
-  .action(async (opts: { nats?: string; data: string; port?: number }, cmd: Command) => {
+  .addOption(credentials('monitor'))
+  .action(async (opts: { nats?: string; data: string; port?: number; credentials?: string }, cmd: Command) => {
     const { runDashboard } = await import('./dashboard.ts');
     try {
-      await runDashboard({ nats: opts.nats, data: opts.data, dataExplicit: cmd.getOptionValueSource('data') === 'cli', port: opts.port });
+      await runDashboard({ nats: opts.nats, data: opts.data, dataExplicit: cmd.getOptionValueSource('data') === 'cli', port: opts.port, credentials: opts.credentials });
     } catch (e) {
       console.error(`murmur dashboard: ${(e as Error).message}`);
       process.exit(1);
@@ -86,7 +88,7 @@ program
 
 program
   .command('up')
-  .description('start a local network: embedded nats-server, crypto material, one process per peer')
+  .description('start a local network: embedded nats-server, crypto material, the orderer and one process per peer (or all peers in this process with --in-process)')
   .option('--orgs <n|list>', 'org count or comma list of names', '2')
   .option('--peers <n>', 'peers per org', int('--peers'), 3)
   .option('--channels <n>', 'channel count', int('--channels'), 1)
@@ -96,11 +98,13 @@ program
   .addOption(new Option('--timings <preset>', 'timer preset').choices(['local', 'fabric']).default('local'))
   .option('--no-load', 'start no transaction load (default: a light load of 20 tx/s on every channel)')
   .option('--nats-cluster <n>', 'start a local cluster of N nats-servers (routes on loopback, block streams replicated) instead of one', int('--nats-cluster'))
-  .addOption(new Option('--in-process', 'all peers in one process').argParser(notYet('--in-process')))
+  .option('--in-process', 'run every peer inside the up process (one heap and event loop; for scale on one machine) instead of one process per peer')
   .option('--load-rate <tx_per_s>', 'transactions per second of the load on each channel', positive('--load-rate'), 20)
   .option('--inspect', "start every peer with an XState inspector relay on loopback and print each relay's URL")
   .option('--dashboard [port]', 'serve the live browser dashboard on loopback (default: a free port) and print its URL', portArg)
-  .action(async (opts: { orgs: string; peers: number; channels: number; nats?: string; data: string; fresh?: boolean; timings: 'local' | 'fabric'; load: boolean; loadRate: number; dashboard?: true | number; inspect?: boolean; natsCluster?: number }, cmd: Command) => {
+  .option('--auth', "with --nats: the server enforces --data's generated NATS users (crypto/nats/auth.conf); give every process its own")
+  .option('--no-auth', 'start the embedded server (or --nats-cluster) without the generated NATS authorization (default: on, a user per process)')
+  .action(async (opts: { orgs: string; peers: number; channels: number; nats?: string; data: string; fresh?: boolean; timings: 'local' | 'fabric'; load: boolean; loadRate: number; dashboard?: true | number; inspect?: boolean; natsCluster?: number; inProcess?: boolean; auth?: boolean }, cmd: Command) => {
     const { up } = await import('./up.ts');
     const explicit = new Set(['orgs', 'peers', 'channels'].filter((k) => cmd.getOptionValueSource(k) === 'cli'));
     const { load, loadRate, dashboard, ...rest } = opts;
@@ -127,10 +131,11 @@ program
   .option('--nats <url>', 'NATS server URL(s) (default: natsUrl of --data/network.json)')
   .option('--data <dir>', 'data folder of a `murmur up` network', './.murmur')
   .option('--timeout <duration>', 'how long to wait for the answer (and with --wait, the block)', durationMs, 30_000)
-  .action(async (data: string, opts: { channel: string; wait?: boolean; json?: boolean; nats?: string; data: string; timeout: number }) => {
+  .addOption(credentials('client'))
+  .action(async (data: string, opts: { channel: string; wait?: boolean; json?: boolean; nats?: string; data: string; timeout: number; credentials?: string }) => {
     const { runTx } = await import('./tx.ts');
     try {
-      process.exit(await runTx(data, { channel: opts.channel, wait: !!opts.wait, json: !!opts.json, nats: opts.nats, dataDir: opts.data, timeoutMs: opts.timeout }));
+      process.exit(await runTx(data, { channel: opts.channel, wait: !!opts.wait, json: !!opts.json, nats: opts.nats, dataDir: opts.data, timeoutMs: opts.timeout, credentials: opts.credentials }));
     } catch (e) {
       console.error(`murmur tx: ${(e as Error).message}`);
       process.exit(1);
@@ -147,10 +152,11 @@ program
   .option('--json', 'print the result as JSON before the last line')
   .option('--nats <url>', 'NATS server URL(s) (default: natsUrl of --data/network.json)')
   .option('--data <dir>', 'data folder of a `murmur up` network', './.murmur')
-  .action(async (opts: { channel: string; rate: number; size: number; duration: number; json?: boolean; nats?: string; data: string }) => {
+  .addOption(credentials('client'))
+  .action(async (opts: { channel: string; rate: number; size: number; duration: number; json?: boolean; nats?: string; data: string; credentials?: string }) => {
     const { runLoad } = await import('./tx.ts');
     try {
-      await runLoad({ channel: opts.channel, rate: opts.rate, size: opts.size, durationMs: opts.duration, json: !!opts.json, nats: opts.nats, dataDir: opts.data });
+      await runLoad({ channel: opts.channel, rate: opts.rate, size: opts.size, durationMs: opts.duration, json: !!opts.json, nats: opts.nats, dataDir: opts.data, credentials: opts.credentials });
       process.exit(0);
     } catch (e) {
       console.error(`murmur load: ${(e as Error).message}`);

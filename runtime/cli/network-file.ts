@@ -8,6 +8,8 @@ export interface NetworkFile {
   natsPid: number | null;
   /** Extension: pids of a local cluster's servers (`up --nats-cluster`). */
   natsPids?: number[];
+  /** Extension: the users.json whose `client` / `monitor` entries the CLI logs in with; null or absent: no auth. */
+  natsUsers?: string | null;
   /** Extension: NATS subject prefix. */
   prefix: string;
   orderer: { pid: number; opsUrl: string | null } | null;

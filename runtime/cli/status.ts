@@ -1,37 +1,65 @@
 // `murmur status`: asks every live peer over NATS and prints one row per peer and channel.
-import { NatsTransport } from '../transport/nats.transport.ts';
+// The request goes out once on the status subject; every peer answers on the reply inbox, which lives under
+// the client's own inbox prefix (the generated permissions let a user read no other replies).
+import { connect, createInbox, type Subscription } from 'nats';
 import { subjects } from '../transport/subjects.ts';
+import { loginOptions, type NatsLogin } from '../transport/nats-login.ts';
 import { decodeStatusRows, type StatusRow } from '../../actors/status.ts';
 import { readNetworkFile } from './network-file.ts';
-import type { InboundDecoder } from '../wire/messages.ts';
-
-const ignoreGossip: InboundDecoder = { decode: () => ({ ok: false, reason: 'bad-envelope', detail: 'status client' }) };
+import { clientLogin, explainLoginError, type ClientRole } from './nats-credentials.ts';
 
 export interface StatusQuery {
   natsUrl: string;
   prefix?: string;
   timeoutMs: number;
+  /** NATS credentials (nats-credentials.ts); absent: anonymous. */
+  login?: NatsLogin;
 }
 
 export async function queryStatus(q: StatusQuery): Promise<StatusRow[]> {
-  const t = new NatsTransport({ servers: q.natsUrl.split(','), endpoint: `cli-${process.pid}`, prefix: q.prefix, decoder: ignoreGossip, name: 'murmur status', reconnectTimeWaitMs: 250 });
-  const connect = t.start();
-  const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`cannot reach NATS at ${q.natsUrl}`)), q.timeoutMs).unref());
+  const login = loginOptions(q.login);
+  let nc;
   try {
-    await Promise.race([connect, deadline]);
-    const replies = await t.request(subjects(q.prefix).status(), new Uint8Array(0), { timeoutMs: q.timeoutMs });
-    const rows = replies.flatMap((r) => decodeStatusRows(r) ?? []);
-    return rows.sort((a, b) => a.channel.localeCompare(b.channel) || a.org.localeCompare(b.org) || a.id.localeCompare(b.id, undefined, { numeric: true }));
-  } finally {
-    connect.catch(() => {});
-    await t.stop();
+    nc = await connect({ servers: q.natsUrl.split(','), name: 'murmur status', timeout: q.timeoutMs, maxReconnectAttempts: 0, ...login });
+  } catch (e) {
+    const why = explainLoginError(e, q.natsUrl, q.login);
+    throw why !== e ? why : new Error(`cannot reach NATS at ${q.natsUrl}`);
   }
+  const replies: Uint8Array[] = [];
+  let sub: Subscription | undefined;
+  try {
+    const inbox = createInbox(login.inboxPrefix);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, q.timeoutMs);
+      sub = nc.subscribe(inbox, {
+        callback: (err, msg) => {
+          if (err) return;
+          // A status message, not a reply: 503 is the server saying nobody listens on the subject.
+          if (msg.headers?.hasError) {
+            if (msg.headers.code === 503) {
+              clearTimeout(timer);
+              resolve();
+            }
+            return;
+          }
+          replies.push(msg.data);
+        },
+      });
+      nc.publish(subjects(q.prefix).status(), new Uint8Array(0), { reply: inbox });
+    });
+  } finally {
+    sub?.unsubscribe();
+    await nc.close().catch(() => {});
+  }
+  const rows = replies.flatMap((r) => decodeStatusRows(r) ?? []);
+  return rows.sort((a, b) => a.channel.localeCompare(b.channel) || a.org.localeCompare(b.org) || a.id.localeCompare(b.id, undefined, { numeric: true }));
 }
 
-export function resolveNats(opts: { nats?: string; data: string }): { natsUrl: string; prefix: string } {
-  if (opts.nats) return { natsUrl: opts.nats, prefix: 'murmur' };
+/** Where a CLI client finds the network: --nats (with --credentials), else --data's network.json. */
+export function resolveNats(opts: { nats?: string; data: string; credentials?: string }, role: ClientRole = 'monitor'): { natsUrl: string; prefix: string; login?: NatsLogin } {
+  if (opts.nats) return { natsUrl: opts.nats, prefix: 'murmur', login: clientLogin({ credentials: opts.credentials }, role) };
   const n = readNetworkFile(opts.data);
-  return { natsUrl: n.natsUrl, prefix: n.prefix ?? 'murmur' };
+  return { natsUrl: n.natsUrl, prefix: n.prefix ?? 'murmur', login: clientLogin({ credentials: opts.credentials, network: n }, role) };
 }
 
 const cell = (v: unknown): string => (v === null || v === undefined ? '-' : Array.isArray(v) ? String(v.length) : String(v));

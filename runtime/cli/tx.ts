@@ -5,6 +5,7 @@
 import { OrdererClient } from '../orderer/client.ts';
 import { LoadGenerator, type LoadStats } from '../orderer/load.ts';
 import { resolveNats } from './status.ts';
+import { explainLoginError } from './nats-credentials.ts';
 
 export interface TxOptions {
   channel: string;
@@ -13,6 +14,8 @@ export interface TxOptions {
   nats?: string;
   dataDir: string;
   timeoutMs: number;
+  /** --credentials (nats-credentials.ts). */
+  credentials?: string;
 }
 
 async function readStdin(): Promise<Uint8Array> {
@@ -22,9 +25,11 @@ async function readStdin(): Promise<Uint8Array> {
 }
 
 export async function runTx(data: string, o: TxOptions): Promise<number> {
-  const { natsUrl, prefix } = resolveNats({ nats: o.nats, data: o.dataDir });
+  const { natsUrl, prefix, login } = resolveNats({ nats: o.nats, data: o.dataDir, credentials: o.credentials }, 'client');
   const tx = data === '-' ? await readStdin() : new TextEncoder().encode(data);
-  const client = await OrdererClient.connect(natsUrl, prefix);
+  const client = await OrdererClient.connect(natsUrl, prefix, undefined, login).catch((e) => {
+    throw explainLoginError(e, natsUrl, login);
+  });
   try {
     let out: { ok: boolean; txId?: string; error?: string; block?: number };
     if (o.wait) {
@@ -52,6 +57,8 @@ export interface LoadCliOptions {
   json: boolean;
   nats?: string;
   dataDir: string;
+  /** --credentials (nats-credentials.ts). */
+  credentials?: string;
 }
 
 export interface LoadResult extends LoadStats {
@@ -61,8 +68,10 @@ export interface LoadResult extends LoadStats {
 
 /** Runs the load for `durationMs`, then waits for the answers in flight. */
 export async function runLoad(o: LoadCliOptions, say: (line: string) => void = (l) => console.log(l)): Promise<LoadResult> {
-  const { natsUrl, prefix } = resolveNats({ nats: o.nats, data: o.dataDir });
-  const client = await OrdererClient.connect(natsUrl, prefix);
+  const { natsUrl, prefix, login } = resolveNats({ nats: o.nats, data: o.dataDir, credentials: o.credentials }, 'client');
+  const client = await OrdererClient.connect(natsUrl, prefix, undefined, login).catch((e) => {
+    throw explainLoginError(e, natsUrl, login);
+  });
   const start = Date.now();
   try {
     const load = new LoadGenerator(client, { channels: [o.channel], rate: o.rate, size: o.size });

@@ -1,7 +1,7 @@
 // `murmur up`: a whole local network on one machine. Starts an embedded nats-server (unless --nats),
 // generates crypto material once under --data, starts the ordering service as its own process (orderer.yaml
 // under --data/orderer), writes one core.yaml per peer (with the chosen timing preset), starts each peer as its
-// own process, writes network.json, runs a light transaction load (--load-rate, 0 = none) and shows a live
+// own process (or, with --in-process, inside this one: in-process.ts), writes network.json, runs a light transaction load (--load-rate, 0 = none) and shows a live
 // status table. SIGINT/SIGTERM stop the load, every child it started and the embedded server, then exit 0.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,8 @@ import { formatStatusTable, queryStatus } from './status.ts';
 import { OrdererClient } from '../orderer/client.ts';
 import { LoadGenerator } from '../orderer/load.ts';
 import type { Dashboard } from '../dashboard/server.ts';
+import { InProcessPeers } from './in-process.ts';
+import { prepareUpAuth } from './nats-credentials.ts';
 
 export interface UpOptions {
   orgs: string;
@@ -37,6 +39,10 @@ export interface UpOptions {
   inspect?: boolean;
   /** Start a local cluster of this many nats-servers instead of one embedded server. */
   natsCluster?: number;
+  /** Run every peer inside this process (in-process.ts) instead of one child process per peer. */
+  inProcess?: boolean;
+  /** NATS authorization (nats-credentials.ts): undefined = on for the server(s) up starts, off with --nats. */
+  auth?: boolean;
 }
 
 /** Prints a peer's inspector relay URL when the peer logs it. */
@@ -101,6 +107,9 @@ export async function up(o: UpOptions): Promise<void> {
   if (o.fresh) rmSync(data, { recursive: true, force: true });
   mkdirSync(data, { recursive: true });
   const manifest = loadOrCreateCrypto(o, join(data, 'crypto'), say);
+  const auth = await prepareUpAuth({ auth: o.auth, nats: o.nats, data, cryptoDir: join(data, 'crypto'), manifest, prefix: o.prefix, say });
+  // Config files holding a password are readable by their owner only.
+  const secretMode = auth ? { mode: 0o600 } : {};
 
   const children = new Map<string, ChildProcess>();
   let server: Awaited<ReturnType<typeof startNatsServer>> | null = null;
@@ -112,7 +121,8 @@ export async function up(o: UpOptions): Promise<void> {
   /** Reads the orderer's heights for the LAG column (the load's client when there is one). */
   let heightClient: OrdererClient | null = null;
   let dash: Dashboard | null = null;
-  const network: NetworkFile = { natsUrl: '', natsPid: null, prefix: o.prefix, orderer: null, peers: [] };
+  const inProcess = o.inProcess ? new InProcessPeers({ env: process.env, inspect: o.inspect, say }) : null;
+  const network: NetworkFile = { natsUrl: '', natsPid: null, natsUsers: auth?.users ?? null, prefix: o.prefix, orderer: null, peers: [] };
 
   const shutdown = async (code: number) => {
     if (stopping) return;
@@ -126,6 +136,7 @@ export async function up(o: UpOptions): Promise<void> {
     }
     await client?.close();
     if (heightClient !== client) await heightClient?.close();
+    await inProcess?.stop();
     await Promise.all(
       [...children.entries()].map(
         ([id, c]) =>
@@ -161,13 +172,13 @@ export async function up(o: UpOptions): Promise<void> {
     if (o.nats) {
       network.natsUrl = o.nats;
     } else if (o.natsCluster) {
-      cluster = await startNatsCluster({ size: o.natsCluster, dir: join(data, 'nats-cluster') });
+      cluster = await startNatsCluster({ size: o.natsCluster, dir: join(data, 'nats-cluster'), extraArgs: auth?.serverArgs });
       network.natsUrl = cluster.urls.join(',');
       network.natsPids = cluster.servers.map((x) => x!.pid);
       say(`nats cluster: ${o.natsCluster} servers, routes on loopback, JetStream replicated`);
     } else {
       mkdirSync(join(data, 'nats'), { recursive: true });
-      server = await startNatsServer({ port: 0, jetstream: true, storeDir: join(data, 'nats', 'jetstream'), logFile: join(data, 'nats', 'nats-server.log') });
+      server = await startNatsServer({ port: 0, jetstream: true, storeDir: join(data, 'nats', 'jetstream'), logFile: join(data, 'nats', 'nats-server.log'), extraArgs: auth?.serverArgs });
       network.natsUrl = server.url;
       network.natsPid = server.pid;
     }
@@ -176,6 +187,8 @@ export async function up(o: UpOptions): Promise<void> {
     // The ordering service first: it creates each channel's stream (block 0 = genesis) that leaders read.
     const ordDir = join(data, 'orderer');
     mkdirSync(ordDir, { recursive: true });
+    // A fixed free loopback port, so the orderer's opsUrl is known before it starts (as for peers).
+    const ordererOpsUrl = `http://127.0.0.1:${await freePort()}`;
     const ordererYaml = {
       ...(o.timings === 'local' ? { BatchTimeout: '1s' } : {}),
       General: {
@@ -183,10 +196,11 @@ export async function up(o: UpOptions): Promise<void> {
         LocalMSPID: manifest.orderer.mspId,
         Channels: manifest.channels.map((c) => ({ name: c.name, genesisBlock: c.genesisBlock })),
       },
-      NATS: { Servers: network.natsUrl.split(','), Prefix: o.prefix, StreamReplicas: Math.min(3, o.natsCluster ?? 1) },
+      NATS: { Servers: network.natsUrl.split(','), Prefix: o.prefix, StreamReplicas: Math.min(3, o.natsCluster ?? 1), ...(auth ? { User: auth.orderer.user, Pass: auth.orderer.pass } : {}) },
+      Operations: { ListenAddress: ordererOpsUrl.slice('http://'.length) },
     };
     const ordererConfig = join(ordDir, 'orderer.yaml');
-    writeFileSync(ordererConfig, `# Written by murmur up; override with ORDERER_* variables.\n${toYaml(ordererYaml)}`);
+    writeFileSync(ordererConfig, `# Written by murmur up; override with ORDERER_* variables.\n${toYaml(ordererYaml)}`, secretMode);
     const ordererLog = createWriteStream(join(ordDir, 'orderer.log'), { flags: 'a' });
     const ord = spawn(process.execPath, [BIN, 'orderer', 'start', '--config', ordererConfig], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: process.env, detached: true });
     ord.stdout!.pipe(ordererLog);
@@ -195,8 +209,8 @@ export async function up(o: UpOptions): Promise<void> {
       if (!stopping) say(`orderer exited (${signal ?? `code ${code}`}); see ${join(ordDir, 'orderer.log')}`);
     });
     children.set('orderer', ord);
-    network.orderer = { pid: ord.pid!, opsUrl: null };
-    say(`${'orderer'.padEnd(14)} pid ${ord.pid}  opsUrl: none yet  log: ${join(ordDir, 'orderer.log')}`);
+    network.orderer = { pid: ord.pid!, opsUrl: ordererOpsUrl };
+    say(`${'orderer'.padEnd(14)} pid ${ord.pid}  opsUrl: ${ordererOpsUrl}  log: ${join(ordDir, 'orderer.log')}`);
 
     const preset = o.timings === 'local' ? nest(PRESETS.local) : {};
     for (const org of manifest.orgs) {
@@ -213,7 +227,7 @@ export async function up(o: UpOptions): Promise<void> {
             fileSystemPath: join(dir, 'ledger'),
             mspConfigPath: p.mspDir,
             channels: manifest.channels.map((c) => ({ name: c.name, genesisBlock: c.genesisBlock })),
-            nats: { servers: network.natsUrl.split(','), prefix: o.prefix },
+            nats: { servers: network.natsUrl.split(','), prefix: o.prefix, ...(auth ? { user: auth.peer(p.id).user, pass: auth.peer(p.id).pass } : {}) },
             gossip: {
               // Bootstrap with the org's first peer (the first peer bootstraps with the second).
               bootstrap: org.peers.length > 1 ? [org.peers[isAnchor ? 1 : 0]!.id] : [],
@@ -224,7 +238,15 @@ export async function up(o: UpOptions): Promise<void> {
           operations: { listenAddress: `127.0.0.1:${opsPort}` },
         });
         const configFile = join(dir, 'core.yaml');
-        writeFileSync(configFile, `# Written by murmur up; edit and restart, or override with CORE_PEER_GOSSIP_* variables.\n${toYaml(core)}`);
+        writeFileSync(configFile, `# Written by murmur up; edit and restart, or override with CORE_PEER_GOSSIP_* variables.\n${toYaml(core)}`, secretMode);
+        if (inProcess) {
+          const logFile = join(dir, 'peer.log');
+          const r = await inProcess.start({ id: p.id, configFile, logFile });
+          network.peers.push({ id: p.id, org: org.mspId, pid: process.pid, opsUrl: r.opsUrl });
+          say(`${p.id.padEnd(14)} in-process (pid ${process.pid})  opsUrl: ${r.opsUrl}  log: ${logFile}`);
+          if (r.inspectorUrl) say(`${p.id.padEnd(14)} inspector: ${r.inspectorUrl}  (https://stately.ai/inspect?server=${r.inspectorUrl})`);
+          continue;
+        }
         const log = createWriteStream(join(dir, 'peer.log'), { flags: 'a' });
         // Own process group: a terminal's Ctrl-C reaches only `up`, which stops peers in order. The IPC channel
         // lets a peer notice when `up` itself dies (even by SIGKILL) and stop instead of lingering.
@@ -245,12 +267,12 @@ export async function up(o: UpOptions): Promise<void> {
     say(`network.json: ${join(data, 'network.json')}   (Ctrl-C stops everything)`);
     if (o.dashboard !== undefined) {
       const { startDashboard } = await import('../dashboard/server.ts');
-      dash = await startDashboard({ natsUrl: network.natsUrl, prefix: o.prefix, port: o.dashboard, expected: () => network.peers.map((p) => ({ id: p.id, org: p.org, pid: p.pid })) });
+      dash = await startDashboard({ natsUrl: network.natsUrl, prefix: o.prefix, port: o.dashboard, expected: () => network.peers.map((p) => ({ id: p.id, org: p.org, pid: p.pid })), login: auth?.monitor });
       say(`dashboard: ${dash.url}`);
     }
 
     if (o.loadRate > 0) {
-      client = await OrdererClient.connect(network.natsUrl, o.prefix);
+      client = await OrdererClient.connect(network.natsUrl, o.prefix, undefined, auth?.client);
       // Wait (bounded) for the orderer to have created every stream, so the load does not start with refusals.
       const channels = manifest.channels.map((c) => c.name);
       // A fresh cluster may time out JetStream requests while it elects its meta leader: that is "not yet".
@@ -271,12 +293,13 @@ export async function up(o: UpOptions): Promise<void> {
   let tick = 0;
   // Live columns: lag behind the orderer's height, and blocks/s from the previous sample of each peer.
   const channelNames = manifest.channels.map((c) => c.name);
-  heightClient = client ?? (await OrdererClient.connect(network.natsUrl, o.prefix).catch(() => null));
+  heightClient = client ?? (await OrdererClient.connect(network.natsUrl, o.prefix, undefined, auth?.client).catch(() => null));
   const previous = new Map<string, { height: number; at: number }>();
   const refresh = async () => {
     if (stopping) return;
     tick++;
-    const rows = await queryStatus({ natsUrl: network.natsUrl, prefix: o.prefix, timeoutMs: 700 }).catch(() => []);
+    // In-process peers are read directly: a round trip through NATS would wait on this same busy event loop.
+    const rows = inProcess ? inProcess.status() : await queryStatus({ natsUrl: network.natsUrl, prefix: o.prefix, timeoutMs: 700, login: auth?.monitor }).catch(() => []);
     if (stopping) return;
     const ordererHeight = new Map<string, number>();
     for (const ch of channelNames) {

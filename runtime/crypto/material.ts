@@ -7,8 +7,8 @@
 //   <out>/peerOrganizations/<Org>MSP/ca/{cert,key}
 //   <out>/peerOrganizations/<Org>MSP/peers/<peer id>/msp/{cert,key}
 //   <out>/channels/<channel>.genesis.block
-//   <out>/nats/auth.conf                                nats-server authorization: a user per peer, orderer, client
-//   <out>/nats/users.json                               {peers: {id: {user, pass}}, orderer, client} (mode 0600)
+//   <out>/nats/auth.conf                                nats-server authorization: a user per peer, orderer, client, monitor
+//   <out>/nats/users.json                               {format, peers: {id: {user, pass}}, orderer, client, monitor} (0600)
 // `cert` is the binary certificate, `key` the hex ed25519 secret (mode 0600).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -135,25 +135,45 @@ function writeKeyed(dir: string, k: KeyedCert): void {
   writeFileSync(join(dir, 'key'), toHex(k.secret) + '\n', { mode: 0o600 });
 }
 
+/** Version of the generated NATS authorization; 2: per-user reply inboxes, allow_responses, a monitor user. */
+export const NATS_AUTH_FORMAT = 2;
+
+/** `nats/users.json`: every user's password (clients read theirs from here or from a copy of their entry). */
 export interface NatsCredentials {
+  /** NATS_AUTH_FORMAT when written; absent in files written before format 2. */
+  format?: number;
   peers: Record<string, { user: string; pass: string }>;
   orderer: { user: string; pass: string };
+  /** Operator clients: status, transactions (tx, load). */
   client: { user: string; pass: string };
+  /** Read-only monitors: status (status, dashboard). Absent before format 2. */
+  monitor?: { user: string; pass: string };
 }
 
-function writeNatsAuth(m: NetworkMaterial, dir: string, prefix: string): { authConf: string; users: string } {
+/** Who gets a user: the orgs' peers (their ids are their endpoints) and the channels they are scoped to. */
+export interface NatsAuthScope {
+  orgs: { mspId: string; peers: { id: string }[] }[];
+  channels: { name: string }[];
+}
+
+/** Writes `auth.conf` and `users.json` (both mode 0600) with fresh passwords into `dir`. */
+export function writeNatsAuth(m: NatsAuthScope, dir: string, prefix = 'murmur'): { authConf: string; users: string } {
   mkdirSync(dir, { recursive: true });
   const channels = m.channels.map((c) => c.name);
   const peers = m.orgs.flatMap((g) => g.peers.map((p) => makeUser(p.id, 'peer', prefix, { mspId: g.mspId, endpoints: [p.id], channels })));
-  const orderer = makeUser('orderer', 'orderer', prefix);
-  const client = makeUser('client', 'client', prefix);
+  const orderer = makeUser('orderer', 'orderer', prefix, { channels });
+  const client = makeUser('client', 'client', prefix, { channels });
+  const monitor = makeUser('monitor', 'monitor', prefix, { channels });
   const authConf = join(dir, 'auth.conf');
   const users = join(dir, 'users.json');
-  writeFileSync(authConf, renderAuthConfig([...peers, orderer, client]), { mode: 0o600 });
+  writeFileSync(authConf, renderAuthConfig([...peers, orderer, client, monitor]), { mode: 0o600 });
+  const pick = (u: { user: string; pass: string }) => ({ user: u.user, pass: u.pass });
   const creds: NatsCredentials = {
-    peers: Object.fromEntries(peers.map((u) => [u.user, { user: u.user, pass: u.pass }])),
-    orderer: { user: orderer.user, pass: orderer.pass },
-    client: { user: client.user, pass: client.pass },
+    format: NATS_AUTH_FORMAT,
+    peers: Object.fromEntries(peers.map((u) => [u.user, pick(u)])),
+    orderer: pick(orderer),
+    client: pick(client),
+    monitor: pick(monitor),
   };
   writeFileSync(users, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
   return { authConf, users };

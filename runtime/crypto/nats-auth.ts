@@ -1,21 +1,30 @@
-// Least privilege on the bus: a nats-server authorization config with one user per peer, one for the
-// orderer and one for operator clients (status, tx, load), each allowed to publish and subscribe only where
-// the protocol routes its messages. Signatures remain the real defence; permissions cut the blast radius.
+// Least privilege on the bus: a nats-server authorization config with one user per peer, one for the orderer,
+// one for operator clients that submit transactions (tx, load) and one for read-only monitors (status,
+// dashboard), each allowed to publish and subscribe only where the protocol routes its messages. Signatures
+// remain the real defence; permissions cut the blast radius. Every user:
+//   - subscribes to replies only under its own inbox prefix `_INBOX.<user>` (subjects.ts inboxPrefixFor), so
+//     nobody reads another party's replies (status answers, JetStream deliveries of blocks);
+//   - publishes a reply only to a request it received (allow_responses), never into another party's inbox.
 //   peer of org O:  pub  inboxes of any peer, O's org-only channel subjects, its channels' cross-org subjects,
-//                        O's discovery subject and the external discovery subject, replies, and the JetStream
-//                        API calls an ordered consumer needs (create/delete/info of consumers, stream info, flow
-//                        control); never another org's org-only subjects, never the block stream subjects
-//                   sub  its own inbox(es), O's org-only subjects, its channels' subjects, discovery, status, replies
-//   orderer:        pub  block stream subjects, JetStream API, replies; sub transaction subjects, replies
-//   client:         pub  status and transaction subjects; sub replies
+//                        O's discovery subject and the external discovery subject, and the JetStream API calls an
+//                        ordered pull consumer of its channels' block streams needs (create, info, next, delete,
+//                        stream info); never another org's org-only subjects, never the block stream subjects
+//                   sub  its own inbox(es), O's org-only subjects, its channels' subjects, discovery, status
+//   orderer:        pub  its channels' block subjects; create, info and read of its channels' streams
+//                   sub  transaction subjects
+//   client:         pub  status, transaction subjects, read-only JetStream calls on its channels' streams (height,
+//                        `tx --wait`)
+//   monitor:        pub  status
 import { randomBytes } from 'node:crypto';
-import { subjects as subjectsOf } from '../transport/subjects.ts';
+import { inboxPrefixFor, subjects as subjectsOf } from '../transport/subjects.ts';
 
-export type NatsRole = 'peer' | 'orderer' | 'client';
+export type NatsRole = 'peer' | 'orderer' | 'client' | 'monitor';
 
 export interface Permissions {
   publish: { allow: string[]; deny: string[] };
   subscribe: { allow: string[]; deny: string[] };
+  /** Replies to requests this user received are allowed (nats-server `allow_responses`, one reply each). */
+  allowResponses: boolean;
 }
 
 export interface NatsUser {
@@ -25,58 +34,58 @@ export interface NatsUser {
   permissions: Permissions;
 }
 
-export interface PeerScope {
-  mspId: string;
-  endpoints: string[];
+/** What a user's permissions are scoped to: every user the channels; a peer also its org and endpoints. */
+export interface UserScope {
   channels: string[];
+  mspId?: string;
+  endpoints?: string[];
 }
 
-export function permissionsFor(role: NatsRole, prefix: string, scope?: PeerScope): Permissions {
+export function permissionsFor(user: string, role: NatsRole, prefix: string, scope: UserScope): Permissions {
   const s = subjectsOf(prefix);
-  const blockSubjects = `${prefix}.blocks.>`;
+  const replies = `${inboxPrefixFor(user)}.>`;
+  const allBlocks = `${prefix}.blocks.>`;
+  // NATS wildcards are whole tokens, so the JetStream API subjects are listed per channel stream.
+  const streams = scope.channels.map((c) => s.blockStream(c));
+  const readStream = (st: string) => [
+    `$JS.API.STREAM.INFO.${st}`,
+    `$JS.API.CONSUMER.CREATE.${st}`,
+    `$JS.API.CONSUMER.CREATE.${st}.>`,
+    `$JS.API.CONSUMER.INFO.${st}.*`,
+    `$JS.API.CONSUMER.MSG.NEXT.${st}.*`,
+    `$JS.API.CONSUMER.DELETE.${st}.*`,
+  ];
+  const streamAdmin = [`$JS.API.STREAM.CREATE.>`, `$JS.API.STREAM.UPDATE.>`, `$JS.API.STREAM.DELETE.>`, `$JS.API.STREAM.PURGE.>`, `$JS.API.STREAM.MSG.DELETE.>`];
+  const p = (allow: string[], deny: string[] = []) => ({ allow, deny });
   if (role === 'orderer')
     return {
-      publish: { allow: [blockSubjects, '$JS.API.>', '_INBOX.>'], deny: [] },
-      subscribe: { allow: [`${prefix}.orderer.*.tx`, '_INBOX.>'], deny: [] },
+      publish: p([...scope.channels.map((c) => s.blocks(c)), '$JS.API.INFO', ...streams.flatMap((st) => [`$JS.API.STREAM.INFO.${st}`, `$JS.API.STREAM.CREATE.${st}`, `$JS.API.STREAM.MSG.GET.${st}`])]),
+      subscribe: p([`${prefix}.orderer.*.tx`, replies]),
+      allowResponses: true,
     };
+  if (role === 'monitor') return { publish: p([s.status()]), subscribe: p([replies]), allowResponses: false };
   if (role === 'client')
     return {
-      publish: { allow: [s.status(), `${prefix}.orderer.*.tx`, '$JS.API.STREAM.INFO.*', '$JS.API.INFO'], deny: [blockSubjects] },
-      subscribe: { allow: ['_INBOX.>'], deny: [] },
+      publish: p([s.status(), `${prefix}.orderer.*.tx`, '$JS.API.INFO', ...streams.flatMap(readStream)], [allBlocks, ...streamAdmin]),
+      subscribe: p([replies]),
+      allowResponses: false,
     };
-  if (!scope) throw new Error('a peer user needs its org, endpoints and channels');
+  if (!scope.mspId || !scope.endpoints?.length) throw new Error('a peer user needs its org and endpoints');
   const orgOnly = `${prefix}.org.${scope.mspId}.*`;
-  // NATS wildcards are whole tokens, so the consumer API subjects are listed per channel stream.
-  const jsApi = scope.channels.flatMap((c) => {
-    const st = s.blockStream(c);
-    return [`$JS.API.CONSUMER.CREATE.${st}`, `$JS.API.CONSUMER.CREATE.${st}.>`, `$JS.API.CONSUMER.DELETE.${st}.*`, `$JS.API.CONSUMER.INFO.${st}.*`, `$JS.API.STREAM.INFO.${st}`];
-  });
   return {
-    publish: {
-      allow: [
-        `${prefix}.inbox.>`,
-        orgOnly,
-        ...scope.channels.map((c) => s.channel(c)),
-        s.discoveryOrg(scope.mspId),
-        s.discoveryExternal(),
-        '_INBOX.>',
-        ...jsApi,
-        '$JS.API.INFO',
-        '$JS.FC.>',
-      ],
-      deny: [blockSubjects, `$JS.API.STREAM.CREATE.>`, `$JS.API.STREAM.UPDATE.>`, `$JS.API.STREAM.DELETE.>`, `$JS.API.STREAM.PURGE.>`, `$JS.API.STREAM.MSG.DELETE.>`],
-    },
-    subscribe: {
-      allow: [...scope.endpoints.map((e) => s.inbox(e)), orgOnly, ...scope.channels.map((c) => s.channel(c)), s.discoveryOrg(scope.mspId), s.discoveryExternal(), s.status(), '_INBOX.>'],
-      deny: [],
-    },
+    publish: p(
+      [`${prefix}.inbox.>`, orgOnly, ...scope.channels.map((c) => s.channel(c)), s.discoveryOrg(scope.mspId), s.discoveryExternal(), '$JS.API.INFO', ...streams.flatMap(readStream)],
+      [allBlocks, ...streamAdmin],
+    ),
+    subscribe: p([...scope.endpoints.map((e) => s.inbox(e)), orgOnly, ...scope.channels.map((c) => s.channel(c)), s.discoveryOrg(scope.mspId), s.discoveryExternal(), s.status(), replies]),
+    allowResponses: true,
   };
 }
 
 const password = (): string => randomBytes(18).toString('base64url');
 
-export function makeUser(user: string, role: NatsRole, prefix: string, scope?: PeerScope): NatsUser {
-  return { user, pass: password(), role, permissions: permissionsFor(role, prefix, scope) };
+export function makeUser(user: string, role: NatsRole, prefix: string, scope: UserScope): NatsUser {
+  return { user, pass: password(), role, permissions: permissionsFor(user, role, prefix, scope) };
 }
 
 const q = (x: string): string => JSON.stringify(x);
@@ -91,10 +100,10 @@ export function renderAuthConfig(users: NatsUser[]): string {
       password: ${q(u.pass)}
       permissions: {
         publish: { allow: ${list(u.permissions.publish.allow)}, deny: ${list(u.permissions.publish.deny)} }
-        subscribe: { allow: ${list(u.permissions.subscribe.allow)}, deny: ${list(u.permissions.subscribe.deny)} }
+        subscribe: { allow: ${list(u.permissions.subscribe.allow)}, deny: ${list(u.permissions.subscribe.deny)} }${u.permissions.allowResponses ? '\n        allow_responses: true' : ''}
       }
     }`,
     )
     .join('\n');
-  return `# Written by murmur crypto generate: one user per peer, the orderer and operator clients.\nauthorization {\n  users: [\n${body}\n  ]\n}\n`;
+  return `# Written by murmur crypto generate: one user per peer, the orderer, operator clients and monitors.\nauthorization {\n  users: [\n${body}\n  ]\n}\n`;
 }

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { DashboardModel, type ExpectedPeer, type SampleUpdate } from './model.ts';
 import { queryStatus } from '../cli/status.ts';
 import type { StatusRow } from '../../actors/status.ts';
+import type { NatsLogin } from '../transport/nats-login.ts';
 
 export interface DashboardOptions {
   natsUrl: string;
@@ -25,6 +26,8 @@ export interface DashboardOptions {
   historyLimit?: number;
   /** Peers the network lists (network.json), read before every poll; they show even when not answering. */
   expected?: () => ExpectedPeer[];
+  /** NATS credentials of the poller (the `monitor` user of the generated authorization); absent: anonymous. */
+  login?: NatsLogin;
   /** Replaces queryStatus (tests). */
   query?: () => Promise<StatusRow[]>;
 }
@@ -60,7 +63,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const pollTimeoutMs = o.pollTimeoutMs ?? Math.min(700, Math.max(100, intervalMs - 200));
   const files = new Map(Object.entries(FILES).map(([route, f]) => [route, { body: readFileSync(new URL(f.file, PUBLIC)), type: f.type }]));
   const model = new DashboardModel({ natsUrl: o.natsUrl, prefix, intervalMs, historyLimit: o.historyLimit });
-  const query = o.query ?? (() => queryStatus({ natsUrl: o.natsUrl, prefix, timeoutMs: pollTimeoutMs }));
+  const query = o.query ?? (() => queryStatus({ natsUrl: o.natsUrl, prefix, timeoutMs: pollTimeoutMs, login: o.login }));
   const streams = new Set<ServerResponse>();
   let port = 0;
 

@@ -1,12 +1,15 @@
 // The operations service, like Fabric's: GET /metrics (Prometheus text) and GET /healthz (JSON; 200 when
 // every check passes, 503 with the failed checks otherwise) on operations.listenAddress (host:port; port 0 =
-// any free port). Bound to what the address says; murmur up uses loopback.
+// any free port). Bound to what the address says; murmur up uses loopback. A check may be asynchronous (the
+// orderer asks JetStream whether its streams answer); one that does not settle within CHECK_TIMEOUT_MS fails.
 import { createServer, type Server } from 'node:http';
 
 export interface HealthCheck {
   name: string;
-  ok(): boolean;
+  ok(): boolean | Promise<boolean>;
 }
+
+const CHECK_TIMEOUT_MS = 2000;
 
 export interface OpsServer {
   url: string;
@@ -31,9 +34,11 @@ export async function startOpsServer(o: { listenAddress: string; metrics: () => 
       return;
     }
     if (path === '/healthz') {
-      const failed = o.checks.filter((c) => !safe(c)).map((c) => ({ component: c.name, reason: 'check failed' }));
-      const body = { status: failed.length ? 'Service Unavailable' : 'OK', time: new Date(o.now?.() ?? Date.now()).toISOString(), ...(failed.length ? { failed_checks: failed } : {}) };
-      res.writeHead(failed.length ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      void Promise.all(o.checks.map(safe)).then((oks) => {
+        const failed = o.checks.filter((_, i) => !oks[i]).map((c) => ({ component: c.name, reason: 'check failed' }));
+        const body = { status: failed.length ? 'Service Unavailable' : 'OK', time: new Date(o.now?.() ?? Date.now()).toISOString(), ...(failed.length ? { failed_checks: failed } : {}) };
+        res.writeHead(failed.length ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      });
       return;
     }
     res.writeHead(404).end();
@@ -49,10 +54,14 @@ export async function startOpsServer(o: { listenAddress: string; metrics: () => 
   };
 }
 
-function safe(c: HealthCheck): boolean {
+async function safe(c: HealthCheck): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return c.ok();
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS)));
+    return (await Promise.race([Promise.resolve(c.ok()), late])) === true;
   } catch {
     return false;
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -4,6 +4,7 @@ import { connect, type NatsConnection } from 'nats';
 import { firstValueFrom, filter, share, timeout as rxTimeout } from 'rxjs';
 import type { Block } from '../ledger/block.ts';
 import { subjects as subjectsOf, type Subjects } from '../transport/subjects.ts';
+import { loginOptions, type NatsLogin } from '../transport/nats-login.ts';
 import { JetStreamFeed } from './jetstream.feed.ts';
 import { decodeSubmitReply } from './nats-intake.ts';
 import { txIdOf, type SubmitResult } from './orderer.ts';
@@ -17,8 +18,8 @@ export class OrdererClient {
     this.subjects = subjectsOf(prefix);
   }
 
-  static async connect(natsUrl: string, prefix = 'murmur', timeoutMs = 5000): Promise<OrdererClient> {
-    const nc = await connect({ servers: natsUrl.split(','), name: 'murmur client', timeout: timeoutMs, maxReconnectAttempts: 10, reconnectTimeWait: 250 });
+  static async connect(natsUrl: string, prefix = 'murmur', timeoutMs = 5000, login?: NatsLogin): Promise<OrdererClient> {
+    const nc = await connect({ servers: natsUrl.split(','), name: 'murmur client', timeout: timeoutMs, maxReconnectAttempts: 10, reconnectTimeWait: 250, ...loginOptions(login) });
     return new OrdererClient(nc, prefix);
   }
 

@@ -142,6 +142,17 @@ export class JetStreamBlockLog implements BlockLog {
     return { ok: true };
   }
 
+  /** Whether the server answers for the channel's stream (the orderer's /healthz). */
+  async reachable(channel: string): Promise<boolean> {
+    try {
+      const jsm = await this.jsm();
+      await jsm.streams.info(this.subjects.blockStream(channel));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private async read(channel: string, seq: number): Promise<Block | null> {
     const jsm = await this.jsm();
     try {

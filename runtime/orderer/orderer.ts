@@ -45,11 +45,18 @@ interface ChannelOrderer {
   last: Promise<unknown>;
 }
 
+export interface AppendedBlock {
+  channel: string;
+  block: Block;
+  /** From the batch's cut to the log's acknowledgement (waiting behind earlier appends included); ms. */
+  appendMs: number;
+}
+
 export const txIdOf = (tx: Uint8Array): string => toHex(sha256(tx));
 
 export class Orderer {
   readonly stats: OrdererStats = { accepted: 0, rejected: {}, blocks: 0, txs: 0 };
-  private readonly blocks = new Subject<{ channel: string; block: Block }>();
+  private readonly blocks = new Subject<AppendedBlock>();
   private readonly chans = new Map<string, ChannelOrderer>();
   private stopped = false;
 
@@ -71,7 +78,7 @@ export class Orderer {
   }
 
   /** Every block appended by this orderer. */
-  get blocks$(): Observable<{ channel: string; block: Block }> {
+  get blocks$(): Observable<AppendedBlock> {
     return this.blocks.asObservable();
   }
 
@@ -81,6 +88,11 @@ export class Orderer {
 
   height(channel: string): number | null {
     return this.chans.get(channel)?.writer.height ?? null;
+  }
+
+  /** Batches of the channel cut and not yet appended (null: unknown channel). */
+  pendingBatches(channel: string): number | null {
+    return this.chans.get(channel)?.waiting ?? null;
   }
 
   submit(channel: string, tx: Uint8Array): SubmitResult {
@@ -115,12 +127,13 @@ export class Orderer {
 
   private cut(channel: string, ch: ChannelOrderer, txs: Uint8Array[]): void {
     ch.waiting++;
+    const cutAt = this.o.clock.now();
     ch.last = ch.writer.append(txs).then(
       (block) => {
         ch.waiting--;
         this.stats.blocks++;
         this.stats.txs += txs.length;
-        this.blocks.next({ channel, block });
+        this.blocks.next({ channel, block, appendMs: this.o.clock.now() - cutAt });
       },
       (e) => {
         ch.waiting--;

@@ -1,11 +1,9 @@
 // The Transport port on NATS (nats.js v2 API). Core NATS only: gossip is fire-and-forget like Fabric's comm
 // layer, and the protocols above retry and pull what they miss. `via` rides in a header. The connection
 // never echoes (noEcho), so a peer never hears its own publishes, and reconnects forever.
-import { readFileSync } from 'node:fs';
 import {
   connect,
   createInbox,
-  credsAuthenticator,
   DebugEvents,
   Events,
   headers,
@@ -19,6 +17,7 @@ import { ReplaySubject, Subject, type Observable } from 'rxjs';
 import { realClock, type Clock } from '../clock.ts';
 import type { InboundDecoder } from '../wire/messages.ts';
 import { isPublishSubject, isSafeEndpoint, isSubscribeSubject, subjects, type Subjects } from './subjects.ts';
+import { loginOptions } from './nats-login.ts';
 import { countDrop, emptyStats, type ConnectionEvent, type Inbound, type SendOptions, type Transport, type TransportStats } from './transport.ts';
 
 export const VIA_HEADER = 'Murmur-Via';
@@ -239,7 +238,8 @@ export class NatsTransport implements Transport {
       };
       this.pendingRequests.add(finish);
       try {
-        const inbox = createInbox();
+        // Under the connection's own inbox prefix (loginOptions): the generated permissions allow no other.
+        const inbox = createInbox((nc as unknown as { options?: ConnectionOptions }).options?.inboxPrefix);
         sub = nc.subscribe(inbox, {
           callback: (err, msg) => {
             if (err || done) return;
@@ -310,14 +310,7 @@ export class NatsTransport implements Transport {
       waitOnFirstConnect: false,
       reconnectTimeWait: o.reconnectTimeWaitMs ?? 2000,
     };
-    if (o.user !== undefined) co.user = o.user;
-    if (o.pass !== undefined) co.pass = o.pass;
-    if (o.token !== undefined) co.token = o.token;
-    if (o.credsFile !== undefined) {
-      const creds = readFileSync(o.credsFile);
-      co.authenticator = credsAuthenticator(new Uint8Array(creds));
-    }
-    return co;
+    return { ...co, ...loginOptions(o) };
   }
 
   private natsSubscribe(subject: string): Subscription {

@@ -145,6 +145,16 @@ export function parseSubject(subject: string, prefix: string = DEFAULT_PREFIX): 
   }
 }
 
+/**
+ * The reply-inbox prefix of a client that connects as NATS user `user`: `_INBOX.<user>` with every character
+ * outside [A-Za-z0-9_-] (dots included) replaced by `_`, one token. The generated authorization lets each user
+ * subscribe only under its own prefix, so no party reads another's replies (status answers, JetStream
+ * deliveries). Without a user name: nats.js's default `_INBOX`.
+ */
+export function inboxPrefixFor(user: string | undefined): string {
+  return user ? `_INBOX.${user.replace(/[^A-Za-z0-9_-]/g, '_')}` : '_INBOX';
+}
+
 export interface SubjectDescription {
   subject: string;
   kind: 'subject' | 'stream';

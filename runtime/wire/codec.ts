@@ -1,7 +1,10 @@
 // The inbound edge: bytes → size check → envelope → payload structure → signer certificate (chains to an
 // org CA, valid now, PKI-ID matches) → signature (and the secret's) → Verified message.
 // Every refusal is counted by reason and returned, never thrown. Successful signature checks are cached by
-// the envelope's digest (bounded), since gossip delivers the same envelope several times.
+// the envelope's digest (bounded), since gossip delivers the same envelope several times. Peers in one process
+// (`murmur up --in-process`) may share that cache: whether an envelope's signatures verify depends on its bytes
+// alone (the signer's key is named by its PKI-ID, a hash of MSP id and certificate), and each codec still checks
+// the signer against its own trust store before it looks there.
 import { createHash } from 'node:crypto';
 import type { DecodeResult, Identity, InboundDecoder, RejectReason, Secret } from './messages.ts';
 import { parseEnvelope } from './envelope.ts';
@@ -20,6 +23,8 @@ export interface CodecOptions {
   /** Largest accepted message in bytes (min of peer.maxRecvMsgSize and the bus's max_payload). */
   maxBytes: number;
   verifyCacheSize?: number;
+  /** A verified-envelope cache shared with other codecs (verifyCacheSize is then ignored). */
+  verifiedCache?: Lru<string, true>;
   identityCacheSize?: number;
 }
 
@@ -38,7 +43,7 @@ export class WireCodec implements InboundDecoder {
 
   constructor(private readonly opts: CodecOptions) {
     this.maxBytes = opts.maxBytes;
-    this.verified = new Lru(opts.verifyCacheSize ?? 4096);
+    this.verified = opts.verifiedCache ?? new Lru(opts.verifyCacheSize ?? 4096);
     this.identities = new Lru(opts.identityCacheSize ?? 10_000);
   }
 

@@ -54,7 +54,7 @@ test('a static leader (peer process assembly) ends with exactly the orderer\'s c
     const m: Manifest = writeMaterial(material(), join(dir, 'crypto'));
     writeFileSync(
       join(dir, 'orderer.yaml'),
-      stringify({ BatchTimeout: '50ms', BatchSize: { MaxMessageCount: 20 }, General: { LocalMSPDir: m.orderer.mspDir, Channels: [{ name: 'channel1', genesisBlock: m.channels[0]!.genesisBlock }] }, NATS: { Servers: [server.url] } }),
+      stringify({ BatchTimeout: '50ms', BatchSize: { MaxMessageCount: 20 }, General: { LocalMSPDir: m.orderer.mspDir, Channels: [{ name: 'channel1', genesisBlock: m.channels[0]!.genesisBlock }] }, NATS: { Servers: [server.url] }, Operations: { ListenAddress: '' } }),
     );
     orderer = await startOrdererProcess(loadOrdererConfig({ file: join(dir, 'orderer.yaml'), env: {} }).config, (l) => log.push(l));
     writeFileSync(

@@ -1,5 +1,6 @@
 // The generated authorization config on a real nats-server: a peer's credentials are refused when publishing
-// to another org's org-only subjects or to the block stream, and allowed where the protocol routes messages.
+// to another org's org-only subjects or to the block stream, and allowed where the protocol routes messages;
+// replies stay private to their user; monitors, clients and the orderer get no more than their job needs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,6 +52,20 @@ async function publishRefused(who: { user: string; pass: string }, subject: stri
     })(),
     3000,
     `permission error for ${subject}`,
+  ).catch(() => {});
+  return errors.some((e) => /PERMISSIONS_VIOLATION/i.test(e));
+}
+
+async function subscribeRefused(who: { user: string; pass: string }, subject: string): Promise<boolean> {
+  const { nc, errors } = await as(who);
+  nc.subscribe(subject);
+  await nc.flush();
+  await withDeadline(
+    (async () => {
+      while (!errors.length) await new Promise((r) => setTimeout(r, 20));
+    })(),
+    3000,
+    `permission error for a subscription to ${subject}`,
   ).catch(() => {});
   return errors.some((e) => /PERMISSIONS_VIOLATION/i.test(e));
 }
@@ -108,6 +123,35 @@ test('a peer reaches every subject the protocol routes it to; the orderer writes
   orderer.nc.publish('murmur.blocks.channel1', new Uint8Array([1]));
   await orderer.nc.flush();
   assert.equal(orderer.errors, []);
+});
+
+test("replies stay private: nobody reads or forges another party's replies", async () => {
+  const peer = creds.peers['peer0.org2']!;
+  // Each user subscribes to replies only under its own inbox prefix (_INBOX.<user>).
+  assert.ok(await subscribeRefused(peer, '_INBOX.>'), 'all replies refused');
+  assert.ok(await subscribeRefused(peer, '_INBOX.monitor.>'), "the monitor's replies refused");
+  assert.ok(await subscribeRefused(peer, '_INBOX.peer0_org1.>'), "another peer's replies (its JetStream deliveries) refused");
+  assert.ok(await subscribeRefused(creds.client, '_INBOX.orderer.>'), "the orderer's replies refused to a client");
+  // A reply may only answer a request the user received (allow_responses): no forged status answers.
+  assert.ok(await publishRefused(peer, '_INBOX.monitor.x1'), 'a forged reply refused');
+  const own = await as(peer);
+  own.nc.subscribe('_INBOX.peer0_org2.>');
+  await own.nc.flush();
+  assert.equal(own.errors, [], 'own replies allowed');
+});
+
+test('a monitor only asks for status; clients and peers neither write blocks nor administer streams', async () => {
+  const m = creds.monitor!;
+  assert.ok(await publishRefused(m, 'murmur.orderer.channel1.tx'), 'a monitor submits no transaction');
+  assert.ok(await publishRefused(m, '$JS.API.STREAM.INFO.MURMUR_BLOCKS_channel1'), 'a monitor reads no stream');
+  assert.ok(await publishRefused(creds.client, 'murmur.blocks.channel1'), 'a client writes no block');
+  assert.ok(await publishRefused(creds.client, '$JS.API.STREAM.PURGE.MURMUR_BLOCKS_channel1'), 'a client purges no stream');
+  assert.ok(await publishRefused(creds.peers['peer0.org1']!, '$JS.API.STREAM.DELETE.MURMUR_BLOCKS_channel1'), 'a peer deletes no stream');
+  assert.ok(await publishRefused(creds.orderer, '$JS.API.STREAM.DELETE.MURMUR_BLOCKS_channel1'), 'the orderer deletes no stream either');
+  const ok = await as(m);
+  ok.nc.publish('murmur.status', new Uint8Array(0));
+  await ok.nc.flush();
+  assert.equal(ok.errors, [], 'status allowed');
 });
 
 test.run();

@@ -20,6 +20,7 @@ import { genesisOf } from '../helpers/chain.ts';
 import { ed, material } from '../helpers/material.ts';
 import { cli, runCli, type CliRun } from '../helpers/cli.ts';
 import { until, withDeadline } from '../helpers/deadline.ts';
+import { parsePrometheus } from '../helpers/prometheus.ts';
 
 let server: NatsServer | undefined;
 let nc: NatsConnection | undefined;
@@ -107,6 +108,7 @@ test('CLI: orderer start, tx (queued, --wait, refused), load; the stream holds e
     BatchSize: { MaxMessageCount: 50, PreferredMaxBytes: '512 KB' },
     General: { LocalMSPDir: m.orderer.mspDir, Channels: m.channels.map((c) => ({ name: c.name, genesisBlock: c.genesisBlock })) },
     NATS: { Servers: [server!.url], Prefix: 'cli' },
+    Operations: { ListenAddress: '127.0.0.1:0' },
   };
   writeFileSync(join(dir, 'orderer.yaml'), stringify(cfg));
   const o = runCli(['orderer', 'start', '--config', join(dir, 'orderer.yaml')], { ORDERER_BATCHSIZE_ABSOLUTEMAXBYTES: '1 MB' });
@@ -142,6 +144,33 @@ test('CLI: orderer start, tx (queued, --wait, refused), load; the stream holds e
   assert.ok(mm, last);
   assert.ok(Number(mm![1]) >= 150 && Number(mm![2]) === 0, last);
   assert.is(JSON.parse(lines.at(-2)!).accepted, Number(mm![1]));
+
+  // The operations service (Operations.ListenAddress port 0: the URL is in the log).
+  const opsUrl = /operations: (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(o.output())?.[1];
+  assert.ok(opsUrl, o.output());
+  let samples = parsePrometheus(await (await fetch(`${opsUrl}/metrics`)).text());
+  const value = (name: string, labels: Record<string, string> = {}) =>
+    samples.find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v))?.value;
+  // The load's last batch may still wait for its BatchTimeout.
+  await withDeadline(
+    (async () => {
+      while (value('murmur_orderer_transactions_ordered', { channel: 'channel1' }) !== 2 + Number(mm![1])) {
+        await new Promise((r) => setTimeout(r, 50));
+        samples = parsePrometheus(await (await fetch(`${opsUrl}/metrics`)).text());
+      }
+    })(),
+    5000,
+    'every accepted transaction ordered',
+  );
+  assert.is(value('murmur_orderer_transactions_accepted'), 2 + Number(mm![1]));
+  assert.is(value('murmur_orderer_transactions_rejected', { reason: 'unknown-channel' }), 1);
+  assert.ok((value('murmur_orderer_blocks_appended', { channel: 'channel1' }) ?? 0) >= 2);
+  assert.is(value('ledger_blockchain_height', { channel: 'channel1' }), 1 + value('murmur_orderer_blocks_appended', { channel: 'channel1' })!);
+  assert.ok((value('murmur_orderer_append_seconds_count', { channel: 'channel1' }) ?? 0) >= 2);
+  assert.is(value('murmur_nats_connected'), 1);
+  const health = await fetch(`${opsUrl}/healthz`);
+  assert.is(health.status, 200);
+  assert.is(((await health.json()) as { status: string }).status, 'OK');
 
   o.child.kill('SIGTERM');
   assert.is(await withDeadline(o.exited, 10_000, 'orderer exit'), 0, o.output());

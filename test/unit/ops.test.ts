@@ -4,6 +4,9 @@ import { Writable } from 'node:stream';
 import { parseLoggingSpec, levelFor, createLogs } from '../../runtime/log.ts';
 import { PeerMetrics } from '../../runtime/ops/metrics.ts';
 import { startOpsServer } from '../../runtime/ops/server.ts';
+import { OrdererMetrics } from '../../runtime/ops/orderer-metrics.ts';
+import type { AppendedBlock } from '../../runtime/orderer/orderer.ts';
+import { Subject } from 'rxjs';
 import type { StatusRow } from '../../actors/status.ts';
 import { parsePrometheus } from '../helpers/prometheus.ts';
 
@@ -87,6 +90,60 @@ test('ops server: /metrics, /healthz 200 and 503 with the failed check, 404', as
   } finally {
     await ops.close();
   }
+});
+
+test('ops server: an asynchronous check fails when it resolves false, rejects or throws', async () => {
+  const ops = await startOpsServer({
+    listenAddress: '127.0.0.1:0',
+    metrics: async () => '',
+    checks: [
+      { name: 'stream a', ok: async () => true },
+      { name: 'stream b', ok: async () => false },
+      { name: 'stream c', ok: () => Promise.reject(new Error('no')) },
+      {
+        name: 'throws',
+        ok: () => {
+          throw new Error('no');
+        },
+      },
+    ],
+  });
+  try {
+    const bad = await fetch(`${ops.url}/healthz`);
+    assert.is(bad.status, 503);
+    assert.equal(((await bad.json()) as { failed_checks: { component: string }[] }).failed_checks.map((f) => f.component), ['stream b', 'stream c', 'throws']);
+  } finally {
+    await ops.close();
+  }
+});
+
+test('orderer metrics: appends counted as they happen, submissions and heights read at scrape time', async () => {
+  const blocks = new Subject<AppendedBlock>();
+  const stats = { accepted: 7, rejected: { 'unknown-channel': 2 } as Record<string, number>, blocks: 0, txs: 0 };
+  let connected = true;
+  const m = new OrdererMetrics(() => connected);
+  m.attach({ blocks$: blocks, stats, channels: () => ['channel1'], height: () => 3, pendingBatches: () => 1 });
+  const block = (n: number, txs: number) => ({ number: n, previousHash: new Uint8Array(32), dataHash: new Uint8Array(32), data: Array.from({ length: txs }, () => new Uint8Array(100)), signature: new Uint8Array(64) });
+  blocks.next({ channel: 'channel1', block: block(1, 3), appendMs: 4 });
+  blocks.next({ channel: 'channel1', block: block(2, 4), appendMs: 30 });
+  stats.accepted = 9;
+  const samples = parsePrometheus(await m.text());
+  const get = (name: string, labels: Record<string, string> = {}) => samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+  assert.is(get('murmur_orderer_blocks_appended', { channel: 'channel1' }), 2);
+  assert.is(get('murmur_orderer_transactions_ordered', { channel: 'channel1' }), 7);
+  assert.is(get('murmur_orderer_transactions_accepted'), 9);
+  assert.is(get('murmur_orderer_transactions_rejected', { reason: 'unknown-channel' }), 2);
+  assert.is(get('murmur_orderer_batch_transactions_sum', { channel: 'channel1' }), 7);
+  assert.is(get('murmur_orderer_batch_bytes_sum', { channel: 'channel1' }), 700);
+  assert.is(get('murmur_orderer_append_seconds_count', { channel: 'channel1' }), 2);
+  assert.is(get('murmur_orderer_append_seconds_bucket', { channel: 'channel1', le: '0.005' }), 1);
+  assert.is(get('ledger_blockchain_height', { channel: 'channel1' }), 3);
+  assert.is(get('murmur_orderer_pending_batches', { channel: 'channel1' }), 1);
+  assert.is(get('murmur_nats_connected'), 1);
+  connected = false;
+  assert.ok((await m.text()).includes('murmur_nats_connected 0'));
+  // A second instance has its own registry: nothing global is shared.
+  assert.not.ok((await new OrdererMetrics(() => true).text()).includes('murmur_orderer_transactions_accepted 9'));
 });
 
 test('ops server refuses a malformed listen address', async () => {

@@ -93,10 +93,13 @@ test('orderer config: Fabric names, defaults, sizes, env ORDERER_*, relative pat
   const d = loadOrdererConfig({ env: {} }).config;
   assert.is(d.BatchTimeout, 2000);
   assert.equal(d.BatchSize, { MaxMessageCount: 500, AbsoluteMaxBytes: 10 * 1024 * 1024, PreferredMaxBytes: 2 * 1024 * 1024 });
+  assert.is(d.Operations.ListenAddress, '127.0.0.1:8443', "Fabric's default");
+  assert.is(loadOrdererConfig({ env: { ORDERER_OPERATIONS_LISTENADDRESS: '' } }).config.Operations.ListenAddress, '');
+  assert.throws(() => loadOrdererConfig({ env: { ORDERER_OPERATIONS_LISTENADDRESS: 'localhost' } }), /Operations.ListenAddress: "localhost"/);
   const dir = mkdtempSync(join(tmpdir(), 'murmur-ordcfg-'));
   try {
     const f = join(dir, 'orderer.yaml');
-    writeFileSync(f, 'batchtimeout: 500ms\nBatchSize:\n  MaxMessageCount: 10\n  PreferredMaxBytes: 64 KB\nGeneral:\n  LocalMSPDir: msp\n  Channels: [{name: ch1, genesisBlock: g/ch1.block}]\n  ListenAddress: 0.0.0.0\nKafka: {}\n');
+    writeFileSync(f, 'batchtimeout: 500ms\nBatchSize:\n  MaxMessageCount: 10\n  PreferredMaxBytes: 64 KB\nGeneral:\n  LocalMSPDir: msp\n  Channels: [{name: ch1, genesisBlock: g/ch1.block}]\n  ListenAddress: 0.0.0.0\nOperations:\n  ListenAddress: 127.0.0.1:0\n  TLS: {Enabled: false}\nKafka: {}\n');
     const { config: c, warnings } = loadOrdererConfig({ file: f, env: { ORDERER_BATCHSIZE_MAXMESSAGECOUNT: '20', ORDERER_NATS_SERVERS: 'nats://a:1,nats://b:2' } });
     assert.is(c.BatchTimeout, 500);
     assert.is(c.BatchSize.MaxMessageCount, 20, 'environment wins');
@@ -104,7 +107,8 @@ test('orderer config: Fabric names, defaults, sizes, env ORDERER_*, relative pat
     assert.equal(c.NATS.Servers, ['nats://a:1', 'nats://b:2']);
     assert.is(c.General.LocalMSPDir, join(dir, 'msp'));
     assert.equal(c.General.Channels, [{ name: 'ch1', genesisBlock: join(dir, 'g/ch1.block') }]);
-    assert.equal(warnings, ["ignoring 2 key(s) murmur's orderer does not use: General.ListenAddress, Kafka"]);
+    assert.is(c.Operations.ListenAddress, '127.0.0.1:0');
+    assert.equal(warnings, ["ignoring 3 key(s) murmur's orderer does not use: General.ListenAddress, Operations.TLS, Kafka"]);
     writeFileSync(f, 'BatchSize:\n  MaxMessagCount: 10\n');
     assert.throws(() => loadOrdererConfig({ file: f, env: {} }), /unknown key BatchSize.MaxMessagCount/);
     assert.throws(() => loadOrdererConfig({ env: { ORDERER_BATCHTIMEOUT: 'soon' } }), /BatchTimeout: "soon" \(from environment ORDERER_BATCHTIMEOUT\)/);

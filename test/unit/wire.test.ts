@@ -5,6 +5,9 @@ import { encodeEnvelope, parseEnvelope, seal, stripSecret } from '../../runtime/
 import { encodeCbor } from '../../runtime/wire/cbor.ts';
 import { generateMaterial, signerOf } from '../../runtime/crypto/material.ts';
 import { codecFor, ed, material, peerSigner, trustFor } from '../helpers/material.ts';
+import { WireCodec } from '../../runtime/wire/codec.ts';
+import { TrustStore } from '../../runtime/crypto/msp.ts';
+import { Lru } from '../../runtime/util/lru.ts';
 import { samplePayload } from '../helpers/payloads.ts';
 
 const alice = peerSigner(0, 0);
@@ -125,6 +128,23 @@ test('repeated envelopes hit the verification cache', () => {
   for (let i = 0; i < 5; i++) assert.ok(codec.decode(bytes).ok);
   assert.is(codec.stats.verifications, 1);
   assert.is(codec.stats.cacheHits, 4);
+});
+
+test('codecs sharing a verification cache (peers in one process) verify an envelope once; each checks trust first', () => {
+  const shared = new Lru<string, true>(16);
+  const make = (trust = trustFor()) => new WireCodec({ trust, ed, now: () => Date.now(), maxBytes: 1 << 20, verifiedCache: shared });
+  const [a, b] = [make(), make()];
+  const bytes = seal(samplePayload('alive', alice.identity.pkiId), alice);
+  assert.ok(a.decode(bytes).ok);
+  assert.ok(b.decode(bytes).ok);
+  assert.equal([a.stats.verifications, b.stats.verifications, b.stats.cacheHits], [1, 0, 1]);
+  // A codec that does not trust Org1 still refuses it: the shared cache is only asked after the trust check.
+  const org2Only = new TrustStore(ed);
+  org2Only.addOrg(material().orgs[1]!.mspId, material().orgs[1]!.ca.cert.bytes);
+  const c = make(org2Only);
+  const r = c.decode(bytes);
+  assert.ok(!r.ok && r.reason !== 'bad-signature', JSON.stringify(r));
+  assert.is(c.stats.cacheHits, 0);
 });
 
 test('trust comes from the channel orgs only', () => {

@@ -1,0 +1,63 @@
+// `murmur up --in-process` (issue 9): every peer inside the `up` process, each with its own NATS connection,
+// ledger, ops server and metrics registry. 2 orgs x 2 peers reach one leader per org and heights above 10;
+// each peer's /metrics holds only its own series and /healthz is healthy, as is the orderer's (still its own
+// process); SIGINT leaves no process behind; a second run on the same --data continues the same chain.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { alive, type CliRun } from '../helpers/cli.ts';
+import { checkOrdererOps, checkPeerOps, oneLeaderPerOrg, rowsWhen, startUp, stopUp } from '../helpers/up-run.ts';
+
+let dir = '';
+let run: CliRun | undefined;
+
+test.before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'murmur-up-inproc-'));
+});
+test.after(() => {
+  if (run && run.child.exitCode === null) run.child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const args = ['--in-process', '--orgs', '2', '--peers', '2'];
+let lastHeight = 0;
+
+test('up --in-process: one process for every peer, leaders, heights, /metrics and /healthz, clean SIGINT', async () => {
+  const started = await startUp(dir, args);
+  const net = started.net;
+  run = started.run;
+  const pid = run.child.pid!;
+  assert.equal(net.peers.map((p) => p.id), ['peer0.org1', 'peer1.org1', 'peer0.org2', 'peer1.org2']);
+  assert.ok(net.peers.every((p) => p.pid === pid), `every peer runs in up's process ${pid}: ${JSON.stringify(net.peers)}`);
+  assert.ok(net.orderer && net.orderer.pid !== pid && alive(net.orderer.pid), 'the orderer runs as its own process');
+  assert.is(new Set(net.peers.map((p) => p.opsUrl)).size, 4, 'one ops server per peer');
+  assert.match(run.output(), /peer0\.org1 +in-process \(pid \d+\)/);
+
+  const rs = await rowsWhen(dir, (rs) => oneLeaderPerOrg(rs, 4, 2) && rs.every((r) => r.height! > 10), 60_000, 'one leader per org and heights above 10');
+  assert.ok(rs.every((r) => r.pid === pid && r.natsConnected), 'status reports the shared pid');
+  await checkPeerOps(net, 10);
+  await checkOrdererOps(net, 10);
+  // Each peer logs to its own file.
+  const log = readFileSync(join(dir, 'peers', 'peer1.org2', 'peer.log'), 'utf8');
+  assert.match(log, /"self":"peer1\.org2".*running on/);
+  assert.not.match(log, /"self":"peer0/);
+  lastHeight = Math.max(...rs.map((r) => r.height!));
+  await stopUp(run, net);
+  assert.match(run.output(), /load: accepted=\d+ rejected=0/);
+});
+
+test('a second up --in-process on the same --data continues the same chain', async () => {
+  const started = await startUp(dir, args);
+  run = started.run;
+  assert.match(run.output(), /reusing crypto material/);
+  const rs = await rowsWhen(dir, (rs) => rs.length === 4 && rs.every((r) => r.height! > lastHeight + 2), 60_000, `heights beyond the first run's ${lastHeight}`);
+  for (const r of rs) {
+    assert.is(r.counters.rejected['bad-previous-hash'] ?? 0, 0, `${r.id}: ${JSON.stringify(r.counters.rejected)}`);
+    assert.is(r.counters.rejected['bad-number'] ?? 0, 0);
+  }
+  await stopUp(run, started.net);
+});
+
+test.run();
