@@ -14,6 +14,8 @@
 //     alter-block:   an ordered block with its data, number, link or signature altered, pushed as data and
 //                    offered as an unsolicited state response
 //     flood:         a burst of junk bytes and junk-but-signed messages at a subject or an inbox
+//     announce-lie:  tree announcements (ihave) of the next blocks with made-up hashes, to same-org peers; the
+//                    grafts they draw are never answered (it runs no tree: links to it go unanswered too)
 //   answers to requests: membership responses padded with forged alive messages and junk, StateInfo
 //   snapshots of forged entries, pull digests/updates of junk, state responses of altered blocks.
 // Every forged envelope (one whose signature cannot verify for the identity it claims) is recorded by digest:
@@ -45,9 +47,10 @@ export type Attack =
   | 'future-alive'
   | 'alter-block'
   | 'flood'
+  | 'announce-lie'
   | 'junk-answer';
 
-const ATTACKS: Attack[] = ['forge-alive', 'forge-leadership', 'forge-stateinfo', 'tamper', 'replay', 'future-alive', 'alter-block', 'flood'];
+const ATTACKS: Attack[] = ['forge-alive', 'forge-leadership', 'forge-stateinfo', 'tamper', 'replay', 'future-alive', 'alter-block', 'flood', 'announce-lie'];
 
 export interface ByzantineOptions {
   attackIntervalMs: number;
@@ -254,6 +257,14 @@ export class ByzantinePeer {
         t.publish(s.org(this.sp.mspId, a.channel), data);
         const res = seal({ t: 'stateRes', ch: a.channel, nonce: this.rng.nonce(), blocks: [{ seq: a.block.number, block: bytes }] }, this.signer);
         t.send(this.victim(true).id, res);
+        break;
+      }
+      case 'announce-lie': {
+        const ch = this.rng.pick(this.o.channels);
+        const n = this.h.ordering.height(ch);
+        const blocks = [0, 1, 2].map((k) => ({ seq: n + k, hash: this.rng.bytes(32) }));
+        const msg = seal({ t: 'ihave', ch, blocks }, this.signer);
+        for (const v of this.rng.sample(this.o.honest.filter((id) => this.h.peers.get(id)!.mspId === this.sp.mspId), 3)) t.send(v, msg);
         break;
       }
       case 'flood': {
