@@ -233,6 +233,8 @@ async function fast(o: Resolved): Promise<{ samples: number[]; config: Record<st
         Channels: manifest.channels.map((c) => ({ name: c.name, genesisBlock: c.genesisBlock })),
       },
       NATS: { Servers: [server.url], Prefix: PREFIX },
+      // No operations listener: its default port (8443) may be taken by another orderer on the machine.
+      Operations: { ListenAddress: '' },
     };
     writeFileSync(join(ordDir, 'orderer.yaml'), toYaml(ordererYaml));
     orderer = spawnMurmur(['orderer', 'start', '--config', join(ordDir, 'orderer.yaml')], join(ordDir, 'orderer.log'));

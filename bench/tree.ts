@@ -10,6 +10,7 @@
 // Usage: npm run bench:tree [-- --blocks 200 --rate 10 --quick --json]
 import { Harness } from '../runtime/sim/harness.ts';
 import { classify } from '../runtime/sim/kinds.ts';
+import { pct, tx as blockTx } from './lib/stats.ts';
 
 const CH = 'channel1';
 const args = process.argv.slice(2);
@@ -22,11 +23,7 @@ const BLOCKS = arg('blocks', quick ? 60 : 200);
 const RATE = arg('rate', 10);
 const CRASHES = !args.includes('--no-crashes');
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
-};
-const tx = (i: number) => new TextEncoder().encode(`tx-${i}`.padEnd(4096, '.'));
+const tx = (i: number) => blockTx(i, 4096);
 
 export interface TreeRun {
   profile: 'murmur' | 'fabric';
@@ -37,8 +34,8 @@ export interface TreeRun {
   /** Copies per peer per block by the message that carried them (data, update, stateRes). */
   copiesByKind: Record<string, number>;
   smallPerPeer: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
+  latencyP50Ms: number | null;
+  latencyP99Ms: number | null;
   delivery: number;
   wallMs: number;
 }

@@ -1,0 +1,226 @@
+// `npm run bench [-- --quick]`: the benchmark suite (never part of `npm test`). On a real nats-server
+// (started here on loopback), every scenario in the same run for murmur's default profile and for the `fabric`
+// profile (peer.gossip.murmur.profile = fabric, Fabric's stock gossip), plus the raw NATS floor:
+//   latency / copies / verifies   orgs x peers in this process (bench/lib/nats-network.ts), the orderer in its
+//                                 own, 4 KB blocks at a steady rate (bench/lib/latency.ts)
+//   throughput                    a doubling ramp of block rates on the same network, then bisection
+//   floor                         a plain NATS publish of the same block to as many subscribers (bench/lib/floor.ts)
+//   failover                      bench/failover.ts: fast timings on peer processes; Fabric's timings simulated
+//   catch-up                      a peer joining at height 1 when the chain holds N blocks (bench/lib/catchup.ts)
+//   full run only                 100 peers in one process, in-memory bus and NATS (bench/lib/scale.ts);
+//                                 micro figures (bench/lib/micro.ts)
+// Prints one table (scripts/bench-table.mjs, which also regenerates the README's) and writes
+// bench/results/latest.json (`--out FILE` to write elsewhere).
+// --quick: 2 orgs x 4 peers at 20 blocks/s for 15 s, 3 failover trials (fast timings), catch-up of 5 000
+// blocks, no scale or micro figures: under 2 minutes.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findNatsServer, startNatsServer, type NatsServer } from '../runtime/nats-server.ts';
+import { encodeBlock, makeBlock, ZERO_HASH } from '../runtime/ledger/block.ts';
+import { BENCH_SETTINGS, BenchNetwork, until } from './lib/nats-network.ts';
+import { measureLatency, measureThroughput, type LatencyResult, type ThroughputResult } from './lib/latency.ts';
+import { measureFloor, type FloorResult } from './lib/floor.ts';
+import { measureCatchup, type CatchupResult, type CatchupShared } from './lib/catchup.ts';
+import { measureScale, type ScaleResult } from './lib/scale.ts';
+import { measureMicro, type MicroResult } from './lib/micro.ts';
+import { round, tx } from './lib/stats.ts';
+import { measureFailover } from './failover.ts';
+import { benchTable } from '../scripts/bench-table.mjs';
+
+type Profile = 'murmur' | 'fabric';
+type FailoverResult = Awaited<ReturnType<typeof measureFailover>>;
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const outIdx = args.indexOf('--out');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = outIdx >= 0 ? args[outIdx + 1]! : join(root, 'bench', 'results', 'latest.json');
+
+const S = quick
+  ? { orgs: 2, peersPerOrg: 4, rate: 20, windowS: 15, warmupS: 1, settleS: 0.5, floorS: 3, rates: [80, 160, 320, 640, 1280], stepS: 3, refine: 0, failoverTrials: 3, fabricFailover: false, catchupBlocks: 5000, scale: false, micro: false }
+  : { orgs: 3, peersPerOrg: 8, rate: 50, windowS: 60, warmupS: 5, settleS: 1, floorS: 60, rates: [25, 50, 100, 200, 400, 800, 1600], stepS: 15, refine: 2, failoverTrials: 20, fabricFailover: true, catchupBlocks: 20_000, scale: true, micro: true };
+const TX_BYTES = 4096;
+const PEERS = S.orgs * S.peersPerOrg;
+/** Catch-up only: the first anti-entropy round comes after 1 s instead of 10 s (the rate leaves that wait out). */
+const CATCHUP_SETTINGS = { 'peer.gossip.state.checkInterval': '1s' };
+
+/** Both profiles' catch-up runs share the identities, the chain and its stream (built once). */
+const catchupShared: CatchupShared = {};
+
+const t0 = performance.now();
+const say = (line: string) => console.error(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+
+interface ProfileRun {
+  dissemination: string;
+  /** The orderer process's clock − this one's, and the ping round trip that measured it (ms). */
+  clock: { offset_ms: number | null; rtt_ms: number | null };
+  latency: LatencyResult;
+  throughput: ThroughputResult;
+  catchup: CatchupResult | null;
+  failoverFast: FailoverResult | null;
+  failoverFabric: FailoverResult | null;
+  errors: string[];
+}
+
+async function attempt<T>(what: string, errors: string[], fn: () => Promise<T>): Promise<T | null> {
+  try {
+    return await fn();
+  } catch (e) {
+    const msg = `${what}: ${(e as Error).message}`;
+    errors.push(msg);
+    say(`FAILED ${msg}`);
+    return null;
+  }
+}
+
+async function runProfile(server: NatsServer, profile: Profile): Promise<ProfileRun> {
+  const errors: string[] = [];
+  say(`${profile}: ${S.orgs} orgs x ${S.peersPerOrg} peers in this process on NATS`);
+  // The orderer runs in its own process, so the offered block rate does not depend on how busy the peers keep
+  // this one. Static org leaders (peer0 of each org, as in Fabric's sample core.yaml): this scenario measures
+  // dissemination, and with elected leaders a saturated event loop delays leadership messages past
+  // leaderAliveThreshold into re-elections that stall whole orgs. Failover is measured on its own below.
+  const net = await BenchNetwork.start({ bus: { kind: 'nats', url: server.url }, orgs: S.orgs, peersPerOrg: S.peersPerOrg, profile, blockBytes: TX_BYTES, orderer: 'process', leaders: 'static' });
+  const clock = { offset_ms: round(net.ordererProcess!.offsetMs, 3), rtt_ms: round(net.ordererProcess!.rttMs, 3) };
+  let latency: LatencyResult;
+  let throughput: ThroughputResult;
+  try {
+    const settle = await until(() => net.membershipComplete() && net.leadersSettled(), 120_000, 'membership and the org leaders');
+    say(`${profile}: settled after ${Math.round(settle)} ms (dissemination ${net.dissemination}); ${S.rate} blocks/s for ${S.windowS} s`);
+    latency = await measureLatency(net, { rate: S.rate, durationMs: S.windowS * 1000, warmupMs: S.warmupS * 1000, settleMs: S.settleS * 1000, txBytes: TX_BYTES, drainTimeoutMs: 120_000 });
+    say(`${profile}: latency p50 ${latency.latency_p50_ms} ms p99 ${latency.latency_p99_ms} ms, copies ${latency.copies_per_peer}, verifies ${latency.verifies_per_block_per_peer}`);
+    throughput = await measureThroughput(net, { rates: S.rates, stepMs: S.stepS * 1000, txBytes: TX_BYTES, refine: S.refine, drainTimeoutMs: 180_000 });
+    say(`${profile}: throughput ${throughput.throughput_blocks_per_s} blocks/s (${throughput.steps.map((s) => `${s.rate}${s.held ? '✓' : '✗'}`).join(' ')})`);
+  } finally {
+    await net.stop();
+  }
+  const catchup = await attempt(`${profile} catch-up`, errors, async () => {
+    say(`${profile}: catch-up of ${S.catchupBlocks} blocks`);
+    const r = await measureCatchup({ url: server.url, profile, blocks: S.catchupBlocks, txBytes: TX_BYTES, settings: CATCHUP_SETTINGS, shared: catchupShared });
+    say(`${profile}: catch-up ${r.catchup_blocks_per_s} blocks/s`);
+    return r;
+  });
+  const failoverFast = await attempt(`${profile} failover (fast)`, errors, async () => {
+    say(`${profile}: failover, ${S.failoverTrials} trials, fast timings`);
+    const r = await measureFailover({ trials: S.failoverTrials, timings: 'fast', profile, log: (l) => say(`  ${l}`) });
+    say(`${profile}: failover p50 ${r.p50_ms} ms p99 ${r.p99_ms} ms`);
+    return r;
+  });
+  const failoverFabric = S.fabricFailover
+    ? await attempt(`${profile} failover (fabric timings)`, errors, async () => {
+        say(`${profile}: failover, ${S.failoverTrials} trials, Fabric's timings (simulated)`);
+        const r = await measureFailover({ trials: S.failoverTrials, timings: 'fabric', profile });
+        say(`${profile}: failover at Fabric's timings p50 ${r.p50_ms} ms p99 ${r.p99_ms} ms (simulated)`);
+        return r;
+      })
+    : null;
+  return { dissemination: net.dissemination, clock, latency: latency!, throughput: throughput!, catchup, failoverFast, failoverFabric, errors };
+}
+
+function figures(r: ProfileRun, floor: FloorResult, profile: Profile, blockBytes: number) {
+  return {
+    latency_p50_ms: r.latency.latency_p50_ms,
+    latency_p99_ms: r.latency.latency_p99_ms,
+    floor_p99_ms: floor.floor_p99_ms,
+    copies_per_peer: r.latency.copies_per_peer,
+    verifies_per_block_per_peer: r.latency.verifies_per_block_per_peer,
+    throughput_blocks_per_s: r.throughput.throughput_blocks_per_s,
+    failover_p99_ms_fast: r.failoverFast?.p99_ms ?? null,
+    failover_p99_ms_fabric_defaults: r.failoverFabric?.p99_ms ?? null,
+    catchup_blocks_per_s: r.catchup?.catchup_blocks_per_s ?? null,
+    peers: PEERS,
+    cores: cpus().length,
+    config: {
+      profile,
+      dissemination: r.dissemination,
+      orgs: S.orgs,
+      peers_per_org: S.peersPerOrg,
+      channels: 1,
+      leaders: 'static: peer0 of each org (peer.gossip.orgLeader), the others standby',
+      placement: 'every peer in this process (one thread), one NATS connection each; the orderer in a process of its own; nats-server on loopback',
+      ledger: 'memory',
+      tx_bytes: TX_BYTES,
+      block_bytes: blockBytes,
+      txs_per_block: 1,
+      blocks_per_s: S.rate,
+      window_s: S.windowS,
+      timings: { ...BENCH_SETTINGS, rest: "the schema's defaults (Fabric's): pullInterval 4s, state.checkInterval 10s, propagatePeerNum 3, …" },
+      latency: 'orderer append acknowledged by JetStream → commit on the last peer; the orderer process clock mapped to this one by a ping-measured offset',
+      orderer_clock: r.clock,
+      copies: 'payload copies received (push/tree DataMsg, pull update items, state-transfer blocks, the leader’s copy from the orderer; tree announcements not counted) / (blocks × peers)',
+      verifies: 'orderer-key signature verifications (gossip intake, ledger commit) / (blocks × peers)',
+      floor: `${floor.messages} publishes of the same ${blockBytes}-byte block to ${floor.subscribers} subscriber connections at ${S.rate}/s`,
+      throughput: {
+        rates: S.rates,
+        step_s: S.stepS,
+        refine_steps: S.refine,
+        orderer: 'its own process, cutting the load itself',
+        held: 'appended ≥ 90 % of offered, and when the step ends the slowest peer trails the orderer by ≤ the blocks of min(1 s, 10 % of the step)',
+      },
+      failover_fast: r.failoverFast?.config ?? null,
+      failover_fabric_defaults: r.failoverFabric ? { ...r.failoverFabric.config, simulated: r.failoverFabric.simulated } : null,
+      catchup: { blocks: S.catchupBlocks, network: '1 org: peer0 static leader and peer1 standby hold the chain; peer2 (standby) joins at height 1', settings: CATCHUP_SETTINGS },
+    },
+  };
+}
+
+const server = await startNatsServer({ port: 0 });
+let natsVersion = 'unknown';
+try {
+  natsVersion = execFileSync(findNatsServer() ?? 'nats-server', ['--version'], { encoding: 'utf8' }).trim().replace(/^nats-server:\s*/, '');
+} catch {
+  // Reported as unknown.
+}
+const sample = encodeBlock(makeBlock(1, ZERO_HASH, [tx(0, TX_BYTES)], () => new Uint8Array(64), Date.now()));
+let floor: FloorResult;
+const runs: Partial<Record<Profile, ProfileRun>> = {};
+let scale: { memory: ScaleResult; nats: ScaleResult } | null = null;
+let micro: MicroResult | null = null;
+try {
+  say(`floor: ${sample.byteLength}-byte block to ${PEERS} subscribers at ${S.rate}/s`);
+  floor = await measureFloor(server.url, { subscribers: PEERS, rate: S.rate, durationMs: S.floorS * 1000, payload: sample });
+  say(`floor: p50 ${floor.floor_p50_ms} ms p99 ${floor.floor_p99_ms} ms`);
+  for (const profile of ['murmur', 'fabric'] as const) runs[profile] = await runProfile(server, profile);
+  if (S.scale) {
+    say('scale: 100 peers in one process, in-memory bus');
+    const memory = await measureScale('memory');
+    say(`scale (memory): ${JSON.stringify(memory)}`);
+    say('scale: 100 peers in one process, NATS');
+    const nats = await measureScale('nats');
+    say(`scale (nats): ${JSON.stringify(nats)}`);
+    scale = { memory, nats };
+  }
+  if (S.micro) {
+    say('micro figures');
+    micro = measureMicro();
+  }
+} finally {
+  await server.stop();
+}
+
+const durationS = Math.round((performance.now() - t0) / 1000);
+const cpu = cpus();
+const results = {
+  date: new Date().toISOString(),
+  command: `npm run bench${quick ? ' -- --quick' : ''}`,
+  mode: quick ? 'quick' : 'full',
+  duration_s: durationS,
+  machine: { cores: cpu.length, cpu: cpu[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}`, nats_server: natsVersion },
+  ...figures(runs.murmur!, floor!, 'murmur', sample.byteLength),
+  fabric_profile: figures(runs.fabric!, floor!, 'fabric', sample.byteLength),
+  scale,
+  micro,
+  details: {
+    floor: floor!,
+    murmur: runs.murmur,
+    fabric: runs.fabric,
+  },
+};
+mkdirSync(dirname(OUT), { recursive: true });
+writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
+console.log(benchTable(results));
+say(`wrote ${OUT} (${durationS} s)`);
+process.exit(0);
