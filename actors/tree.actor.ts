@@ -89,6 +89,12 @@ export class TreeDisseminator {
     this.pending = [];
   }
 
+  /** Links and counters for /metrics. */
+  figures(): { eagerLinks: number; lazyLinks: number; missing: number; counters: Record<string, number> } {
+    const { grafts: _g, prunes: _p, ...logic } = this.tree.stats;
+    return { eagerLinks: this.tree.eager().length, lazyLinks: this.tree.lazy().length, missing: this.tree.missingCount, counters: { ...this.stats, ...logic } };
+  }
+
   /** A block this peer committed from the ordering service: sign it once, send it down the tree. */
   originate(block: Block, bytes: Uint8Array): void {
     const { ctx } = this.intake;

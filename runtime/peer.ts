@@ -70,7 +70,13 @@ export async function startPeerProcess(
 
   // Operations service: metrics read the peer's status at scrape time; the peer is created just below.
   let peerRef: Peer | null = null;
-  const metrics = new PeerMetrics({ status: () => peerRef?.status() ?? [] }, { peer: cfg.peer.id, org: cfg.peer.localMspId });
+  const metrics = new PeerMetrics(
+    {
+      status: () => peerRef?.status() ?? [],
+      tree: () => [...(peerRef?.dissemination ?? [])].flatMap(([channel, d]) => (d.tree ? [{ channel, ...d.tree.figures() }] : [])),
+    },
+    { peer: cfg.peer.id, org: cfg.peer.localMspId },
+  );
   const transport = countingTransport(nats, (kind) => metrics.sent.inc({ kind }));
   nats.inbound$.subscribe((i) => metrics.received.inc({ kind: i.msg.payload.t }));
   let ops: OpsServer | null = null;

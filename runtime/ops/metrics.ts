@@ -10,6 +10,17 @@ import { decodeCbor } from '../wire/cbor.ts';
 
 export interface MetricsSource {
   status(): StatusRow[];
+  /** Tree dissemination per channel (absent or empty: push mode, or not started). */
+  tree?(): TreeFigures[];
+}
+
+/** A channel's tree links and repair counters (actors/tree.actor.ts, machines/plumtree.logic.ts). */
+export interface TreeFigures {
+  channel: string;
+  eagerLinks: number;
+  lazyLinks: number;
+  missing: number;
+  counters: Record<string, number>;
 }
 
 export class PeerMetrics {
@@ -62,6 +73,37 @@ export class PeerMetrics {
       collect() {
         const row = source.status()[0];
         for (const [reason, n] of Object.entries(row?.counters.rejected ?? {})) this.set({ reason }, n);
+      },
+    });
+    const trees = () => source.tree?.() ?? [];
+    new Gauge({
+      name: 'murmur_tree_links',
+      help: 'Tree dissemination links, by kind (eager: payloads, lazy: announcements)',
+      labelNames: ['channel', 'kind'],
+      registers: r,
+      collect() {
+        for (const t of trees()) {
+          this.set({ channel: t.channel, kind: 'eager' }, t.eagerLinks);
+          this.set({ channel: t.channel, kind: 'lazy' }, t.lazyLinks);
+        }
+      },
+    });
+    new Gauge({
+      name: 'murmur_tree_missing_blocks',
+      help: 'Blocks announced or seen missing that a graft timer waits for',
+      labelNames: ['channel'],
+      registers: r,
+      collect() {
+        for (const t of trees()) this.set({ channel: t.channel }, t.missing);
+      },
+    });
+    new Gauge({
+      name: 'murmur_tree_events',
+      help: 'Tree dissemination events since start: payload sends, ihave sent, grafts sent and served, prunes, failures, skipped announcements, links refused or abandoned',
+      labelNames: ['channel', 'event'],
+      registers: r,
+      collect() {
+        for (const t of trees()) for (const [event, n] of Object.entries(t.counters)) this.set({ channel: t.channel, event }, n);
       },
     });
     new Gauge({

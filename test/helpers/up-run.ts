@@ -62,6 +62,9 @@ export async function checkPeerOps(net: NetworkFile, minHeight: number): Promise
     const height = samples.find((s) => s.name === 'gossip_state_height' && s.labels.channel === 'channel1');
     assert.ok(height && height.value > minHeight, `${p.id} gossip_state_height`);
     assert.ok(samples.some((s) => s.name === 'gossip_comm_messages_sent' && s.labels.kind === 'alive'), `${p.id} counts alive messages sent`);
+    // Tree dissemination (the default) has links once the org's peers see each other.
+    const links = samples.filter((s) => s.name === 'murmur_tree_links' && s.labels.channel === 'channel1').reduce((n, s) => n + s.value, 0);
+    assert.ok(links > 0, `${p.id} murmur_tree_links`);
     const foreign = samples.filter((s) => s.labels.peer !== p.id);
     assert.is(foreign.length, 0, `${p.id}'s registry holds another peer's series: ${foreign.slice(0, 3).map((s) => `${s.name}{peer=${s.labels.peer}}`).join(', ')}`);
     await healthy(p.opsUrl!, p.id);

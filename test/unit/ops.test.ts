@@ -71,6 +71,19 @@ test('metrics: Fabric names, values from status, valid Prometheus text', async (
   assert.ok(samples.every((s) => s.labels.peer === 'peer0.org1'));
 });
 
+test('metrics: tree links, missing blocks and events per channel; none in push mode', async () => {
+  const tree = [{ channel: 'channel1', eagerLinks: 2, lazyLinks: 5, missing: 1, counters: { graftsSent: 7, prunesSent: 3 } }];
+  const m = new PeerMetrics({ status: () => [row()], tree: () => tree }, { peer: 'peer0.org1', org: 'Org1MSP' });
+  const samples = parsePrometheus(await m.text());
+  const get = (name: string, labels: Record<string, string>) => samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+  assert.is(get('murmur_tree_links', { channel: 'channel1', kind: 'eager' }), 2);
+  assert.is(get('murmur_tree_links', { channel: 'channel1', kind: 'lazy' }), 5);
+  assert.is(get('murmur_tree_missing_blocks', { channel: 'channel1' }), 1);
+  assert.is(get('murmur_tree_events', { channel: 'channel1', event: 'graftsSent' }), 7);
+  const push = parsePrometheus(await new PeerMetrics({ status: () => [row()] }, { peer: 'p', org: 'o' }).text());
+  assert.not.ok(push.some((s) => s.name.startsWith('murmur_tree_')), 'no tree series without a tree');
+});
+
 test('ops server: /metrics, /healthz 200 and 503 with the failed check, 404', async () => {
   let natsUp = true;
   const ops = await startOpsServer({ listenAddress: '127.0.0.1:0', metrics: async () => 'x 1\n', checks: [{ name: 'nats', ok: () => natsUp }, { name: 'ledger', ok: () => true }] });
