@@ -205,6 +205,17 @@ export async function up(o: UpOptions): Promise<void> {
     const ord = spawn(process.execPath, [BIN, 'orderer', 'start', '--config', ordererConfig], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: process.env, detached: true });
     ord.stdout!.pipe(ordererLog);
     ord.stderr!.pipe(ordererLog);
+    // The orderer says "orderer running" once it serves transactions (its streams exist before that).
+    let tail = '';
+    const serving = new Promise<void>((resolve) => {
+      const onData = (d: Buffer) => {
+        tail = (tail + d.toString()).slice(-4096);
+        if (!tail.includes('orderer running on')) return;
+        ord.stdout!.off('data', onData);
+        resolve();
+      };
+      ord.stdout!.on('data', onData);
+    });
     ord.on('exit', (code, signal) => {
       if (!stopping) say(`orderer exited (${signal ?? `code ${code}`}); see ${join(ordDir, 'orderer.log')}`);
     });
@@ -279,6 +290,7 @@ export async function up(o: UpOptions): Promise<void> {
       const until = Date.now() + (o.natsCluster ? 60_000 : 15_000);
       const height = (ch: string) => client!.height(ch).catch(() => null);
       for (const ch of channels) while ((await height(ch)) === null && Date.now() < until && ord.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      await Promise.race([serving, new Promise((r) => setTimeout(r, Math.max(0, until - Date.now())))]);
       load = new LoadGenerator(client, { channels, rate: o.loadRate, size: LOAD_TX_BYTES });
       say(`load: ${o.loadRate} tx/s of ${LOAD_TX_BYTES} bytes on ${channels.join(', ')} (--no-load turns it off)`);
     }

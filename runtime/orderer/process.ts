@@ -90,6 +90,8 @@ export async function startOrdererProcess(cfg: OrdererConfig, say: (line: string
     opened = orderer;
     metrics.attach(orderer);
     const sub = serveTransactions(nc, orderer, n.Prefix);
+    // The server has the subscription once the flush returns: "orderer running" means transactions are served.
+    await nc.flush();
     say(
       `orderer running on ${n.Servers.join(',')}; channels: ${orderer.channels().join(', ')}; BatchTimeout ${cfg.BatchTimeout}ms, ` +
         `MaxMessageCount ${size.maxMessageCount}, AbsoluteMaxBytes ${size.absoluteMaxBytes}, PreferredMaxBytes ${size.preferredMaxBytes}`,
