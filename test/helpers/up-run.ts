@@ -94,3 +94,22 @@ export async function stopUp(run: CliRun, net: NetworkFile): Promise<void> {
   assert.not.ok(alive(net.natsPid!), 'nats-server still alive');
   assert.not.ok(alive(net.orderer!.pid), 'orderer still alive');
 }
+
+/**
+ * A second `up` on the same --data continues the first run's chain: every peer passes `lastHeight` + 2 and no
+ * ledger refused a block for a broken link or a wrong number. Stops it.
+ */
+export async function checkRestartContinues(dir: string, args: string[], lastHeight: number, peers: number): Promise<CliRun> {
+  const { run, net } = await startUp(dir, args);
+  try {
+    assert.match(run.output(), /reusing crypto material/);
+    const rs = await rowsWhen(dir, (rs) => rs.length === peers && rs.every((r) => r.height! > lastHeight + 2), 60_000, `heights beyond the first run's ${lastHeight}`);
+    for (const r of rs) {
+      assert.is(r.counters.rejected['bad-previous-hash'] ?? 0, 0, `${r.id}: ${JSON.stringify(r.counters.rejected)}`);
+      assert.is(r.counters.rejected['bad-number'] ?? 0, 0);
+    }
+  } finally {
+    await stopUp(run, net);
+  }
+  return run;
+}

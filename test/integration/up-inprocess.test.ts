@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alive, type CliRun } from '../helpers/cli.ts';
-import { checkOrdererOps, checkPeerOps, oneLeaderPerOrg, rowsWhen, startUp, stopUp } from '../helpers/up-run.ts';
+import { checkOrdererOps, checkPeerOps, checkRestartContinues, oneLeaderPerOrg, rowsWhen, startUp, stopUp } from '../helpers/up-run.ts';
 
 let dir = '';
 let run: CliRun | undefined;
@@ -49,15 +49,7 @@ test('up --in-process: one process for every peer, leaders, heights, /metrics an
 });
 
 test('a second up --in-process on the same --data continues the same chain', async () => {
-  const started = await startUp(dir, args);
-  run = started.run;
-  assert.match(run.output(), /reusing crypto material/);
-  const rs = await rowsWhen(dir, (rs) => rs.length === 4 && rs.every((r) => r.height! > lastHeight + 2), 60_000, `heights beyond the first run's ${lastHeight}`);
-  for (const r of rs) {
-    assert.is(r.counters.rejected['bad-previous-hash'] ?? 0, 0, `${r.id}: ${JSON.stringify(r.counters.rejected)}`);
-    assert.is(r.counters.rejected['bad-number'] ?? 0, 0);
-  }
-  await stopUp(run, started.net);
+  run = await checkRestartContinues(dir, args, lastHeight, 4);
 });
 
 test.run();
