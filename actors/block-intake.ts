@@ -102,7 +102,7 @@ export class BlockIntake {
   check(seq: number, bytes: Uint8Array): BlockCheckResult {
     const h = this.ctx.ledger.height();
     const prev = seq === h ? this.ctx.ledger.tipHash() : seq > h ? this.committer.hashOf(seq - 1) : null;
-    const r = checkBlockBytes(bytes, seq, this.ctx.ordererPublicKey, this.ctx.codec.ed, prev);
+    const r = checkBlockBytes(bytes, seq, this.ctx.ordererPublicKey, this.ctx.codec.ed, prev, this.ctx.channel);
     if (!r.ok) this.ctx.codec.rejections.count(r.reason);
     return r;
   }

@@ -1,15 +1,18 @@
 // Blocks and their canonical hashes (the contract's "documented canonical byte encoding").
 // Two versions; every block the orderer cuts is v2, genesis blocks from `crypto generate` stay v1:
 //   v1 header bytes = "murmur/block/v1" ‖ u64be(number) ‖ previousHash[32] ‖ dataHash[32]
-//   v2 header bytes = "murmur/block/v2" ‖ u64be(number) ‖ u64be(timestamp) ‖ previousHash[32] ‖ dataHash[32]
+//   v2 header bytes = "murmur/block/v2" ‖ u64be(number) ‖ u64be(timestamp) ‖ u8(len) ‖ channel (UTF-8)
+//                     ‖ previousHash[32] ‖ dataHash[32]
 //      timestamp = when the orderer built the block, ms since the Unix epoch on its clock (block latency)
+//      channel   = the channel the orderer cut it for: the same orderer key signs every channel, so without it
+//                  another channel's block would verify (checked by verifyBlock when the caller names one)
 //   blockHash    = SHA-256(header bytes)       (tipHash in status is this, hex)
 //   dataHash     = SHA-256(u32be(len(tx0)) ‖ tx0 ‖ u32be(len(tx1)) ‖ tx1 ‖ …)
 //   signature    = orderer's ed25519 signature over the header bytes
 // On the wire and on disk a block is the CBOR array [1, number, previousHash, dataHash, data[], signature]
-// (v1) or [2, number, timestamp, previousHash, dataHash, data[], signature] (v2). The version is part of the
-// signed header (its domain), so a timestamp can be neither altered nor stripped without breaking the
-// signature and the hash chain. Hashes are computed over these fixed-order bytes, never over a re-encoded map.
+// (v1) or [2, number, timestamp, channel, previousHash, dataHash, data[], signature] (v2). The version is part
+// of the signed header (its domain), so a timestamp or channel can be neither altered nor stripped without
+// breaking the signature and the hash chain. Hashes are computed over these fixed-order bytes, never over a re-encoded map.
 import { decodeCbor, encodeCbor } from '../wire/cbor.ts';
 import { concatBytes, plain, sha256, utf8 } from '../util/bytes.ts';
 import type { Ed25519 } from '../crypto/ed25519.ts';
@@ -22,6 +25,8 @@ export interface Block {
   signature: Uint8Array;
   /** v2 only: when the orderer built the block (ms since the Unix epoch, its clock); absent in v1 blocks. */
   timestamp?: number;
+  /** v2 only: the channel the block was cut for; absent in v1 blocks. */
+  channel?: string;
 }
 
 const DOMAIN_V1 = utf8('murmur/block/v1');
@@ -35,14 +40,17 @@ const u64be = (v: number): Uint8Array => {
   return n;
 };
 
-/** The signed header: v2 when `timestamp` is given, v1 otherwise. */
-export function headerBytes(number: number, previousHash: Uint8Array, dataHash: Uint8Array, timestamp?: number): Uint8Array {
-  return timestamp === undefined
-    ? concatBytes([DOMAIN_V1, u64be(number), previousHash, dataHash])
-    : concatBytes([DOMAIN_V2, u64be(number), u64be(timestamp), previousHash, dataHash]);
+/** Longest channel name a v2 header carries (the wire's channel limit). */
+export const MAX_CHANNEL_BYTES = 64;
+
+/** The signed header: v2 when `timestamp` is given (with its channel), v1 otherwise. */
+export function headerBytes(number: number, previousHash: Uint8Array, dataHash: Uint8Array, timestamp?: number, channel = ''): Uint8Array {
+  if (timestamp === undefined) return concatBytes([DOMAIN_V1, u64be(number), previousHash, dataHash]);
+  const ch = utf8(channel);
+  return concatBytes([DOMAIN_V2, u64be(number), u64be(timestamp), Uint8Array.of(ch.byteLength), ch, previousHash, dataHash]);
 }
 
-const headerOf = (b: Pick<Block, 'number' | 'previousHash' | 'dataHash' | 'timestamp'>) => headerBytes(b.number, b.previousHash, b.dataHash, b.timestamp);
+const headerOf = (b: Pick<Block, 'number' | 'previousHash' | 'dataHash' | 'timestamp' | 'channel'>) => headerBytes(b.number, b.previousHash, b.dataHash, b.timestamp, b.channel);
 
 export function dataHashOf(data: Uint8Array[]): Uint8Array {
   const parts: Uint8Array[] = [];
@@ -54,38 +62,42 @@ export function dataHashOf(data: Uint8Array[]): Uint8Array {
   return sha256(concatBytes(parts));
 }
 
-export function blockHash(b: Pick<Block, 'number' | 'previousHash' | 'dataHash' | 'timestamp'>): Uint8Array {
+export function blockHash(b: Pick<Block, 'number' | 'previousHash' | 'dataHash' | 'timestamp' | 'channel'>): Uint8Array {
   return sha256(headerOf(b));
 }
 
-/** Builds and signs block `number` on top of `previousHash`; with `timestamp` (the orderer's) a v2 block. */
+/** Builds and signs block `number` on top of `previousHash`; with `timestamp` (the orderer's) a v2 block of `channel`. */
 export function makeBlock(
   number: number,
   previousHash: Uint8Array,
   data: Uint8Array[],
   sign: (msg: Uint8Array) => Uint8Array,
   timestamp?: number,
+  channel = '',
 ): Block {
   if (timestamp !== undefined && !(Number.isSafeInteger(timestamp) && timestamp >= 0)) throw new RangeError(`block timestamp must be whole ms ≥ 0, got ${timestamp}`);
+  if (utf8(channel).byteLength > MAX_CHANNEL_BYTES) throw new RangeError(`channel name longer than ${MAX_CHANNEL_BYTES} bytes`);
   const dataHash = dataHashOf(data);
-  const signature = sign(headerBytes(number, previousHash, dataHash, timestamp));
-  return timestamp === undefined ? { number, previousHash, dataHash, data, signature } : { number, previousHash, dataHash, data, signature, timestamp };
+  const signature = sign(headerBytes(number, previousHash, dataHash, timestamp, channel));
+  return timestamp === undefined ? { number, previousHash, dataHash, data, signature } : { number, previousHash, dataHash, data, signature, timestamp, channel };
 }
 
 export function encodeBlock(b: Block): Uint8Array {
   return b.timestamp === undefined
     ? encodeCbor([1, b.number, b.previousHash, b.dataHash, b.data, b.signature])
-    : encodeCbor([2, b.number, b.timestamp, b.previousHash, b.dataHash, b.data, b.signature]);
+    : encodeCbor([2, b.number, b.timestamp, b.channel ?? '', b.previousHash, b.dataHash, b.data, b.signature]);
 }
 
 /** Structure only; returns null when malformed. Signature and hash checks are `verifyBlock`'s job. */
 export function decodeBlock(bytes: Uint8Array): Block | null {
   try {
     const a = decodeCbor(bytes);
-    if (!Array.isArray(a) || !((a[0] === 1 && a.length === 6) || (a[0] === 2 && a.length === 7))) return null;
+    if (!Array.isArray(a) || !((a[0] === 1 && a.length === 6) || (a[0] === 2 && a.length === 8))) return null;
     const v2 = a[0] === 2;
-    const [number, previousHash, dataHash, data, signature] = v2 ? [a[1], a[3], a[4], a[5], a[6]] : a.slice(1);
+    const [number, previousHash, dataHash, data, signature] = v2 ? [a[1], a[4], a[5], a[6], a[7]] : a.slice(1);
     const timestamp = v2 ? a[2] : undefined;
+    const channel = v2 ? a[3] : undefined;
+    if (v2 && (typeof channel !== 'string' || utf8(channel).byteLength > MAX_CHANNEL_BYTES)) return null;
     if (!Number.isSafeInteger(number) || number < 0) return null;
     if (v2 && (!Number.isSafeInteger(timestamp) || timestamp < 0)) return null;
     if (!(previousHash instanceof Uint8Array) || previousHash.byteLength !== HASH_BYTES) return null;
@@ -93,23 +105,28 @@ export function decodeBlock(bytes: Uint8Array): Block | null {
     if (!Array.isArray(data) || !data.every((d) => d instanceof Uint8Array)) return null;
     if (!(signature instanceof Uint8Array) || signature.byteLength !== 64) return null;
     const b: Block = { number, previousHash: plain(previousHash), dataHash: plain(dataHash), data: data.map(plain), signature: plain(signature) };
-    if (v2) b.timestamp = timestamp;
+    if (v2) {
+      b.timestamp = timestamp;
+      b.channel = channel;
+    }
     return b;
   } catch {
     return null;
   }
 }
 
-export type BlockCheck = { ok: true } | { ok: false; reason: 'bad-data-hash' | 'bad-block-signature' | 'bad-number' | 'bad-previous-hash' };
+export type BlockCheck = { ok: true } | { ok: false; reason: 'bad-data-hash' | 'bad-block-signature' | 'bad-number' | 'bad-previous-hash' | 'bad-channel' };
 
-/** Checks one block on its own: dataHash, orderer signature and (when given) number and chain link. */
+/** Checks one block on its own: dataHash, orderer signature and (when given) number, chain link and channel
+ * (a v2 block names its channel; v1 blocks, genesis only, do not). */
 export function verifyBlock(
   b: Block,
   ordererPublicKey: Uint8Array,
   ed: Ed25519,
-  expect?: { number?: number; previousHash?: Uint8Array },
+  expect?: { number?: number; previousHash?: Uint8Array; channel?: string },
 ): BlockCheck {
   if (expect?.number !== undefined && b.number !== expect.number) return { ok: false, reason: 'bad-number' };
+  if (expect?.channel !== undefined && b.timestamp !== undefined && b.channel !== expect.channel) return { ok: false, reason: 'bad-channel' };
   if (expect?.previousHash && Buffer.compare(Buffer.from(expect.previousHash), Buffer.from(b.previousHash)) !== 0)
     return { ok: false, reason: 'bad-previous-hash' };
   if (Buffer.compare(Buffer.from(dataHashOf(b.data)), Buffer.from(b.dataHash)) !== 0) return { ok: false, reason: 'bad-data-hash' };

@@ -9,6 +9,7 @@
 //                       b.previousHash = tipHash     else reject bad-previous-hash
 //                       dataHash(b.data) = dataHash  else reject bad-data-hash
 //                       orderer signed the header    else reject bad-block-signature  (key: genesis config)
+//                       a v2 block names this channel else reject bad-channel
 //     persist the valid prefix in ONE atomic, durable write; then height and tipHash move
 // A rejected block and everything after it in the batch are not committed; the reason is counted.
 // So the ledger never holds a gap or a fork, and a crash leaves the last committed prefix.
@@ -19,7 +20,7 @@ import type { Ed25519 } from '../crypto/ed25519.ts';
 import { RejectionCounter } from '../wire/rejections.ts';
 import { bytesEqual, toHex } from '../util/bytes.ts';
 
-export type LedgerRejectReason = 'bad-number' | 'bad-previous-hash' | 'bad-data-hash' | 'bad-block-signature';
+export type LedgerRejectReason = 'bad-number' | 'bad-previous-hash' | 'bad-data-hash' | 'bad-block-signature' | 'bad-channel';
 
 export interface CommitResult {
   /** Blocks committed by this call, in order. */
@@ -190,7 +191,7 @@ export class ChainLedger implements Ledger {
           continue;
         }
       }
-      const check = verifyBlock(b, this.ordererPublicKey, this.ed, { number: height, previousHash: tip });
+      const check = verifyBlock(b, this.ordererPublicKey, this.ed, { number: height, previousHash: tip, channel: this.channel });
       if (!check.ok) {
         rejected = { number: b.number, reason: check.reason };
         this.rejections.count(check.reason);

@@ -71,7 +71,7 @@ export class ChainWriter {
     let conflicts = 0;
     let delay = 100;
     let stale = false;
-    let block = makeBlock(this.height, this.tipHash, txs, this.sign, this.stamp());
+    let block = makeBlock(this.height, this.tipHash, txs, this.sign, this.stamp(), this.channel);
     for (;;) {
       if (this.stopped) throw new OrdererError(`${this.channel}: stopped before block ${block.number} was appended`);
       try {
@@ -80,7 +80,7 @@ export class ChainWriter {
           this.opts.log?.(`${this.channel}: block ${block.number} refused by the log (its tip is block ${tip.number}); continuing from there`);
           this.tip = tip;
           stale = false;
-          block = makeBlock(this.height, this.tipHash, txs, this.sign, this.stamp());
+          block = makeBlock(this.height, this.tipHash, txs, this.sign, this.stamp(), this.channel);
         }
         const r = await this.log.append(this.channel, block, encodeBlock(block));
         if (r.ok) {

@@ -112,7 +112,10 @@ export function ledgerContract(name: string, makeWorld: () => Promise<LedgerWorl
       // A block signed by someone else (a peer's key) is refused.
       const forged = makeBlock(3, blockHash(blocks[1]!), next.data, (m) => ed.sign(material().orgs[0]!.peers[0]!.secret, m));
       assert.equal((await l.commit([forged])).rejected, { number: 3, reason: 'bad-block-signature' });
-      assert.equal(l.rejections.snapshot(), { 'bad-block-signature': 2, 'bad-data-hash': 1, 'bad-number': 2, 'bad-previous-hash': 2 });
+      // The orderer's key signs every channel: a v2 block cut for another channel links and verifies, and is refused.
+      const elsewhere = makeBlock(3, blockHash(blocks[1]!), next.data, (m) => ed.sign(material().orderer.secret, m), 1_700_000_000_000, 'some-other-channel');
+      assert.equal((await l.commit([elsewhere])).rejected, { number: 3, reason: 'bad-channel' });
+      assert.equal(l.rejections.snapshot(), { 'bad-block-signature': 2, 'bad-channel': 1, 'bad-data-hash': 1, 'bad-number': 2, 'bad-previous-hash': 2 });
       // A batch commits its valid prefix and stops at the first bad block.
       const bad = tamper(blocks[4]!, (c) => (c.signature[5]! ^= 1));
       const r = await l.commit([next, blocks[3]!, bad, blocks[5]!]);

@@ -1,4 +1,5 @@
 import { test } from 'uvu';
+import { checkBlockBytes } from '../../actors/block-check.ts';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, existsSync, rmSync } from 'node:fs';
@@ -140,8 +141,24 @@ test('blocks v2: the orderer timestamp is signed and hashed; it can be neither a
   const { timestamp: _t, ...stripped } = b1;
   assert.equal(verifyBlock(stripped, pk, ed), { ok: false, reason: 'bad-block-signature' });
   assert.not.equal(blockHash(stripped), blockHash(b1), 'the timestamp is part of the chain');
-  assert.is(decodeBlock(encodeCbor([2, 1, -5, ZERO_HASH, ZERO_HASH, [], new Uint8Array(64)])), null, 'a negative timestamp is malformed');
+  assert.is(decodeBlock(encodeCbor([2, 1, -5, 'ch', ZERO_HASH, ZERO_HASH, [], new Uint8Array(64)])), null, 'a negative timestamp is malformed');
+  assert.is(decodeBlock(encodeCbor([2, 1, 5, 7, ZERO_HASH, ZERO_HASH, [], new Uint8Array(64)])), null, 'a channel that is not a string is malformed');
   assert.throws(() => makeBlock(1, ZERO_HASH, [], sign, 1.5), /whole ms/);
+});
+
+test("blocks v2: the channel is signed and checked; another channel's block is refused though the same key signed it", () => {
+  const m = material();
+  const sign = (x: Uint8Array) => ed.sign(m.orderer.secret, x);
+  const pk = m.orderer.cert.publicKey;
+  const b = makeBlock(1, ZERO_HASH, [utf8('b')], sign, 1_700_000_000_123, 'channel1');
+  assert.is(decodeBlock(encodeBlock(b))!.channel, 'channel1');
+  assert.equal(verifyBlock(b, pk, ed, { channel: 'channel1' }), { ok: true });
+  assert.equal(verifyBlock(b, pk, ed, { channel: 'channel2' }), { ok: false, reason: 'bad-channel' });
+  assert.equal(verifyBlock({ ...b, channel: 'channel2' }, pk, ed), { ok: false, reason: 'bad-block-signature' }, 'relabelled: the signature breaks');
+  const other = makeBlock(1, ZERO_HASH, [utf8('b')], sign, 1_700_000_000_123, 'channel2');
+  assert.not.equal(blockHash(other), blockHash(b), 'the channel is part of the hash');
+  assert.equal(checkBlockBytes(encodeBlock(other), 1, pk, ed, null, 'channel1'), { ok: false, reason: 'block-wrong-channel' });
+  assert.ok(checkBlockBytes(encodeBlock(b), 1, pk, ed, null, 'channel1').ok);
 });
 
 test('crypto material written to disk reads back', () => {
