@@ -180,7 +180,7 @@ export class TreeDisseminator {
   }
 
   private onIHave(m: Verified<IHaveMsg>): void {
-    if (!this.member(m)) return;
+    if (!this.member(m, m.payload.blocks.length === 0)) return;
     this.tree.heard(m.signer.pkiIdHex);
     const { ledger, clock } = this.intake.ctx;
     const h = ledger.height();
@@ -204,7 +204,7 @@ export class TreeDisseminator {
   }
 
   private onGraft(m: Verified<GraftMsg>): void {
-    if (!this.member(m)) return;
+    if (!this.member(m, m.payload.seqs.length === 0)) return;
     const id = m.signer.pkiIdHex;
     const linked = m.payload.seqs.length === 0 ? this.tree.onLinkRequest(id) : m.payload.eager ? this.tree.onGraft(id) : true;
     if (m.payload.seqs.length === 0) {
@@ -227,8 +227,12 @@ export class TreeDisseminator {
     if (this.member(m)) this.tree.onPrune(m.signer.pkiIdHex);
   }
 
-  /** Tree messages count only from same-org peers of the channel view. */
-  private member(m: Verified): boolean {
+  /**
+   * Tree messages count only from same-org peers of the channel view. `linkOnly` (a link request or its
+   * acknowledgement): a same-org peer whose StateInfo has not reached us yet is dropped uncounted, since
+   * the opener asks again; that race is every start's, not a fault.
+   */
+  private member(m: Verified, linkOnly = false): boolean {
     const { codec } = this.intake.ctx;
     if (m.signer.mspId !== this.intake.mspId) {
       codec.rejections.count('tree-foreign-org');
@@ -236,7 +240,7 @@ export class TreeDisseminator {
     }
     this.refresh();
     if (!this.endpointOf.has(m.signer.pkiIdHex)) {
-      codec.rejections.count('tree-not-in-channel');
+      if (!linkOnly) codec.rejections.count('tree-not-in-channel');
       return false;
     }
     return true;

@@ -127,6 +127,22 @@ test('an announcer that never delivers is skipped; announcements from another or
     assert.ok(foreignRefused > 0, 'announcements signed by another org refused');
     // The lies cost at most the graft timeouts before the skip: blocks kept flowing to the honest peers.
     assert.ok(h.clock.now() - at < 60 * 100 + 5_000);
+    // A same-org peer that left the channel view: its announcements are refused and counted; its link requests
+    // are dropped uncounted (at start they race its StateInfo, and the opener asks again).
+    const gone = 'peer2.org1';
+    const goneSigner = signerOf(h.peers.get(gone)!.material, h.ed);
+    await h.crash(gone);
+    const target = 'peer1.org1';
+    assert.ok(await h.until(() => !h.peers.get(target)!.peer!.dissemination.get(CH)!.intake.orgPeers().some((x) => x.id === gone), 120_000, 1000), `${gone} left the view`);
+    const notIn = () => h.peers.get(target)!.peer!.status()[0]!.counters.rejected['tree-not-in-channel'] ?? 0;
+    const before = notIn();
+    rogue.send(target, seal({ t: 'graft', ch: CH, seqs: [], eager: true }, goneSigner));
+    rogue.send(target, seal({ t: 'ihave', ch: CH, blocks: [] } satisfies IHaveMsg, goneSigner));
+    await h.advance(100);
+    assert.is(notIn(), before, 'link requests and acknowledgements are not counted');
+    rogue.send(target, seal({ t: 'ihave', ch: CH, blocks: [{ seq: h.ordering.height(CH), hash: new Uint8Array(32) }] } satisfies IHaveMsg, goneSigner));
+    await h.advance(100);
+    assert.is(notIn(), before + 1, 'an announcement from outside the view is counted');
   } finally {
     await h.stop();
   }
