@@ -6,9 +6,7 @@
 // Each configuration runs `--seeds` seeds; latencies are pooled over them, copies averaged.
 // Usage: npm run bench:dissemination [-- --blocks 300 --seeds 3 --quick]
 import { Harness, SIM_EPOCH_MS } from '../runtime/sim/harness.ts';
-import { parseEnvelope } from '../runtime/wire/envelope.ts';
-import { decodeCbor } from '../runtime/wire/cbor.ts';
-import type { Payload } from '../runtime/wire/messages.ts';
+import { payloadOf } from '../runtime/sim/kinds.ts';
 
 const CH = 'channel1';
 const args = process.argv.slice(2);
@@ -20,15 +18,6 @@ const quick = args.includes('--quick');
 const BLOCKS = arg('blocks', quick ? 100 : 300);
 const SEEDS = arg('seeds', quick ? 1 : 3);
 
-const payloadOf = (bytes: Uint8Array): Payload | null => {
-  const env = parseEnvelope(bytes);
-  if (!env.ok) return null;
-  try {
-    return decodeCbor(env.env.payload) as Payload;
-  } catch {
-    return null;
-  }
-};
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;

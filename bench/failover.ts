@@ -33,9 +33,7 @@ import { channelNames, generateMaterial, parseOrgs, signerOf, writeMaterial } fr
 import { nodeEd25519 } from '../runtime/crypto/ed25519.ts';
 import { OrdererClient } from '../runtime/orderer/client.ts';
 import { LoadGenerator } from '../runtime/orderer/load.ts';
-import { parseEnvelope } from '../runtime/wire/envelope.ts';
-import { decodeCbor } from '../runtime/wire/cbor.ts';
-import type { Payload } from '../runtime/wire/messages.ts';
+import { peek } from '../runtime/sim/kinds.ts';
 import { toHex } from '../runtime/util/bytes.ts';
 import { decodeStatusRows, type StatusRow } from '../actors/status.ts';
 import { DEFAULT_TIMINGS, Harness } from '../runtime/sim/harness.ts';
@@ -381,15 +379,10 @@ async function fast(o: Resolved): Promise<{ samples: number[]; config: Record<st
  * anything else. Measurement only: nothing is verified.
  */
 function blocksOf(bytes: Uint8Array): { signer: string; seq: number; kind: string } | null {
-  const env = parseEnvelope(bytes);
-  if (!env.ok) return null;
-  let p: Payload;
-  try {
-    p = decodeCbor(env.env.payload) as Payload;
-  } catch {
-    return null;
-  }
-  const signer = toHex(env.env.signer);
+  const m = peek(bytes);
+  if (!m) return null;
+  const p = m.payload;
+  const signer = toHex(m.signer);
   if (p?.t === 'data') return { signer, seq: p.seq, kind: 'data' };
   if (p?.t === 'ihave' && Array.isArray(p.blocks) && p.blocks.length) return { signer, seq: Math.max(...p.blocks.map((b) => b.seq)), kind: 'ihave' };
   return null;

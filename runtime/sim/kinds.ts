@@ -3,6 +3,7 @@
 // byzantine peer's junk) have kind null. For the simulator's statistics only; never on a peer's path.
 import { parseEnvelope } from '../wire/envelope.ts';
 import { decodeCbor } from '../wire/cbor.ts';
+import type { Payload } from '../wire/messages.ts';
 
 export interface Kind {
   kind: string | null;
@@ -17,16 +18,27 @@ export function kindOf(bytes: Uint8Array): string | null {
   return classify(bytes).kind;
 }
 
-export function classify(bytes: Uint8Array): Kind {
+/**
+ * The payload an envelope carries, with its signer's PKI-ID, NOT verified and only shape-checked as far as a
+ * map with a string `t`: for tests, benchmarks and statistics that watch the network, never for a peer.
+ */
+export function peek(bytes: Uint8Array): { payload: Payload; signer: Uint8Array } | null {
   const env = parseEnvelope(bytes);
-  if (!env.ok) return JUNK;
-  let p: Record<string, unknown>;
+  if (!env.ok) return null;
   try {
-    p = decodeCbor(env.env.payload) as Record<string, unknown>;
+    const p = decodeCbor(env.env.payload) as Payload | null;
+    return p && typeof p === 'object' && typeof (p as { t?: unknown }).t === 'string' ? { payload: p, signer: env.env.signer } : null;
   } catch {
-    return JUNK;
+    return null;
   }
-  if (!p || typeof p !== 'object' || typeof p.t !== 'string') return JUNK;
+}
+
+/** The (unverified) payload of an envelope seen on the network; see `peek`. */
+export const payloadOf = (bytes: Uint8Array): Payload | null => peek(bytes)?.payload ?? null;
+
+export function classify(bytes: Uint8Array): Kind {
+  const p = payloadOf(bytes) as unknown as Record<string, unknown> | null;
+  if (!p) return JUNK;
   const list = (v: unknown): Uint8Array[] => (Array.isArray(v) ? v.filter((x): x is Uint8Array => x instanceof Uint8Array) : []);
   switch (p.t) {
     case 'data':
@@ -44,6 +56,6 @@ export function classify(bytes: Uint8Array): Kind {
     case 'stateInfoSnapshot':
       return { kind: 'stateInfoSnapshot', blocks: 0, embedded: list(p.elements) };
     default:
-      return { kind: p.t, blocks: 0, embedded: [] };
+      return { kind: p.t as string, blocks: 0, embedded: [] };
   }
 }

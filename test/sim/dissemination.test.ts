@@ -4,11 +4,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness } from '../../runtime/sim/harness.ts';
 import { signerOf } from '../../runtime/crypto/material.ts';
-import { seal, parseEnvelope } from '../../runtime/wire/envelope.ts';
-import { decodeCbor } from '../../runtime/wire/cbor.ts';
+import { seal } from '../../runtime/wire/envelope.ts';
 import { blockHash, encodeBlock, makeBlock } from '../../runtime/ledger/block.ts';
-import type { DataMsg, Payload, StateResMsg, UpdateMsg } from '../../runtime/wire/messages.ts';
+import type { DataMsg, StateResMsg, UpdateMsg } from '../../runtime/wire/messages.ts';
 import { allCaughtUp, CH, height, leaders, ONE_TX_BLOCKS, ordererChain, peerChain, produce, total } from '../helpers/blocks-sim.ts';
+import { payloadOf } from '../../runtime/sim/kinds.ts';
 
 test('3 orgs x 8 peers, 1 000 blocks, 5 % loss: every peer commits every block, ledgers identical', async () => {
   const h = await Harness.create({ orgs: 3, peers: 8, seed: 'dissem-1000', signer: 'sim', link: { loss: 0.05 }, startJitterMs: 1000, orderer: ONE_TX_BLOCKS });
@@ -81,17 +81,6 @@ test('a late joiner catches up 2 000 blocks by state transfer', async () => {
     await h.stop();
   }
 });
-
-/** The payload of an envelope seen on the network (no verification: the test only reads nonces). */
-function payloadOf(bytes: Uint8Array): Payload | null {
-  const env = parseEnvelope(bytes);
-  if (!env.ok) return null;
-  try {
-    return decodeCbor(env.env.payload) as Payload;
-  } catch {
-    return null;
-  }
-}
 
 test('a Byzantine peer sending forged, altered and replayed blocks and bogus pull and state responses changes no ledger', async () => {
   const evil = 'peer4.org1';

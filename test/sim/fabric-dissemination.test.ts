@@ -5,26 +5,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness, type HarnessOptions } from '../../runtime/sim/harness.ts';
 import { signerOf } from '../../runtime/crypto/material.ts';
-import { seal, parseEnvelope } from '../../runtime/wire/envelope.ts';
-import { decodeCbor } from '../../runtime/wire/cbor.ts';
+import { seal } from '../../runtime/wire/envelope.ts';
 import { blockHash, encodeBlock, makeBlock } from '../../runtime/ledger/block.ts';
-import type { DataMsg, HelloMsg, Payload, UpdateMsg } from '../../runtime/wire/messages.ts';
+import type { DataMsg, HelloMsg, UpdateMsg } from '../../runtime/wire/messages.ts';
 import { bytesEqual } from '../../runtime/util/bytes.ts';
 import { CH, height, ONE_TX_BLOCKS, ordererChain, peerChain, produce } from '../helpers/blocks-sim.ts';
+import { payloadOf } from '../../runtime/sim/kinds.ts';
 
 const staticLeaders: Partial<HarnessOptions> = {
   orderer: ONE_TX_BLOCKS,
   peerOptions: { useLeaderElection: false },
   perPeer: (id) => ({ orgLeader: id.startsWith('peer0.') }),
-};
-const payloadOf = (bytes: Uint8Array): Payload | null => {
-  const env = parseEnvelope(bytes);
-  if (!env.ok) return null;
-  try {
-    return decodeCbor(env.env.payload) as Payload;
-  } catch {
-    return null;
-  }
 };
 const inboxOf = (subject: string) => subject.split('.inbox.')[1] ?? null;
 const rejectedOf = (h: Harness, id: string) => h.peers.get(id)!.peer!.status()[0]!.counters.rejected;
