@@ -1,20 +1,22 @@
 // Block validation before a gossiped block is stored, forwarded or enqueued (digest §4.8, Fabric's
-// VerifyBlock): decodes, the number must be the claimed one, dataHash must match the data, the orderer
-// (key from the channel's genesis block) must have signed the header, and when the predecessor's hash is
-// known the block must link to it; a v2 block must name this channel (the orderer's key signs every channel). Reasons are counted by the caller under these names.
-import { decodeBlock, verifyBlock, type Block } from '../runtime/ledger/block.ts';
-import type { Ed25519 } from '../runtime/crypto/ed25519.ts';
+// VerifyBlock): decodes, the number must be the claimed one, then the channel's verifier (the ledger's,
+// runtime/ledger/verified-block.ts): dataHash must match the data, the orderer (key from the channel's genesis
+// block) must have signed the header, a v2 block must name this channel (the orderer's key signs every
+// channel), and when the predecessor's hash is known the block must link to it. What passes is a
+// VerifiedBlock, whose signature the ledger does not check again. Reasons are counted by the caller.
+import { decodeBlock } from '../runtime/ledger/block.ts';
+import type { BlockVerifierPort, VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 
 export type BlockRejectReason = 'block-malformed' | 'block-number-mismatch' | 'block-bad-data-hash' | 'block-bad-signature' | 'block-bad-previous-hash' | 'block-wrong-channel';
 
-export type BlockCheckResult = { ok: true; block: Block } | { ok: false; reason: BlockRejectReason };
+export type BlockCheckResult = { ok: true; block: VerifiedBlock } | { ok: false; reason: BlockRejectReason };
 
-export function checkBlockBytes(bytes: Uint8Array, claimedSeq: number, ordererPublicKey: Uint8Array, ed: Ed25519, previousHash?: Uint8Array | null, channel?: string): BlockCheckResult {
+export function checkBlockBytes(bytes: Uint8Array, claimedSeq: number, verifier: BlockVerifierPort, previousHash?: Uint8Array | null): BlockCheckResult {
   const block = decodeBlock(bytes);
   if (!block) return { ok: false, reason: 'block-malformed' };
   if (block.number !== claimedSeq) return { ok: false, reason: 'block-number-mismatch' };
-  const r = verifyBlock(block, ordererPublicKey, ed, { ...(previousHash ? { previousHash } : {}), channel });
-  if (r.ok) return { ok: true, block };
+  const r = verifier.verify(block, { previousHash: previousHash ?? null });
+  if (r.ok) return r;
   const reason: BlockRejectReason =
     r.reason === 'bad-data-hash'
       ? 'block-bad-data-hash'

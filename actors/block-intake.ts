@@ -1,9 +1,11 @@
 // What push, pull and state transfer of one channel share: the channel's context, the gossip block store
-// (machines/message-store.logic.ts), the committer, and the intake rule every gossiped block goes through:
-//   known(seq)  — cheap, first: below the ledger height, waiting in the buffer, or refused by the block store
+// (machines/message-store.logic.ts), the channel's commit queue, and the intake rule every gossiped block goes
+// through:
+//   known(seq)  — cheap, first: below the ledger height, waiting in the queue, or refused by the block store
 //                 (same seq held, or older than its window) → a duplicate, dropped before any crypto
-//   check(...)  — then decode + number + dataHash + orderer signature (+ link to the predecessor when known)
-//   admit(...)  — then store (push, pull) and hand to the committer
+//   check(...)  — then decode + number + dataHash + orderer signature (+ link to the predecessor when known),
+//                 by the ledger's verifier: the block's one signature check on this peer → VerifiedBlock
+//   admit(...)  — then store (push, pull) and offer to the commit queue
 import type { Transport } from '../runtime/transport/transport.ts';
 import type { DataMsg, Verified } from '../runtime/wire/messages.ts';
 import type { WireCodec } from '../runtime/wire/codec.ts';
@@ -12,11 +14,12 @@ import type { Clock } from '../runtime/clock.ts';
 import type { Rng } from '../runtime/rng.ts';
 import type { Ledger } from '../runtime/ledger/ledger.ts';
 import type { Block } from '../runtime/ledger/block.ts';
+import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import type { PushMode, PushResult } from '../machines/payload-buffer.logic.ts';
 import { blockStore, type MessageStore, type StoredBlock } from '../machines/message-store.logic.ts';
 import type { ChannelPeer, StateInfoTracker } from './stateinfo.actor.ts';
 import type { Discovery } from './discovery.actor.ts';
-import { BlockCommitter, type BlockSource } from './committer.actor.ts';
+import type { BlockSource, CommitQueue } from './commit-queue.ts';
 import { checkBlockBytes, type BlockCheckResult } from './block-check.ts';
 import { isStraggler } from '../machines/state-transfer.logic.ts';
 
@@ -30,7 +33,8 @@ export interface GossipChannelContext {
   clock: Clock;
   rng: Rng;
   ledger: Ledger;
-  ordererPublicKey: Uint8Array;
+  /** The channel's one commit queue (shared with the deliver actor). */
+  queue: CommitQueue;
   stateInfo: StateInfoTracker;
   discovery: Discovery;
   /** Gets blocks only from other peers (election on, or not a static leader): straggler warnings apply. */
@@ -42,20 +46,20 @@ export interface GossipChannelContext {
 export interface IntakeSettings {
   maxBlockCountToStore: number;
   pullInterval: number;
-  blockBufferSize: number;
-  batchSize: number;
   stateEnabled?: boolean;
 }
 
 /** A block in the gossip window: its original envelope, the verified block, and how it first came. */
 export interface GossipBlock extends StoredBlock {
-  block: Block;
-  source: BlockSource;
+  block: VerifiedBlock;
+  source: GossipSource;
 }
+
+export type GossipSource = Exclude<BlockSource, 'orderer'>;
 
 export class BlockIntake {
   readonly store: MessageStore<GossipBlock>;
-  readonly committer: BlockCommitter;
+  readonly queue: CommitQueue;
   duplicates = 0;
   /** Fabric's straggler warnings (state/TestStraggler): far behind with no way to catch up alone. */
   stragglerWarnings = 0;
@@ -67,13 +71,12 @@ export class BlockIntake {
     private readonly s: IntakeSettings,
   ) {
     this.store = blockStore<GossipBlock>({ maxBlockCountToStore: s.maxBlockCountToStore, pullInterval: s.pullInterval });
-    this.committer = new BlockCommitter({
-      ledger: ctx.ledger,
-      rejections: ctx.codec.rejections,
-      blockBufferSize: s.blockBufferSize,
-      batchSize: s.batchSize,
-      onRefused: (seq) => this.store.remove((b) => b.seq === seq),
-    });
+    this.queue = ctx.queue;
+  }
+
+  /** The ledger refused a block: drop its gossip copy too, so a genuine copy can take its place. */
+  forget(seq: number): void {
+    this.store.remove((b) => b.seq === seq);
   }
 
   get mspId(): string {
@@ -95,22 +98,27 @@ export class BlockIntake {
 
   /** Already committed, buffered, or refused by the block store's window: nothing to verify. */
   known(seq: number, withStore = true): boolean {
-    return seq < this.ctx.ledger.height() || this.committer.holds(seq) || (withStore && !this.store.checkValid({ seq, envelope: EMPTY, block: NO_BLOCK, source: 'push' }));
+    return seq < this.ctx.ledger.height() || this.queue.holds(seq) || (withStore && !this.store.checkValid({ seq, envelope: EMPTY, block: NO_BLOCK, source: 'push' }));
+  }
+
+  /** The verified block the gossip window holds for `seq` (it may wait there beyond the queue's window). */
+  stored(seq: number): VerifiedBlock | null {
+    return this.store.find((b) => b.seq === seq)?.block ?? null;
   }
 
   /** Full check; the predecessor's hash is used when the ledger tip or the buffer has it. Counts refusals. */
   check(seq: number, bytes: Uint8Array): BlockCheckResult {
     const h = this.ctx.ledger.height();
-    const prev = seq === h ? this.ctx.ledger.tipHash() : seq > h ? this.committer.hashOf(seq - 1) : null;
-    const r = checkBlockBytes(bytes, seq, this.ctx.ordererPublicKey, this.ctx.codec.ed, prev, this.ctx.channel);
+    const prev = seq === h ? this.ctx.ledger.tipHash() : seq > h ? this.queue.hashOf(seq - 1) : null;
+    const r = checkBlockBytes(bytes, seq, this.ctx.ledger, prev);
     if (!r.ok) this.ctx.codec.rejections.count(r.reason);
     return r;
   }
 
-  /** Stores a gossiped block's envelope (when it has one) and hands the block to the committer. */
-  admit(seq: number, block: Block, envelope: Uint8Array | null, source: BlockSource, mode: PushMode): PushResult {
+  /** Stores a gossiped block's envelope (when it has one) and offers the block to the commit queue. */
+  admit(seq: number, block: VerifiedBlock, envelope: Uint8Array | null, source: GossipSource, mode: PushMode): PushResult {
     if (envelope) this.store.add({ seq, envelope, block, source }, this.ctx.clock.now());
-    const r = this.committer.offer(seq, block, source, mode);
+    const r = this.queue.offer(block, source, mode);
     if (r === 'duplicate') this.duplicates++;
     if (r === 'too-far-ahead') {
       const height = this.ctx.ledger.height();
@@ -122,7 +130,7 @@ export class BlockIntake {
 
   /**
    * The rule every pushed DataMsg goes through, push or tree: own copies ignored; another org's refused (blocks
-   * never cross orgs); known → duplicate before any crypto; then checked, stored and offered to the committer.
+   * never cross orgs); known → duplicate before any crypto; then checked, stored and offered to the commit queue.
    */
   acceptData(m: Verified<DataMsg>): DataOutcome {
     if (m.signer.pkiIdHex === this.ctx.signer.identity.pkiIdHex) return { kind: 'own' };
@@ -149,11 +157,12 @@ export class BlockIntake {
    */
   reoffer(): void {
     const h = this.ctx.ledger.height();
-    for (const b of this.store.items()) if (b.seq >= h && !this.committer.holds(b.seq)) this.committer.offer(b.seq, b.block, b.source, 'non-blocking');
+    for (const b of this.store.items()) if (b.seq >= h && !this.queue.holds(b.seq)) this.queue.offer(b.block, b.source, 'non-blocking');
   }
 }
 
-export type DataOutcome = { kind: 'own' | 'foreign' | 'duplicate' | 'refused' } | { kind: 'admitted'; block: Block };
+export type DataOutcome = { kind: 'own' | 'foreign' | 'duplicate' | 'refused' } | { kind: 'admitted'; block: VerifiedBlock };
 
 const EMPTY = new Uint8Array(0);
-const NO_BLOCK: Block = { number: -1, previousHash: EMPTY, dataHash: EMPTY, data: [], signature: EMPTY };
+// A probe for the store's window check only; never committed (the cast is why the brand is not trusted).
+const NO_BLOCK = { number: -1, previousHash: EMPTY, dataHash: EMPTY, data: [], signature: EMPTY } as Block as VerifiedBlock;

@@ -1,26 +1,29 @@
-// Binds the deliver machine (machines/deliver.machine.ts) to the ordering feed and the ledger.
+// Binds the deliver machine (machines/deliver.machine.ts) to the ordering feed and the channel's commit queue.
 //   feed actor (one per session): wait until earlier commits are done → subscribe from ledger.height()
 //     ready → feed.ready;  block n: n < expected → skip (re-delivery), n > expected → feed.error(gap),
-//     else buffer it;  error / end → feed.error(reason)
-//   committer (one per channel, outlives sessions): commits buffered blocks in batches, one commit at a time;
-//     skips what the ledger already has, stops at a refused block (feed.error(rejected:<reason>)),
-//     reports progress (feed.block) and hands each committed block to `delivered$` for dissemination.
-// A session always starts at the ledger's height, after every commit of the previous one settled, so an
-// error or reconnect never skips or doubles a block. A buffer past `maxBuffered` blocks pauses the
-// subscription (the same session resubscribes once the buffer drained): memory stays bounded.
+//     n already committed or queued (gossip was first) → skipped before any crypto, else verify it
+//     (ledger.verify: the one signature check of this block on this peer; bad → feed.error(rejected:<reason>))
+//     and offer it to the channel's commit queue (actors/commit-queue.ts), which every block source shares
+//   per channel (outlives sessions): the queue's commits of orderer blocks → feed.block (progress) and
+//     `delivered$` (the leader disseminates them); a refused orderer block → feed.error(rejected:<reason>)
+// A session always starts at the ledger's height, after every commit in flight settled, so an error or
+// reconnect never skips or doubles a block. A feed more than `maxBuffered` blocks ahead of the ledger pauses
+// (the same session resubscribes once the queue drained): memory stays bounded.
 import { createActor, fromCallback, type Actor, type AnyActorRef, type EventObject } from 'xstate';
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import { deliverMachine, type DeliverEvent, type DeliverMode, type FeedActorInput } from '../machines/deliver.machine.ts';
 import { backoffMs, type DeliverTimings } from '../machines/deliver.logic.ts';
 import type { Ledger } from '../runtime/ledger/ledger.ts';
-import type { Block } from '../runtime/ledger/block.ts';
+import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import { FeedError, type OrderingFeed } from '../runtime/orderer/feed.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { Rng } from '../runtime/rng.ts';
+import { RejectionCounter } from '../runtime/wire/rejections.ts';
+import { CommitQueue } from './commit-queue.ts';
 
 export interface DeliveredBlock {
   channel: string;
-  block: Block;
+  block: VerifiedBlock;
   bytes: Uint8Array;
 }
 
@@ -29,96 +32,63 @@ export interface DeliverStats {
   blocksFromOrderer: number;
   /** Feed failures by reason (gap, unavailable, rejected:bad-…, connect-timeout is counted by the machine). */
   errors: Record<string, number>;
-  /** Subscriptions paused because the commit buffer was full. */
+  /** Subscriptions paused because the feed ran too far ahead of the ledger. */
   pauses: number;
 }
 
 export interface DeliverDeps {
   feed: OrderingFeed;
-  /** The channel's open ledger (opened before the deliver machine starts). */
-  ledger: (channel: string) => Ledger | undefined;
+  /** The channel's commit queue, over its open ledger (opened before the deliver machine starts). */
+  queue: (channel: string) => CommitQueue | undefined;
   rng: Rng;
-  /** Blocks per commit at most (default 256). */
-  maxBatch?: number;
-  /** Buffered blocks before the subscription pauses (default 1024). */
+  /** Blocks the feed may run ahead of the ledger before the subscription pauses (default 1024). */
   maxBuffered?: number;
   say?: (line: string) => void;
 }
 
-interface Pending {
-  session: number;
-  block: Block;
-  bytes: Uint8Array;
-}
+type SessionReport = { type: 'block'; number: number } | { type: 'error'; reason: string };
 
-/** Per-channel commit queue: one ledger commit at a time, batched, outliving feed sessions. */
-class Committer {
+/** One channel's orderer blocks through its commit queue: stats, delivered$, and the live session's reports. */
+class DeliverChannel {
   readonly stats: DeliverStats = { blocksFromOrderer: 0, errors: {}, pauses: 0 };
-  private buffer: Pending[] = [];
-  private running: Promise<void> | null = null;
+  /** The live session's listener (at most one feed actor per channel runs at a time). */
+  session: ((e: SessionReport) => void) | null = null;
+  private readonly subs: Subscription[] = [];
 
   constructor(
     readonly channel: string,
-    readonly ledger: Ledger,
-    private readonly maxBatch: number,
-    private readonly delivered: Subject<DeliveredBlock>,
-    private readonly report: (session: number, e: { type: 'block'; number: number } | { type: 'error'; reason: string }) => void,
-  ) {}
-
-  get buffered(): number {
-    return this.buffer.length;
+    readonly queue: CommitQueue,
+    delivered: Subject<DeliveredBlock>,
+  ) {
+    this.subs.push(
+      queue.committed$.subscribe((batch) => {
+        let last = -1;
+        for (const q of batch) {
+          if (q.source !== 'orderer') continue;
+          this.stats.blocksFromOrderer++;
+          delivered.next({ channel, block: q.block, bytes: q.bytes! });
+          last = q.block.number;
+        }
+        if (last >= 0) this.session?.({ type: 'block', number: last });
+      }),
+      queue.refused$.subscribe((r) => {
+        if (r.source !== 'orderer') return;
+        this.fail(`rejected:${r.reason}`);
+      }),
+    );
   }
 
-  push(p: Pending): void {
-    this.buffer.push(p);
-    this.running ??= this.run().finally(() => (this.running = null));
-  }
-
-  /** Forgets what a finished session buffered (the next session re-reads it from the feed). */
-  drop(session: number): void {
-    this.buffer = this.buffer.filter((p) => p.session !== session);
-  }
-
-  /** Resolves when nothing is being committed. */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
+  fail(reason: string): void {
+    this.countError(reason);
+    this.session?.({ type: 'error', reason });
   }
 
   countError(reason: string): void {
     this.stats.errors[reason] = (this.stats.errors[reason] ?? 0) + 1;
   }
 
-  private async run(): Promise<void> {
-    while (this.buffer.length) {
-      const session = this.buffer[0]!.session;
-      const h = this.ledger.height();
-      let take = this.buffer.findIndex((p, i) => i >= this.maxBatch || p.session !== session);
-      if (take < 0) take = this.buffer.length;
-      const batch = this.buffer.splice(0, take).filter((p) => p.block.number >= h);
-      if (!batch.length) continue;
-      if (batch[0]!.block.number > h) {
-        this.fail(session, 'gap');
-        continue;
-      }
-      let r;
-      try {
-        // Another producer (gossip, state transfer) may have committed some of these meanwhile.
-        r = await this.ledger.commit(batch.map((p) => p.block), { skipCommitted: true });
-      } catch {
-        this.fail(session, 'ledger-error');
-        continue;
-      }
-      this.stats.blocksFromOrderer += r.committed.length;
-      for (let i = r.skipped; i < r.skipped + r.committed.length; i++) this.delivered.next({ channel: this.channel, block: batch[i]!.block, bytes: batch[i]!.bytes });
-      if (r.committed.length) this.report(session, { type: 'block', number: r.committed.at(-1)!.number });
-      if (r.rejected) this.fail(session, `rejected:${r.rejected.reason}`);
-    }
-  }
-
-  private fail(session: number, reason: string): void {
-    this.drop(session);
-    this.countError(reason);
-    this.report(session, { type: 'error', reason });
+  dispose(): void {
+    for (const s of this.subs) s.unsubscribe();
   }
 }
 
@@ -132,70 +102,78 @@ export interface DeliverLogic {
 
 export function deliverLogic(deps: DeliverDeps): DeliverLogic {
   const delivered = new Subject<DeliveredBlock>();
-  const committers = new Map<string, Committer>();
-  const listeners = new Map<number, (e: { type: 'block'; number: number } | { type: 'error'; reason: string }) => void>();
-  let sessions = 0;
+  const channels = new Map<string, DeliverChannel>();
   const rng = deps.rng.fork('deliver');
 
-  const committerOf = (channel: string): Committer => {
-    let c = committers.get(channel);
-    const ledger = deps.ledger(channel);
-    if (!ledger) throw new Error(`deliver: no open ledger for channel ${channel}`);
-    if (!c || c.ledger !== ledger) {
-      c = new Committer(channel, ledger, deps.maxBatch ?? 256, delivered, (session, e) => listeners.get(session)?.(e));
-      committers.set(channel, c);
+  const channelOf = (channel: string): DeliverChannel => {
+    let c = channels.get(channel);
+    const queue = deps.queue(channel);
+    if (!queue) throw new Error(`deliver: no commit queue for channel ${channel}`);
+    if (!c || c.queue !== queue) {
+      // A restarted peer: a new queue over the reopened ledger.
+      c?.dispose();
+      c = new DeliverChannel(channel, queue, delivered);
+      channels.set(channel, c);
     }
     return c;
   };
 
   const feed = fromCallback<EventObject, FeedActorInput>(({ input, sendBack }) => {
     const { channel } = input;
-    const session = ++sessions;
     const send = (e: DeliverEvent) => sendBack(e);
-    let committer: Committer;
+    let ch: DeliverChannel;
     try {
-      committer = committerOf(channel);
+      ch = channelOf(channel);
     } catch {
       send({ type: 'feed.error', reason: 'no-ledger' });
       return () => undefined;
     }
+    const { queue } = ch;
+    const ledger = queue.ledger;
     let sub: Subscription | null = null;
     let over = false;
-    const end = (reason: string) => {
+    const end = (reason: string, counted = false) => {
       if (over) return;
       over = true;
       sub?.unsubscribe();
-      committer.drop(session);
-      committer.countError(reason);
+      if (!counted) ch.countError(reason);
       send({ type: 'feed.error', reason });
     };
-    listeners.set(session, (e) => {
+    const listener = (e: SessionReport) => {
       if (e.type === 'block') send({ type: 'feed.block', number: e.number });
-      else if (!over) {
-        over = true;
-        sub?.unsubscribe();
-        send({ type: 'feed.error', reason: e.reason });
-      }
-    });
+      else end(e.reason, true);
+    };
+    ch.session = listener;
 
     const open = async (): Promise<void> => {
-      await committer.idle();
+      await queue.idle();
       if (over) return;
-      let expected = deps.ledger(channel)?.height() ?? 0;
+      let expected = ledger.height();
       sub = deps.feed.blocks(channel, expected).subscribe({
         next: (e) => {
           if (over) return;
           if (e.type === 'ready') return send({ type: 'feed.ready' });
           if (e.block.number < expected) return;
           if (e.block.number > expected) return end('gap');
+          if (e.block.number < ledger.height() || queue.holds(e.block.number)) {
+            // Committed or queued from gossip already: a duplicate, dropped before any crypto.
+            expected++;
+            return;
+          }
+          const v = ledger.verify(e.block, { number: expected });
+          if (!v.ok) {
+            // Counted under the ledger's names, as when the ledger itself refused an orderer block.
+            queue.rejections.count(v.reason);
+            return end(`rejected:${v.reason}`);
+          }
           expected++;
-          committer.push({ session, block: e.block, bytes: e.bytes });
-          if (committer.buffered >= (deps.maxBuffered ?? 1024)) {
-            // Pause: drop the subscription, let the committer catch up, resume from the ledger height.
+          const r = queue.offer(v.block, 'orderer', 'ordered', e.bytes);
+          if (r === 'full' || expected - ledger.height() >= (deps.maxBuffered ?? 1024)) {
+            // Pause: drop the subscription, let the queue catch up, resume from the ledger height.
             sub?.unsubscribe();
             sub = null;
-            committer.stats.pauses++;
-            void open();
+            ch.stats.pauses++;
+            void open().catch(() => end('unavailable'));
           }
         },
         error: (err) => end(err instanceof FeedError ? err.reason : 'unavailable'),
@@ -207,8 +185,7 @@ export function deliverLogic(deps: DeliverDeps): DeliverLogic {
     return () => {
       over = true;
       sub?.unsubscribe();
-      committer.drop(session);
-      listeners.delete(session);
+      if (ch.session === listener) ch.session = null;
     };
   });
 
@@ -216,7 +193,7 @@ export function deliverLogic(deps: DeliverDeps): DeliverLogic {
     actors: { feed },
     delays: { backoff: ({ context }) => backoffMs(context.failures, rng.next(), context) },
   });
-  return { machine, delivered$: delivered.asObservable(), stats: (channel) => committers.get(channel)?.stats ?? null };
+  return { machine, delivered$: delivered.asObservable(), stats: (channel) => channels.get(channel)?.stats ?? null };
 }
 
 export interface Deliver {
@@ -230,7 +207,10 @@ export interface Deliver {
 
 /** A stand-alone deliver actor for one channel (tests, tools); the peer embeds `deliverLogic` instead. */
 export function createDeliver(o: { channel: string; ledger: Ledger; feed: OrderingFeed; clock: Clock; rng: Rng; timings: DeliverTimings; maxBuffered?: number }): Deliver {
-  const logic = deliverLogic({ feed: o.feed, ledger: (c) => (c === o.channel ? o.ledger : undefined), rng: o.rng, maxBuffered: o.maxBuffered });
+  // Its own commit queue (gossip's settings do not matter: only the orderer offers here).
+  const queue = new CommitQueue(o.ledger, new RejectionCounter(), { blockBufferSize: 100, batchSize: 10 });
+  queue.start();
+  const logic = deliverLogic({ feed: o.feed, queue: (c) => (c === o.channel ? queue : undefined), rng: o.rng, maxBuffered: o.maxBuffered });
   const actor = createActor(logic.machine, { input: { channel: o.channel, ...o.timings }, clock: o.clock }).start();
   return {
     actor,
@@ -238,7 +218,10 @@ export function createDeliver(o: { channel: string; ledger: Ledger; feed: Orderi
     stats: () => logic.stats(o.channel),
     start: (mode) => actor.send({ type: 'deliver.start', mode }),
     stop: () => actor.send({ type: 'deliver.stop' }),
-    dispose: () => actor.stop(),
+    dispose: () => {
+      actor.stop();
+      queue.stop();
+    },
   };
 }
 

@@ -1,8 +1,9 @@
-// Block dissemination and state transfer of one channel, assembled: the gossip block store and the
-// committer (block-intake.ts), push (push.actor.ts), pull (pull.actor.ts), serving state requests
+// Block dissemination and state transfer of one channel, assembled: the gossip block store and intake rule
+// over the channel's commit queue (block-intake.ts, commit-queue.ts), push (push.actor.ts), pull (pull.actor.ts), serving state requests
 // (state-server.actor.ts) and, when state.enabled, the anti-entropy machine (state-transfer.actor.ts).
 //   blocks the leader's deliver actor committed from the orderer → push.originate (signed once, pushed)
 //   every ledger commit → blocks the window holds beyond the buffer's reach are offered again
+//   a gossiped block the ledger refused → its copy leaves the block store
 //   murmur profile: a gap in pushed blocks that outlives gapGrace (25 × maxPropagationBurstLatency, at least
 //     100 ms) starts state transfer at once, from the originator of the block past the gap
 //   dissemination mode: `tree` (murmur's default: Plumtree, tree.actor.ts) or `push` (Fabric's infect-and-die
@@ -10,7 +11,7 @@
 //     both). Pull and state transfer run under both.
 import type { Observable, Subscription } from 'rxjs';
 import { TimerGroup } from '../runtime/timers.ts';
-import type { Block } from '../runtime/ledger/block.ts';
+import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import { BlockIntake, type GossipChannelContext } from './block-intake.ts';
 import { BlockPusher } from './push.actor.ts';
 import { TreeDisseminator, TREE_DEFAULTS } from './tree.actor.ts';
@@ -73,7 +74,7 @@ export class ChannelDissemination {
     readonly ctx: GossipChannelContext,
     t: DisseminationTimings,
     opts: DisseminationOptions,
-    private readonly fromOrderer$: Observable<{ block: Block; bytes: Uint8Array }>,
+    private readonly fromOrderer$: Observable<{ block: VerifiedBlock; bytes: Uint8Array }>,
   ) {
     const stateEnabled = opts.stateEnabled;
     // propagateIterations 0 is Fabric's "push off" (pull only): it turns the tree off too.
@@ -81,8 +82,6 @@ export class ChannelDissemination {
     this.intake = new BlockIntake(ctx, {
       maxBlockCountToStore: t.maxBlockCountToStore,
       pullInterval: t.pullInterval,
-      blockBufferSize: t.stateBlockBufferSize,
-      batchSize: t.stateBatchSize,
       stateEnabled,
     });
     this.push = this.mode === 'push' ? new BlockPusher(this.intake, t) : null;
@@ -126,7 +125,6 @@ export class ChannelDissemination {
 
   start(): void {
     this.timers = new TimerGroup(this.ctx.clock);
-    this.intake.committer.start();
     this.push?.start();
     this.tree?.start();
     this.pull.start();
@@ -135,6 +133,7 @@ export class ChannelDissemination {
     this.subs.push(
       this.fromOrderer$.subscribe(({ block, bytes }) => (this.tree ?? this.push)!.originate(block, bytes)),
       this.ctx.ledger.commits$.subscribe(() => this.intake.reoffer()),
+      this.ctx.queue.refused$.subscribe((r) => r.source !== 'orderer' && this.intake.forget(r.number)),
     );
   }
 
@@ -148,7 +147,6 @@ export class ChannelDissemination {
     this.pull.stop();
     this.push?.stop();
     this.tree?.stop();
-    this.intake.committer.stop();
   }
 
   state(): 'syncing' | 'synced' | 'disabled' {
@@ -156,7 +154,7 @@ export class ChannelDissemination {
   }
 
   counters(): DisseminationCounters {
-    const c = this.intake.committer.committedBy;
+    const c = this.ctx.queue.committedBy;
     return { blocksByPush: c.push, blocksByPull: c.pull, blocksByStateTransfer: c.state, duplicates: this.intake.duplicates };
   }
 }

@@ -28,6 +28,7 @@ import type { Ledger, LedgerStore } from '../runtime/ledger/ledger.ts';
 import type { OrderingFeed } from '../runtime/orderer/feed.ts';
 import { filter, type Observable } from 'rxjs';
 import { ChannelDissemination, type DisseminationMode, type DisseminationTimings } from './dissemination.actor.ts';
+import { CommitQueue } from './commit-queue.ts';
 import type { TreeSettings } from '../machines/plumtree.logic.ts';
 
 export interface PeerOptions {
@@ -120,6 +121,8 @@ export interface Peer {
   readonly elections: ReadonlyMap<string, ElectionBinding>;
   /** Open ledger per channel (present once started). */
   readonly ledgers: ReadonlyMap<string, Ledger>;
+  /** The one commit queue per channel every block source feeds (present once started). */
+  readonly queues: ReadonlyMap<string, CommitQueue>;
   /** Blocks this peer committed from the orderer while leading (handed to dissemination). */
   readonly delivered$: Observable<DeliveredBlock>;
   /** Push, pull, state transfer and their counters per channel (present while running). */
@@ -179,10 +182,11 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
   const mode: ElectionMode = o.useLeaderElection ? 'dynamic' : o.orgLeader ? 'static-leader' : 'standby';
   let stopServe: (() => void) | null = null;
   const ledgers = new Map<string, Ledger>();
+  const queues = new Map<string, CommitQueue>();
   const dissemination = new Map<string, ChannelDissemination>();
   /** Status `blocks` per channel (from the ledger's open to the peer's stop). */
   const blockStats = new Map<string, BlockStats>();
-  const deliver = deliverLogic({ feed: d.feed, ledger: (c) => ledgers.get(c), rng: d.rng.fork('deliver') });
+  const deliver = deliverLogic({ feed: d.feed, queue: (c) => queues.get(c), rng: d.rng.fork('deliver') });
   // A committed block moves the channel's head (status) and the height StateInfo advertises.
   const syncHeight = (channel: string) => {
     const l = ledgers.get(channel);
@@ -249,6 +253,9 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
         for (const { genesis } of o.channels) {
           const l = await d.ledgers.open(genesis);
           ledgers.set(l.channel, l);
+          const q = new CommitQueue(l, d.codec.rejections, { blockBufferSize: o.timings.stateBlockBufferSize, batchSize: o.timings.stateBatchSize });
+          queues.set(l.channel, q);
+          q.start();
           stateInfo.get(l.channel)?.setHeight(l.height());
           subs.push(l.commits$.subscribe(() => syncHeight(l.channel)));
           const bs = new BlockStats(l.height());
@@ -278,6 +285,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
       stop: fromPromise(async () => {
         stopServe?.();
         for (const s of subs) s.unsubscribe();
+        for (const q of queues.values()) q.stop();
         await d.transport.stop();
         await d.ledgers.close();
       }),
@@ -348,7 +356,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
               clock: d.clock,
               rng: d.rng.fork(`dissemination:${name}`),
               ledger,
-              ordererPublicKey: genesis.ordererPublicKey,
+              queue: queues.get(name)!,
               stateInfo: stateInfo.get(name)!,
               discovery,
               dependsOnOthers: mode !== 'static-leader',
@@ -402,6 +410,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     stateInfo,
     elections,
     ledgers,
+    queues,
     delivered$: deliver.delivered$,
     dissemination,
     start() {

@@ -13,7 +13,7 @@ import { seal } from '../runtime/wire/envelope.ts';
 import { TimerGroup } from '../runtime/timers.ts';
 import { PullEngine, type PullSend, type PullTimings } from '../machines/pull.logic.ts';
 import { chunkBySize } from '../machines/chunk.logic.ts';
-import type { Block } from '../runtime/ledger/block.ts';
+import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import type { BlockIntake } from './block-intake.ts';
 
 export interface PullSettings extends PullTimings {
@@ -118,7 +118,7 @@ export class BlockPuller {
     const verdict = this.engine.onUpdate(from, p.nonce, items.map((i) => String(i.seq)));
     if (verdict !== 'accepted') return drop(`pull-${verdict}`);
     // Skip what the store or ledger already has; every remaining block must verify, or nothing is taken.
-    const fresh: { seq: number; block: Block; envelope: Uint8Array }[] = [];
+    const fresh: { seq: number; block: VerifiedBlock; envelope: Uint8Array }[] = [];
     for (const { seq, msg } of items) {
       if (this.intake.known(seq) || fresh.some((f) => f.seq === seq)) {
         this.intake.duplicates++;

@@ -12,7 +12,7 @@ import { filter, type Subscription } from 'rxjs';
 import type { DataMsg, Verified } from '../runtime/wire/messages.ts';
 import { seal } from '../runtime/wire/envelope.ts';
 import { TimerGroup } from '../runtime/timers.ts';
-import type { Block } from '../runtime/ledger/block.ts';
+import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import { BatchingEmitter, routeBatch } from '../machines/emitter.logic.ts';
 import type { ChannelPeer } from './stateinfo.actor.ts';
 import type { BlockIntake } from './block-intake.ts';
@@ -62,7 +62,7 @@ export class BlockPusher {
   }
 
   /** A block this peer committed from the ordering service: sign it once and push it. */
-  originate(block: Block, bytes: Uint8Array): void {
+  originate(block: VerifiedBlock, bytes: Uint8Array): void {
     const msg: DataMsg = { t: 'data', ch: this.intake.ctx.channel, seq: block.number, block: bytes };
     const envelope = seal(msg, this.intake.ctx.signer);
     this.intake.store.add({ seq: block.number, envelope, block, source: 'push' }, this.intake.ctx.clock.now());

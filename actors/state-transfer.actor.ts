@@ -1,18 +1,20 @@
 // Binds the state-transfer machine (machines/state-transfer.machine.ts) of one channel to the channel view,
 // the ledger, the payload buffer and the bus.
 //   in:  view.changed ← StateInfo channel view (every org: heights of channel peers)
-//        ledger.advanced ← every ledger commit;  buffer.level ← the committer's high-water mark
+//        ledger.advanced ← every ledger commit;  buffer.level ← the commit queue's high-water mark
 //   request.send(attempt, to, range) → a fresh random nonce, stateReq signed, to the peer's endpoint
 //   stateRes: only from the peer asked, with the nonce of the current attempt (else counted, ignored);
-//     every block must be in the asked range, consecutive, verify and link (to the ledger tip, the buffer or
-//     the previous block of the response) → else response.invalid (the machine retries another peer);
-//     blocks go to the payload buffer in blocking mode; response.received(maxSeq = last block now held
+//     every block must be in the asked range and consecutive; a block already committed or queued is skipped
+//     before any crypto, one the gossip window holds is taken from there; every other block must verify and link (to the ledger tip, the queue or the previous
+//     block of the response) → else response.invalid (the machine retries another peer);
+//     blocks go to the commit queue in blocking mode; response.received(maxSeq = last block now held
 //     without a gap) tells the machine how far the range got (a response may come in several chunks)
 import { createActor, type Actor } from 'xstate';
 import { filter } from 'rxjs';
 import type { StateReqMsg, StateResMsg, Verified } from '../runtime/wire/messages.ts';
 import { seal } from '../runtime/wire/envelope.ts';
 import { blockHash } from '../runtime/ledger/block.ts';
+import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import { stateTransferMachine, syncStateOf, type StateTransferTimings } from '../machines/state-transfer.machine.ts';
 import type { BlockIntake } from './block-intake.ts';
 
@@ -61,7 +63,7 @@ export class StateTransfer {
       this.actor.on('round.abandoned', () => void this.stats.abandoned++),
       stateInfo.changes$.subscribe(view),
       ledger.commits$.subscribe((c) => this.actor.send({ type: 'ledger.advanced', height: c.height })),
-      this.intake.committer.full$.subscribe((full) => this.actor.send({ type: 'buffer.level', full })),
+      this.intake.queue.full$.subscribe((full) => this.actor.send({ type: 'buffer.level', full })),
       transport.inbound$
         .pipe(filter((i) => i.msg.payload.t === 'stateRes' && i.msg.payload.ch === channel))
         .subscribe((i) => this.onResponse(i.msg as Verified<StateResMsg>)),
@@ -110,19 +112,28 @@ export class StateTransfer {
     };
     const blocks = m.payload.blocks;
     if (!blocks.length) return invalid('state-empty-response');
-    // Check everything before taking anything.
-    const checked = [];
+    // Check everything before taking anything; what this peer already holds is not verified again (intake.check
+    // links a block after a held one to the ledger tip or the queued block instead).
+    const checked: VerifiedBlock[] = [];
     let prevHash: Uint8Array | null = null;
     for (let i = 0; i < blocks.length; i++) {
       const { seq, block } = blocks[i]!;
       if (seq < o.start || seq > o.end || (i > 0 && seq !== blocks[i - 1]!.seq + 1)) return invalid('state-bad-range');
-      const r = this.intake.check(seq, block);
+      if (this.intake.known(seq, false)) {
+        this.intake.duplicates++;
+        prevHash = null;
+        continue;
+      }
+      // A copy the gossip window holds (beyond the queue's reach) was verified when it came.
+      const stored = this.intake.stored(seq);
+      const r = stored ? { ok: true as const, block: stored } : this.intake.check(seq, block);
       if (!r.ok) return invalid('state-bad-block');
       if (prevHash && Buffer.compare(Buffer.from(prevHash), Buffer.from(r.block.previousHash)) !== 0) return invalid('state-bad-block');
       prevHash = blockHash(r.block);
       checked.push(r.block);
     }
     for (const b of checked) {
+      // Committed or queued meanwhile by another source (a response may take its time to check).
       if (this.intake.known(b.number, false)) {
         this.intake.duplicates++;
         continue;

@@ -17,6 +17,7 @@ import type { BlockAnnouncement, DataMsg, GraftMsg, IHaveMsg, PruneMsg, Verified
 import { seal } from '../runtime/wire/envelope.ts';
 import { TimerGroup } from '../runtime/timers.ts';
 import { blockHash, type Block } from '../runtime/ledger/block.ts';
+import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import { PlumTree, type TreeSettings } from '../machines/plumtree.logic.ts';
 import type { BlockIntake } from './block-intake.ts';
 
@@ -96,7 +97,7 @@ export class TreeDisseminator {
   }
 
   /** A block this peer committed from the ordering service: sign it once, send it down the tree. */
-  originate(block: Block, bytes: Uint8Array): void {
+  originate(block: VerifiedBlock, bytes: Uint8Array): void {
     const { ctx } = this.intake;
     const msg: DataMsg = { t: 'data', ch: ctx.channel, seq: block.number, block: bytes };
     const envelope = seal(msg, ctx.signer);

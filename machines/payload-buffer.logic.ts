@@ -6,13 +6,14 @@
 //                           non-blocking (push, pull):   seq − next ≥ blockBufferSize → 'too-far-ahead'
 //                           blocking (state transfer):   no window; the producer waits for `hasRoomForBlocking()`
 //                                                        (size ≤ 2 × blockBufferSize) before it asks for more
-//                           hard fence: size ≥ maxSize → 'full'
+//                           ordered (the leader's orderer feed, consecutive from the height): no window;
+//                                                        the feed pauses well before the larger fence
+//                           hard fence: size ≥ maxSize (+ orderedCapacity for ordered) → 'full'
 //                           else stored
 //   ready():    the run of consecutive items from `next` (what the committer takes next)
-//   committed(height): drop everything below the new height; next = height (commits by any path: the deliver
-//               actor's orderer blocks land here too)
+//   committed(height): drop everything below the new height; next = height
 //   discard(seq): drop one item (the ledger refused it), so a genuine copy can take its place
-export type PushMode = 'non-blocking' | 'blocking';
+export type PushMode = 'non-blocking' | 'blocking' | 'ordered';
 export type PushResult = 'accepted' | 'duplicate' | 'too-far-ahead' | 'full';
 
 export class PayloadBuffer<T> {
@@ -25,6 +26,8 @@ export class PayloadBuffer<T> {
     height: number,
     private readonly blockBufferSize: number,
     batchSize = 10,
+    /** Extra room for `ordered` pushes (murmur: the orderer's blocks share this buffer). */
+    private readonly orderedCapacity = 0,
   ) {
     this.nextSeq = height;
     this.maxSize = 3 * blockBufferSize + batchSize + 1;
@@ -45,7 +48,7 @@ export class PayloadBuffer<T> {
   push(seq: number, item: T, mode: PushMode): PushResult {
     if (seq < this.nextSeq || this.items.has(seq)) return 'duplicate';
     if (mode === 'non-blocking' && seq - this.nextSeq >= this.blockBufferSize) return 'too-far-ahead';
-    if (this.items.size >= this.maxSize) return 'full';
+    if (this.items.size >= this.maxSize + (mode === 'ordered' ? this.orderedCapacity : 0)) return 'full';
     this.items.set(seq, item);
     return 'accepted';
   }

@@ -10,11 +10,14 @@
 //                       dataHash(b.data) = dataHash  else reject bad-data-hash
 //                       orderer signed the header    else reject bad-block-signature  (key: genesis config)
 //                       a v2 block names this channel else reject bad-channel
+//                       (signature and channel are skipped for a VerifiedBlock this ledger's own verifier
+//                       checked, verified-block.ts: intake and deliver verify once, `ledger.verify`)
 //     persist the valid prefix in ONE atomic, durable write; then height and tipHash move
 // A rejected block and everything after it in the batch are not committed; the reason is counted.
 // So the ledger never holds a gap or a fork, and a crash leaves the last committed prefix.
 import { Subject, type Observable } from 'rxjs';
-import { blockHash, decodeBlock, encodeBlock, verifyBlock, type Block } from './block.ts';
+import { blockHash, decodeBlock, encodeBlock, type Block } from './block.ts';
+import { BlockVerifier, type BlockVerdict, type BlockVerifierPort } from './verified-block.ts';
 import type { Genesis } from './channel-config.ts';
 import type { Ed25519 } from '../crypto/ed25519.ts';
 import { RejectionCounter } from '../wire/rejections.ts';
@@ -29,17 +32,6 @@ export interface CommitResult {
   height: number;
   /** The first refused block, or null when every block was committed. */
   rejected: { number: number; reason: LedgerRejectReason } | null;
-  /** Blocks left out because the ledger already held them (only with `skipCommitted`). */
-  skipped: number;
-}
-
-export interface CommitOptions {
-  /**
-   * Leave out, without counting them as refused, blocks the ledger already holds (same number, same hash):
-   * several producers (deliver, gossip, state transfer) may race for the same height. Checked under the
-   * ledger's serialisation, so the race cannot be lost in between.
-   */
-  skipCommitted?: boolean;
 }
 
 export interface LedgerCommit {
@@ -49,7 +41,7 @@ export interface LedgerCommit {
   blocks: Block[];
 }
 
-export interface Ledger {
+export interface Ledger extends BlockVerifierPort {
   readonly channel: string;
   /** Fabric's height: number of committed blocks (genesis only → 1). */
   height(): number;
@@ -60,8 +52,13 @@ export interface Ledger {
   getEncoded(n: number): Uint8Array | null;
   /** Blocks [from, to), clipped to what is committed. */
   range(from: number, to: number): Block[];
+  /**
+   * This channel's block check (orderer key and channel from the genesis config): the one place a peer verifies
+   * an orderer signature; what passes is a VerifiedBlock whose signature `commit` does not check again.
+   */
+  verify(b: Block, expect?: { number?: number; previousHash?: Uint8Array | null }): BlockVerdict;
   /** Verifies and persists in order; resolves once the valid prefix is durable. Never rejects for a bad block. */
-  commit(blocks: readonly Block[], opts?: CommitOptions): Promise<CommitResult>;
+  commit(blocks: readonly Block[]): Promise<CommitResult>;
   /** Refused blocks by reason. */
   readonly rejections: RejectionCounter;
   /** Every durable commit (one event per commit call that committed something). */
@@ -99,13 +96,15 @@ export class ChainLedger implements Ledger {
   private tip: Uint8Array;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly verifier: BlockVerifier;
 
   private constructor(
     readonly channel: string,
     private readonly storage: BlockStorage,
-    private readonly ordererPublicKey: Uint8Array,
-    private readonly ed: Ed25519,
+    ordererPublicKey: Uint8Array,
+    ed: Ed25519,
   ) {
+    this.verifier = new BlockVerifier(ordererPublicKey, ed, channel);
     this.h = storage.count();
     const last = this.h > 0 ? decodeBlock(storage.read(this.h - 1) ?? new Uint8Array()) : null;
     if (!last) throw new LedgerError(`ledger of ${channel}: block ${this.h - 1} is unreadable`);
@@ -162,8 +161,13 @@ export class ChainLedger implements Ledger {
     return out;
   }
 
-  commit(blocks: readonly Block[], opts: CommitOptions = {}): Promise<CommitResult> {
-    const run = this.queue.then(() => this.commitNow(blocks, opts));
+  verify(b: Block, expect?: { number?: number; previousHash?: Uint8Array | null }): BlockVerdict {
+    return this.verifier.verify(b, expect);
+  }
+
+  commit(blocks: readonly Block[]): Promise<CommitResult> {
+    // Serialised here too (the contract), though a peer has one caller: its channel's commit queue.
+    const run = this.queue.then(() => this.commitNow(blocks));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -175,23 +179,15 @@ export class ChainLedger implements Ledger {
     this.commitsSubject.complete();
   }
 
-  private async commitNow(blocks: readonly Block[], opts: CommitOptions): Promise<CommitResult> {
+  private async commitNow(blocks: readonly Block[]): Promise<CommitResult> {
     if (this.closed) throw new LedgerError(`ledger of ${this.channel} is closed`);
     const ok: Block[] = [];
     const encoded: Uint8Array[] = [];
     let rejected: CommitResult['rejected'] = null;
-    let skipped = 0;
     let height = this.h;
     let tip = this.tip;
     for (const b of blocks) {
-      if (opts.skipCommitted && ok.length === 0 && b.number < this.h) {
-        const have = this.get(b.number);
-        if (have && bytesEqual(blockHash(have), blockHash(b))) {
-          skipped++;
-          continue;
-        }
-      }
-      const check = verifyBlock(b, this.ordererPublicKey, this.ed, { number: height, previousHash: tip, channel: this.channel });
+      const check = this.verifier.verify(b, { number: height, previousHash: tip });
       if (!check.ok) {
         rejected = { number: b.number, reason: check.reason };
         this.rejections.count(check.reason);
@@ -208,6 +204,6 @@ export class ChainLedger implements Ledger {
       this.tip = tip;
       this.commitsSubject.next({ channel: this.channel, height, tipHash: toHex(tip), blocks: ok });
     }
-    return { committed: ok, height: this.h, rejected, skipped };
+    return { committed: ok, height: this.h, rejected };
   }
 }

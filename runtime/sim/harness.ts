@@ -47,6 +47,9 @@ export interface HarnessOptions {
   /** The clock of one peer (default the shared SimClock), asked once per peer: its actors' timers and its
    * codec's certificate validity checks both read it. The simulator gives one peer a skewed clock. */
   peerClock?: (id: string, clock: SimClock) => Clock;
+  /** The signature port one peer verifies with (its codec and its ledgers; default the shared one), asked once
+   * per peer: tests wrap it to count each peer's verifications. */
+  peerEd?: (id: string, ed: Ed25519) => Ed25519;
 }
 
 /** Fabric's timings as the config schema defines them. */
@@ -77,6 +80,8 @@ export class Harness {
   private readonly clocks = new Map<string, Clock>();
   /** Durable per-peer state that survives a crash: the last incarnation number. */
   private readonly lastInc = new Map<string, number>();
+  /** Each peer's signature port (a property of the peer, like its clock). */
+  private readonly eds = new Map<string, Ed25519>();
   /** Durable per-peer state that survives a crash: the ledgers. */
   private readonly ledgerStores = new Map<string, MemoryLedgerStore>();
   /** The ordering service's output: its BlockLog and the peers' OrderingFeed. */
@@ -105,6 +110,7 @@ export class Harness {
       for (const p of org.peers) {
         const identity = signerOf(p, this.ed).identity;
         this.clocks.set(p.id, opts.peerClock?.(p.id, this.clock) ?? this.clock);
+        this.eds.set(p.id, opts.peerEd?.(p.id, this.ed) ?? this.ed);
         this.peers.set(p.id, { id: p.id, pkiId: identity.pkiId, pkiIdHex: identity.pkiIdHex, org: org.name, mspId: org.mspId, material: p, codec: this.codec(p.id), peer: null });
       }
   }
@@ -138,10 +144,14 @@ export class Harness {
     return this.clocks.get(id) ?? this.clock;
   }
 
+  private edOf(id: string): Ed25519 {
+    return this.eds.get(id) ?? this.ed;
+  }
+
   /** A peer's codec checks certificate validity by the peer's own clock, as a real peer would. */
   private codec(id: string): WireCodec {
     const clock = this.clockOf(id);
-    return new WireCodec({ trust: this.trust, ed: this.ed, now: () => clock.now(), maxBytes: this.network.maxPayload });
+    return new WireCodec({ trust: this.trust, ed: this.edOf(id), now: () => clock.now(), maxBytes: this.network.maxPayload });
   }
 
   /** Starts (or restarts) one peer. A restart keeps what the peer persisted and gets a fresh incarnation. */
@@ -213,7 +223,7 @@ export class Harness {
   /** A peer's ledger store: it outlives crashes, so a restarted peer continues its chain. */
   ledgerStore(id: string): MemoryLedgerStore {
     let s = this.ledgerStores.get(id);
-    if (!s) this.ledgerStores.set(id, (s = new MemoryLedgerStore(this.ed)));
+    if (!s) this.ledgerStores.set(id, (s = new MemoryLedgerStore(this.edOf(id))));
     return s;
   }
 

@@ -129,18 +129,37 @@ export function ledgerContract(name: string, makeWorld: () => Promise<LedgerWorl
     }
   });
 
-  test('skipCommitted: blocks already held are left out uncounted; a different block at a held height is still refused', async () => {
+  test('verify: the channel\'s block check, once; commit keeps number, link and dataHash for what it verified', async () => {
     const w = await makeWorld();
     const store = w.store();
     try {
       const { genesis, blocks } = buildChain(5);
       const l = await store.open(genesis);
-      await l.commit(blocks.slice(0, 3)); // height 4
-      const r = await l.commit(blocks.slice(1), { skipCommitted: true });
-      assert.equal({ ...r, committed: r.committed.map((b) => b.number) }, { committed: [4, 5], height: 6, rejected: null, skipped: 2 });
-      const other = buildChain(1, { from: blocks[0]!, txs: 3 }).blocks[0]!; // another block 2
-      assert.equal((await l.commit([other], { skipCommitted: true })).rejected, { number: 2, reason: 'bad-number' });
-      assert.equal(l.rejections.snapshot(), { 'bad-number': 1 });
+      assert.equal(l.verify(blocks[0]!, { number: 2 }), { ok: false, reason: 'bad-number' });
+      assert.equal(l.verify(blocks[1]!, { previousHash: blockHash(blocks[1]!) }), { ok: false, reason: 'bad-previous-hash' });
+      const forged = makeBlock(1, blockHash(genesis.block), blocks[0]!.data, (m) => ed.sign(material().orgs[0]!.peers[0]!.secret, m));
+      assert.equal(l.verify(forged), { ok: false, reason: 'bad-block-signature' });
+      const elsewhere = makeBlock(1, blockHash(genesis.block), blocks[0]!.data, (m) => ed.sign(material().orderer.secret, m), 1_700_000_000_000, 'some-other-channel');
+      assert.equal(l.verify(elsewhere), { ok: false, reason: 'bad-channel' });
+      // Verified, then altered: the data in place (dataHash is still checked), the header (checked in full).
+      const v1 = l.verify(tamper(blocks[0]!, () => undefined));
+      const v2 = l.verify(tamper(blocks[1]!, () => undefined));
+      assert.ok(v1.ok && v2.ok);
+      v1.block.data[0]![0]! ^= 1;
+      v2.block.previousHash[0]! ^= 1;
+      assert.equal((await l.commit([v1.block])).rejected, { number: 1, reason: 'bad-data-hash' });
+      v1.block.data[0]![0]! ^= 1;
+      assert.equal((await l.commit([v1.block, v2.block])).rejected, { number: 2, reason: 'bad-previous-hash' });
+      v2.block.previousHash[0]! ^= 1;
+      const rest = blocks.slice(2).map((b) => {
+        const v = l.verify(b);
+        if (!v.ok) throw new Error(`block ${b.number}: ${v.reason}`);
+        return v.block;
+      });
+      const r = await l.commit([v2.block, ...rest]);
+      assert.equal({ ...r, committed: r.committed.map((b) => b.number) }, { committed: [2, 3, 4, 5], height: 6, rejected: null });
+      assert.equal(l.range(1, 6), blocks);
+      assert.equal(l.rejections.snapshot(), { 'bad-data-hash': 1, 'bad-previous-hash': 1 }, 'verify alone counts nothing; commit counts');
     } finally {
       await store.close();
       await w.cleanup();

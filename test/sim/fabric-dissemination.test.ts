@@ -252,7 +252,7 @@ test('fabric state/TestLargeBlockGap', async () => {
     const order: number[] = [];
     h.ledger('peer1.org1')!.commits$.subscribe((c) => order.push(...c.blocks.map((b) => b.number)));
     let maxBuffer = 0;
-    h.network.taps.add(() => void (maxBuffer = Math.max(maxBuffer, d.intake.committer.size)));
+    h.network.taps.add(() => void (maxBuffer = Math.max(maxBuffer, d.intake.queue.size)));
     assert.ok(await h.until(() => height(h, 'peer1.org1') === 500, 60_000, 100), `height ${height(h, 'peer1.org1')}`);
     assert.equal(order, Array.from({ length: 499 }, (_, i) => i + 1));
     assert.ok(maxBuffer <= 2 * 20 + 10, `buffer reached ${maxBuffer}`);

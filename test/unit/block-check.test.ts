@@ -6,34 +6,36 @@ import { blockHash, encodeBlock, makeBlock } from '../../runtime/ledger/block.ts
 import { ed, material } from '../helpers/material.ts';
 import { buildChain } from '../helpers/chain.ts';
 import { generateMaterial } from '../../runtime/crypto/material.ts';
+import { BlockVerifier } from '../../runtime/ledger/verified-block.ts';
 
 const { genesis, blocks } = buildChain(3);
 const key = genesis.ordererPublicKey;
+const verifier = () => new BlockVerifier(key, ed, genesis.config.channel);
 
 test('a genuine block passes, with and without its predecessor hash', () => {
-  const r = checkBlockBytes(encodeBlock(blocks[1]!), 2, key, ed, blockHash(blocks[0]!));
+  const r = checkBlockBytes(encodeBlock(blocks[1]!), 2, verifier(), blockHash(blocks[0]!));
   assert.ok(r.ok);
-  assert.ok(checkBlockBytes(encodeBlock(blocks[1]!), 2, key, ed).ok);
+  assert.ok(checkBlockBytes(encodeBlock(blocks[1]!), 2, verifier()).ok);
 });
 
 test('forged, altered, renumbered, mislinked and malformed blocks are refused with a reason', () => {
   const b = blocks[1]!;
   const other = generateMaterial({ orgs: ['Org1'], peers: 1, channels: ['channel1'] });
   const forged = makeBlock(2, b.previousHash, b.data, (m) => ed.sign(other.orderer.secret, m));
-  assert.equal(checkBlockBytes(encodeBlock(forged), 2, key, ed), { ok: false, reason: 'block-bad-signature' });
+  assert.equal(checkBlockBytes(encodeBlock(forged), 2, verifier()), { ok: false, reason: 'block-bad-signature' });
   const altered = { ...b, data: [new Uint8Array([9, 9, 9])] };
-  assert.equal(checkBlockBytes(encodeBlock(altered), 2, key, ed), { ok: false, reason: 'block-bad-data-hash' });
+  assert.equal(checkBlockBytes(encodeBlock(altered), 2, verifier()), { ok: false, reason: 'block-bad-data-hash' });
   const rehashed = { ...altered, dataHash: blocks[2]!.dataHash };
-  assert.ok(!checkBlockBytes(encodeBlock(rehashed), 2, key, ed).ok, 'a re-hashed block breaks the signature');
-  assert.equal(checkBlockBytes(encodeBlock(b), 3, key, ed), { ok: false, reason: 'block-number-mismatch' }, 'a replay under another number');
-  assert.equal(checkBlockBytes(encodeBlock(b), 2, key, ed, blockHash(blocks[1]!)), { ok: false, reason: 'block-bad-previous-hash' });
+  assert.ok(!checkBlockBytes(encodeBlock(rehashed), 2, verifier()).ok, 'a re-hashed block breaks the signature');
+  assert.equal(checkBlockBytes(encodeBlock(b), 3, verifier()), { ok: false, reason: 'block-number-mismatch' }, 'a replay under another number');
+  assert.equal(checkBlockBytes(encodeBlock(b), 2, verifier(), blockHash(blocks[1]!)), { ok: false, reason: 'block-bad-previous-hash' });
   assert.ok(material().orderer.secret.byteLength > 0);
 });
 
 test('fabric state/TestNilAddPayload', () => {
   // Fabric refuses a nil payload with an error; murmur refuses empty and garbage bytes the same way.
-  assert.equal(checkBlockBytes(new Uint8Array(0), 1, key, ed), { ok: false, reason: 'block-malformed' });
-  assert.equal(checkBlockBytes(new Uint8Array([1, 2, 3]), 1, key, ed), { ok: false, reason: 'block-malformed' });
+  assert.equal(checkBlockBytes(new Uint8Array(0), 1, verifier()), { ok: false, reason: 'block-malformed' });
+  assert.equal(checkBlockBytes(new Uint8Array([1, 2, 3]), 1, verifier()), { ok: false, reason: 'block-malformed' });
 });
 
 test.run();

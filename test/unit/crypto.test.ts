@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import { checkBlockBytes } from '../../actors/block-check.ts';
+import { BlockVerifier } from '../../runtime/ledger/verified-block.ts';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, existsSync, rmSync } from 'node:fs';
@@ -157,8 +158,8 @@ test("blocks v2: the channel is signed and checked; another channel's block is r
   assert.equal(verifyBlock({ ...b, channel: 'channel2' }, pk, ed), { ok: false, reason: 'bad-block-signature' }, 'relabelled: the signature breaks');
   const other = makeBlock(1, ZERO_HASH, [utf8('b')], sign, 1_700_000_000_123, 'channel2');
   assert.not.equal(blockHash(other), blockHash(b), 'the channel is part of the hash');
-  assert.equal(checkBlockBytes(encodeBlock(other), 1, pk, ed, null, 'channel1'), { ok: false, reason: 'block-wrong-channel' });
-  assert.ok(checkBlockBytes(encodeBlock(b), 1, pk, ed, null, 'channel1').ok);
+  assert.equal(checkBlockBytes(encodeBlock(other), 1, new BlockVerifier(pk, ed, 'channel1')), { ok: false, reason: 'block-wrong-channel' });
+  assert.ok(checkBlockBytes(encodeBlock(b), 1, new BlockVerifier(pk, ed, 'channel1')).ok);
 });
 
 test('crypto material written to disk reads back', () => {

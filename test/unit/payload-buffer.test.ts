@@ -1,9 +1,11 @@
-// The payload (reorder) buffer and the committer in front of a real in-memory ledger.
+// The payload (reorder) buffer and the channel's commit queue in front of a real in-memory ledger.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { firstValueFrom, filter } from 'rxjs';
 import { PayloadBuffer } from '../../machines/payload-buffer.logic.ts';
-import { BlockCommitter } from '../../actors/committer.actor.ts';
+import { CommitQueue } from '../../actors/commit-queue.ts';
+import type { VerifiedBlock } from '../../runtime/ledger/verified-block.ts';
+import type { Ledger } from '../../runtime/ledger/ledger.ts';
 import { MemoryLedgerStore } from '../../runtime/ledger/memory.ledger.ts';
 import { encodeBlock, makeBlock, type Block } from '../../runtime/ledger/block.ts';
 import { RejectionCounter } from '../../runtime/wire/rejections.ts';
@@ -31,6 +33,16 @@ test('buffer admission table: duplicates, the non-blocking window, blocking mode
   assert.not.ok(b.has(100));
 });
 
+test("ordered pushes (the orderer's feed) have no window and room beyond the gossip fence", () => {
+  const b = new PayloadBuffer<string>(1, 5, 2, 10);
+  assert.is(b.push(100, 'x', 'ordered'), 'accepted', 'no window');
+  for (let s = 200; b.size < b.maxSize; s++) b.push(s, 'x', 'blocking');
+  assert.is(b.push(7, 'x', 'blocking'), 'full');
+  assert.is(b.push(7, 'x', 'ordered'), 'accepted', 'past the gossip fence');
+  for (let s = 300; b.size < b.maxSize + 10; s++) assert.is(b.push(s, 'x', 'ordered'), 'accepted');
+  assert.is(b.push(8, 'x', 'ordered'), 'full', 'bounded too');
+});
+
 test('ready() returns the consecutive run from the height; committed() drops what is below', () => {
   const b = new PayloadBuffer<number>(1, 20);
   for (const s of [3, 1, 2, 5]) b.push(s, s, 'non-blocking');
@@ -43,25 +55,32 @@ test('ready() returns the consecutive run from the height; committed() drops wha
   assert.is(b.next, 4, 'never backwards');
 });
 
+function verified(ledger: Ledger, b: Block): VerifiedBlock {
+  const v = ledger.verify(b);
+  if (!v.ok) throw new Error(`block ${b.number}: ${v.reason}`);
+  return v.block;
+}
+
 async function setup(n: number) {
   const { genesis, blocks } = buildChain(n);
   const ledger = await new MemoryLedgerStore(ed).open(genesis);
   const rejections = new RejectionCounter();
   const refused: number[] = [];
-  const c = new BlockCommitter({ ledger, rejections, blockBufferSize: 20, batchSize: 10, onRefused: (s) => refused.push(s) });
+  const c = new CommitQueue(ledger, rejections, { blockBufferSize: 20, batchSize: 10, maxBatch: 64 });
+  c.refused$.subscribe((r) => refused.push(r.number));
   c.start();
-  return { ledger, blocks, c, rejections, refused, genesis };
+  return { ledger, blocks: blocks.map((b) => verified(ledger, b)), c, rejections, refused, genesis };
 }
 
 test('fabric state/TestOverPopulation', async () => {
   const { ledger, blocks, c } = await setup(200);
-  for (let i = 1; i <= 4; i++) assert.is(c.offer(i, blocks[i - 1]!, 'push', 'non-blocking'), 'accepted');
+  for (let i = 1; i <= 4; i++) assert.is(c.offer(blocks[i - 1]!, 'push', 'non-blocking'), 'accepted');
   await withDeadline(c.idle(), 1000, 'commits');
   assert.is(ledger.height(), 5, 'blocks 1-4 committed');
   let maxSize = 0;
   const verdicts = new Map<number, string>();
   for (let i = 10; i <= 200; i++) {
-    verdicts.set(i, c.offer(i, blocks[i - 1]!, 'push', 'non-blocking'));
+    verdicts.set(i, c.offer(blocks[i - 1]!, 'push', 'non-blocking'));
     maxSize = Math.max(maxSize, c.size);
   }
   // murmur keeps Fabric's window: admitted while seq − height < blockBufferSize (height 5 → 10..24).
@@ -83,10 +102,10 @@ test('fabric state/TestBlockingEnqueue', async () => {
   // a gossip producer throws random blocks in non-blocking mode meanwhile.
   for (let i = 1; i <= 500; i++) {
     if (c.full$.value) await withDeadline(firstValueFrom(c.full$.pipe(filter((f) => !f))), 1000, 'room in the buffer');
-    c.offer(i, blocks[i - 1]!, 'state', 'blocking');
+    c.offer(blocks[i - 1]!, 'state', 'blocking');
     if (i % 2 === 0) {
       const s = 1 + rng.int(500);
-      c.offer(s, blocks[s - 1]!, 'push', 'non-blocking');
+      c.offer(blocks[s - 1]!, 'push', 'non-blocking');
     }
     maxSize = Math.max(maxSize, c.size);
   }
@@ -102,13 +121,13 @@ test('a block the ledger refuses leaves the buffer so a genuine copy can take it
   const { ledger, blocks, c, rejections, refused } = await setup(3);
   // Block 1 of another chain: orderer-signed, right number, wrong predecessor (a replay from another channel).
   const alien = makeBlock(1, new Uint8Array(32).fill(7), [new Uint8Array([1])], (m) => ed.sign(material().orderer.secret, m));
-  assert.is(c.offer(1, alien, 'push', 'non-blocking'), 'accepted');
+  assert.is(c.offer(verified(ledger, alien), 'push', 'non-blocking'), 'accepted');
   await withDeadline(c.idle(), 1000, 'commit');
   assert.is(ledger.height(), 1);
   assert.equal(refused, [1]);
   assert.is(rejections.get('ledger-refused-bad-previous-hash'), 1);
   assert.not.ok(c.holds(1));
-  for (let i = 1; i <= 3; i++) c.offer(i, blocks[i - 1]!, 'pull', 'non-blocking');
+  for (let i = 1; i <= 3; i++) c.offer(blocks[i - 1]!, 'pull', 'non-blocking');
   await withDeadline(c.idle(), 1000, 'commit');
   assert.is(ledger.height(), 4);
   assert.is(c.committedBy.pull, 3);
@@ -116,13 +135,34 @@ test('a block the ledger refuses leaves the buffer so a genuine copy can take it
   c.stop();
 });
 
+test("one queue for every source: the orderer's blocks and gossip's share it; a refusal names its source", async () => {
+  const { ledger, blocks, c, rejections } = await setup(4);
+  const seen: string[] = [];
+  c.committed$.subscribe((run) => seen.push(run.map((q) => `${q.block.number}:${q.source}`).join(',')));
+  const refused: string[] = [];
+  c.refused$.subscribe((r) => refused.push(`${r.number}:${r.source}:${r.reason}`));
+  assert.is(c.offer(blocks[1]!, 'push', 'non-blocking'), 'accepted');
+  assert.is(c.offer(blocks[0]!, 'orderer', 'ordered', encodeBlock(blocks[0]!)), 'accepted');
+  assert.is(c.offer(blocks[1]!, 'orderer', 'ordered'), 'duplicate', 'held from gossip: dropped');
+  await withDeadline(c.idle(), 1000, 'commits');
+  assert.is(ledger.height(), 3);
+  assert.equal(seen.join(' '), '1:orderer,2:push');
+  assert.equal(c.committedBy, { orderer: 1, push: 1, pull: 0, state: 0 });
+  const alien = verified(ledger, makeBlock(3, new Uint8Array(32).fill(7), [new Uint8Array([1])], (m) => ed.sign(material().orderer.secret, m)));
+  c.offer(alien, 'orderer', 'ordered');
+  await withDeadline(c.idle(), 1000, 'commit');
+  assert.equal(refused, ['3:orderer:bad-previous-hash']);
+  assert.is(rejections.get('ledger-refused-bad-previous-hash'), 0, "the orderer's refusals are the deliver actor's to count");
+  c.stop();
+});
+
 test('commits made elsewhere (the deliver actor) move the window and clear what they cover', async () => {
   const { ledger, blocks, c } = await setup(30);
-  c.offer(2, blocks[1]!, 'push', 'non-blocking');
-  await ledger.commit(blocks.slice(0, 5) as Block[]);
+  c.offer(blocks[1]!, 'push', 'non-blocking');
+  await ledger.commit(blocks.slice(0, 5));
   assert.not.ok(c.holds(2));
-  assert.is(c.offer(3, blocks[2]!, 'push', 'non-blocking'), 'duplicate');
-  assert.is(c.offer(24, blocks[23]!, 'push', 'non-blocking'), 'accepted', 'the window starts at the new height');
+  assert.is(c.offer(blocks[2]!, 'push', 'non-blocking'), 'duplicate');
+  assert.is(c.offer(blocks[23]!, 'push', 'non-blocking'), 'accepted', 'the window starts at the new height');
   c.stop();
 });
 
