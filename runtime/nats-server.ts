@@ -1,12 +1,14 @@
 // Launches a local nats-server (embedded server of `murmur up`, integration tests). The caller owns the
 // process: `stop()` SIGTERMs it, SIGKILLs it after a grace period, and resolves once it has exited. Servers
-// still running when this process exits are killed by an exit hook, so a crashed test leaves none behind.
+// still running when this process exits are killed by an exit hook, so a crashed test leaves none behind, and
+// the kernel SIGTERMs them if this process is killed outright (runtime/die-with-parent.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { dieWithParent } from './die-with-parent.ts';
 
 export class NatsServerError extends Error {
   override readonly name = 'NatsServerError';
@@ -163,7 +165,9 @@ async function launch(bin: string, host: string, jetstream: boolean, timeoutMs: 
   args.push(...(opts.extraArgs ?? []));
 
   const tail = new Tail();
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Through setpriv --pdeathsig: a SIGKILLed `up` (or test runner) takes its server with it.
+  const cmd = dieWithParent(bin, args);
+  const child = spawn(cmd.bin, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (c: Buffer) => tail.push(c));
   child.stderr!.on('data', (c: Buffer) => tail.push(c));
   trackForExit(child);

@@ -1,5 +1,5 @@
 // `murmur dashboard`: serves the live network dashboard on loopback and prints its URL. The NATS URL comes from
-// --nats, or from --data's network.json (whose peer list also shows peers that do not answer). SIGINT/SIGTERM
+// --nats, or from --data's network.json (whose peer list also shows peers that do not answer). SIGINT/SIGTERM/SIGHUP (or the launcher going away)
 // close it and exit 0.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -7,6 +7,7 @@ import { startDashboard, type Dashboard } from '../dashboard/server.ts';
 import type { ExpectedPeer } from '../dashboard/model.ts';
 import { networkFilePath, readNetworkFile } from './network-file.ts';
 import { clientLogin } from './nats-credentials.ts';
+import { watchParent } from '../die-with-parent.ts';
 
 export interface DashboardCliOptions {
   nats?: string;
@@ -51,10 +52,13 @@ export async function runDashboard(o: DashboardCliOptions): Promise<Dashboard> {
   const dash = await startDashboard({ natsUrl, prefix, port: o.port, expected: useFile ? expectedFrom(data) : undefined, login });
   console.log(`dashboard: ${dash.url}`);
   console.log(`reading status from NATS ${natsUrl} (prefix ${prefix}) every second; Ctrl-C stops`);
+  let stopping = false;
   const stop = () => {
+    if (stopping) return;
+    stopping = true;
     void dash.close().then(() => process.exit(0));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, stop);
+  watchParent(stop);
   return dash;
 }

@@ -23,7 +23,6 @@ export function stopOnSignals(log: (line: string) => void, stop: () => Promise<s
     log(summary ? `stopped (${summary})` : 'stopped');
     process.exit(0);
   };
-  process.once('SIGTERM', () => void run('SIGTERM'));
-  process.once('SIGINT', () => void run('SIGINT'));
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(sig, () => void run(sig));
   if (process.send) process.once('disconnect', () => void run('parent gone'));
 }

@@ -2,7 +2,7 @@
 // generates crypto material once under --data, starts the ordering service as its own process (orderer.yaml
 // under --data/orderer), writes one core.yaml per peer (with the chosen timing preset), starts each peer as its
 // own process (or, with --in-process, inside this one: in-process.ts), writes network.json, runs a light transaction load (--load-rate, 0 = none) and shows a live
-// status table. SIGINT/SIGTERM stop the load, every child it started and the embedded server, then exit 0.
+// status table. SIGINT/SIGTERM/SIGHUP (or the launcher going away) stop the load, every child it started and the embedded server, then exit 0.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -18,6 +18,7 @@ import { OrdererClient } from '../orderer/client.ts';
 import { LoadGenerator } from '../orderer/load.ts';
 import type { Dashboard } from '../dashboard/server.ts';
 import { InProcessPeers } from './in-process.ts';
+import { watchParent } from '../die-with-parent.ts';
 import { prepareUpAuth } from './nats-credentials.ts';
 
 export interface UpOptions {
@@ -164,8 +165,12 @@ export async function up(o: UpOptions): Promise<void> {
     say('stopped');
     process.exit(code);
   };
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  // SIGHUP too (terminal closed, supervisor), and the launcher vanishing (npx's sh -c forwards no signal).
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => void shutdown(0));
+  watchParent(() => {
+    say('\nthe process that started murmur up is gone');
+    void shutdown(0);
+  });
 
   try {
     if (o.nats && o.natsCluster) throw new Error('--nats and --nats-cluster exclude each other');

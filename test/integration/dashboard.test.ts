@@ -66,6 +66,14 @@ if (!existsSync(CHROMIUM)) {
       page.on('request', (r) => requests.push(r.url()));
       const pageErrors: string[] = [];
       page.on('pageerror', (e) => pageErrors.push(String(e)));
+      // An empty console: no failed resource (a 404 favicon was one), no error or warning logged.
+      const consoleLines: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') consoleLines.push(`${m.type()}: ${m.text()}`);
+      });
+      page.on('response', (r) => {
+        if (r.status() >= 400) consoleLines.push(`${r.status()} ${r.url()}`);
+      });
       await page.goto(url, { timeout: 15_000 });
 
       const cards = (): Promise<Card[]> =>
@@ -160,6 +168,7 @@ if (!existsSync(CHROMIUM)) {
       const origin = new URL(url).origin;
       assert.equal(requests.filter((r) => !r.startsWith(origin)), [], 'the page loads nothing from elsewhere');
       assert.equal(pageErrors, [], 'no script errors');
+      assert.equal(consoleLines, [], 'the browser console stays empty');
 
       // `murmur dashboard --data DIR` serves the same network (and lists the dead peer from network.json).
       standalone = runCli(['dashboard', '--data', dir, '--port', '0']);
