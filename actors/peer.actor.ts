@@ -239,7 +239,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
           blocksByPull: dissemination.get(channel)?.counters().blocksByPull ?? null,
           blocksByStateTransfer: dissemination.get(channel)?.counters().blocksByStateTransfer ?? null,
           duplicates: dissemination.get(channel)?.counters().duplicates ?? null,
-          rejected: mergeCounts(d.codec.rejections.snapshot(), ledgers.get(channel)?.rejections.snapshot() ?? {}),
+          rejected: mergeCounts(mergeCounts(d.codec.rejections.snapshot(), ledgers.get(channel)?.rejections.snapshot() ?? {}), servedRefusals(d.transport.stats.dropped)),
         },
         blocks: blockStats.get(channel)?.figures() ?? null,
         machines: machinesOf(channelRef, channel),
@@ -438,6 +438,12 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     },
     status,
   };
+}
+
+/** Requests the transport refused to answer (a reply subject outside _INBOX): hostile input, so rejections. */
+function servedRefusals(dropped: Record<string, number>): Record<string, number> {
+  const n = dropped['reply-not-inbox'];
+  return n ? { 'reply-not-inbox': n } : {};
 }
 
 function mergeCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {

@@ -17,7 +17,7 @@ export interface StatusQuery {
 }
 
 export async function queryStatus(q: StatusQuery): Promise<StatusRow[]> {
-  const login = loginOptions(q.login);
+  const login = loginOptions(q.login, 'status');
   let nc;
   try {
     nc = await connect({ servers: q.natsUrl.split(','), name: 'murmur status', timeout: q.timeoutMs, maxReconnectAttempts: 0, ...login });

@@ -135,8 +135,9 @@ function writeKeyed(dir: string, k: KeyedCert): void {
   writeFileSync(join(dir, 'key'), toHex(k.secret) + '\n', { mode: 0o600 });
 }
 
-/** Version of the generated NATS authorization; 2: per-user reply inboxes, allow_responses, a monitor user. */
-export const NATS_AUTH_FORMAT = 2;
+/** Version of the generated NATS authorization; 2: per-user reply inboxes, a monitor user; 3: no
+ * allow_responses, responders publish only into status/transaction inboxes. */
+export const NATS_AUTH_FORMAT = 3;
 
 /** `nats/users.json`: every user's password (clients read theirs from here or from a copy of their entry). */
 export interface NatsCredentials {

@@ -4,7 +4,12 @@
 // remain the real defence; permissions cut the blast radius. Every user:
 //   - subscribes to replies only under its own inbox prefix `_INBOX.<user>` (subjects.ts inboxPrefixFor), so
 //     nobody reads another party's replies (status answers, JetStream deliveries of blocks);
-//   - publishes a reply only to a request it received (allow_responses), never into another party's inbox.
+//   - answers requests only into inboxes of the requests it serves: peers into status inboxes
+//     (`_INBOX.*.status.>`), the orderer into transaction inboxes (`_INBOX.*.tx.>`); clients open one connection
+//     per purpose with that inbox prefix (nats-login.ts). No user has `allow_responses`: in nats-server it lets
+//     a responder publish to whatever reply subject the requester names, overriding the deny list, so a status
+//     request with reply `<prefix>.blocks.<channel>` made every peer write JSON into the block stream. The
+//     responders also check the reply subject themselves (subjects.ts isReplyInbox) for servers without auth.
 //   peer of org O:  pub  inboxes of any peer, O's org-only channel subjects, its channels' cross-org subjects,
 //                        O's discovery subject and the external discovery subject, and the JetStream API calls an
 //                        ordered pull consumer of its channels' block streams needs (create, info, next, delete,
@@ -23,8 +28,6 @@ export type NatsRole = 'peer' | 'orderer' | 'client' | 'monitor';
 export interface Permissions {
   publish: { allow: string[]; deny: string[] };
   subscribe: { allow: string[]; deny: string[] };
-  /** Replies to requests this user received are allowed (nats-server `allow_responses`, one reply each). */
-  allowResponses: boolean;
 }
 
 export interface NatsUser {
@@ -40,6 +43,10 @@ export interface UserScope {
   mspId?: string;
   endpoints?: string[];
 }
+
+/** Where responders may publish: the status inboxes (peers) and transaction inboxes (orderer) of any user. */
+const STATUS_REPLIES = '_INBOX.*.status.>';
+const TX_REPLIES = '_INBOX.*.tx.>';
 
 export function permissionsFor(user: string, role: NatsRole, prefix: string, scope: UserScope): Permissions {
   const s = subjectsOf(prefix);
@@ -59,26 +66,23 @@ export function permissionsFor(user: string, role: NatsRole, prefix: string, sco
   const p = (allow: string[], deny: string[] = []) => ({ allow, deny });
   if (role === 'orderer')
     return {
-      publish: p([...scope.channels.map((c) => s.blocks(c)), '$JS.API.INFO', ...streams.flatMap((st) => [`$JS.API.STREAM.INFO.${st}`, `$JS.API.STREAM.CREATE.${st}`, `$JS.API.STREAM.MSG.GET.${st}`])]),
+      publish: p([...scope.channels.map((c) => s.blocks(c)), '$JS.API.INFO', ...streams.flatMap((st) => [`$JS.API.STREAM.INFO.${st}`, `$JS.API.STREAM.CREATE.${st}`, `$JS.API.STREAM.MSG.GET.${st}`]), TX_REPLIES]),
       subscribe: p([`${prefix}.orderer.*.tx`, replies]),
-      allowResponses: true,
     };
-  if (role === 'monitor') return { publish: p([s.status()]), subscribe: p([replies]), allowResponses: false };
+  if (role === 'monitor') return { publish: p([s.status()]), subscribe: p([replies]) };
   if (role === 'client')
     return {
       publish: p([s.status(), `${prefix}.orderer.*.tx`, '$JS.API.INFO', ...streams.flatMap(readStream)], [allBlocks, ...streamAdmin]),
       subscribe: p([replies]),
-      allowResponses: false,
     };
   if (!scope.mspId || !scope.endpoints?.length) throw new Error('a peer user needs its org and endpoints');
   const orgOnly = `${prefix}.org.${scope.mspId}.*`;
   return {
     publish: p(
-      [`${prefix}.inbox.>`, orgOnly, ...scope.channels.map((c) => s.channel(c)), s.discoveryOrg(scope.mspId), s.discoveryExternal(), '$JS.API.INFO', ...streams.flatMap(readStream)],
+      [`${prefix}.inbox.>`, orgOnly, ...scope.channels.map((c) => s.channel(c)), s.discoveryOrg(scope.mspId), s.discoveryExternal(), '$JS.API.INFO', ...streams.flatMap(readStream), STATUS_REPLIES],
       [allBlocks, ...streamAdmin],
     ),
     subscribe: p([...scope.endpoints.map((e) => s.inbox(e)), orgOnly, ...scope.channels.map((c) => s.channel(c)), s.discoveryOrg(scope.mspId), s.discoveryExternal(), s.status(), replies]),
-    allowResponses: true,
   };
 }
 
@@ -100,7 +104,7 @@ export function renderAuthConfig(users: NatsUser[]): string {
       password: ${q(u.pass)}
       permissions: {
         publish: { allow: ${list(u.permissions.publish.allow)}, deny: ${list(u.permissions.publish.deny)} }
-        subscribe: { allow: ${list(u.permissions.subscribe.allow)}, deny: ${list(u.permissions.subscribe.deny)} }${u.permissions.allowResponses ? '\n        allow_responses: true' : ''}
+        subscribe: { allow: ${list(u.permissions.subscribe.allow)}, deny: ${list(u.permissions.subscribe.deny)} }
       }
     }`,
     )

@@ -19,7 +19,7 @@ export class OrdererClient {
   }
 
   static async connect(natsUrl: string, prefix = 'murmur', timeoutMs = 5000, login?: NatsLogin): Promise<OrdererClient> {
-    const nc = await connect({ servers: natsUrl.split(','), name: 'murmur client', timeout: timeoutMs, maxReconnectAttempts: 10, reconnectTimeWait: 250, ...loginOptions(login) });
+    const nc = await connect({ servers: natsUrl.split(','), name: 'murmur client', timeout: timeoutMs, maxReconnectAttempts: 10, reconnectTimeWait: 250, ...loginOptions(login, 'tx') });
     return new OrdererClient(nc, prefix);
   }
 

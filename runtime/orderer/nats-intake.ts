@@ -4,7 +4,7 @@
 //   {"ok":true,"txId":"<hex sha-256>"}   validated and queued
 //   {"ok":false,"error":"…"}             refused (unknown channel, empty, too large, overloaded)
 import type { NatsConnection, Subscription } from 'nats';
-import { parseSubject, subjects as subjectsOf } from '../transport/subjects.ts';
+import { isReplyInbox, parseSubject, subjects as subjectsOf } from '../transport/subjects.ts';
 import type { Orderer, SubmitResult } from './orderer.ts';
 
 const enc = new TextEncoder();
@@ -28,6 +28,9 @@ export function serveTransactions(nc: NatsConnection, orderer: Orderer, prefix: 
     queue: `${s.prefix}.orderers`,
     callback: (err, msg) => {
       if (err || !msg.reply) return;
+      // Answer only into an inbox, and queue nothing for a request that could not be answered there: a reply
+      // subject such as a block stream would make the orderer write its answer into the chain.
+      if (!isReplyInbox(msg.reply)) return void orderer.refuse('reply-not-inbox');
       const parsed = parseSubject(msg.subject, s.prefix);
       const r: SubmitResult =
         parsed?.kind === 'ordererTx' ? orderer.submit(parsed.channel, msg.data) : { ok: false, error: `not a transaction subject: ${msg.subject}` };

@@ -142,7 +142,8 @@ export class Orderer {
     );
   }
 
-  private refuse(reason: string, error: string): SubmitResult {
+  /** Counts a refused transaction by reason (`stats.rejected`, /metrics) and says why. */
+  refuse(reason: string, error = reason): SubmitResult {
     this.stats.rejected[reason] = (this.stats.rejected[reason] ?? 0) + 1;
     return { ok: false, error };
   }

@@ -16,7 +16,7 @@ import {
 import { ReplaySubject, Subject, type Observable } from 'rxjs';
 import { realClock, type Clock } from '../clock.ts';
 import type { InboundDecoder } from '../wire/messages.ts';
-import { isPublishSubject, isSafeEndpoint, isSubscribeSubject, subjects, type Subjects } from './subjects.ts';
+import { isPublishSubject, isReplyInbox, isSafeEndpoint, isSubscribeSubject, subjects, type Subjects } from './subjects.ts';
 import { loginOptions } from './nats-login.ts';
 import { countDrop, emptyStats, type ConnectionEvent, type Inbound, type SendOptions, type Transport, type TransportStats } from './transport.ts';
 
@@ -200,6 +200,7 @@ export class NatsTransport implements Transport {
         if (err || !msg.reply) return;
         const reply = msg.reply;
         this.stats.received++;
+        if (!isReplyInbox(reply)) return void this.drop('reply-not-inbox');
         Promise.resolve()
           .then(() => handler(msg.data))
           .then((res) => {

@@ -155,6 +155,24 @@ export function inboxPrefixFor(user: string | undefined): string {
   return user ? `_INBOX.${user.replace(/[^A-Za-z0-9_-]/g, '_')}` : '_INBOX';
 }
 
+/** What a client's replies are for: each purpose has its own inbox, so a responder may publish only into the
+ * inboxes of its own purpose (peers answer status, the orderer answers transactions; nats-auth.ts). */
+export type ReplyPurpose = 'status' | 'tx';
+
+/** `<inbox prefix of user>.<purpose>`: the inbox prefix of a client connection made for one purpose. */
+export function replyInboxFor(user: string | undefined, purpose: ReplyPurpose): string {
+  return `${inboxPrefixFor(user)}.${purpose}`;
+}
+
+/**
+ * Whether a request's reply subject is an inbox. Responders answer only into inboxes: a reply subject naming
+ * anything else (a channel's block stream, another org's subject) would make the responder publish there on
+ * the requester's behalf, so such requests are dropped and counted (`reply-not-inbox`), never answered.
+ */
+export function isReplyInbox(reply: string): boolean {
+  return reply.startsWith('_INBOX.') && reply.length > '_INBOX.'.length;
+}
+
 export interface SubjectDescription {
   subject: string;
   kind: 'subject' | 'stream';

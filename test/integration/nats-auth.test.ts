@@ -132,8 +132,12 @@ test("replies stay private: nobody reads or forges another party's replies", asy
   assert.ok(await subscribeRefused(peer, '_INBOX.monitor.>'), "the monitor's replies refused");
   assert.ok(await subscribeRefused(peer, '_INBOX.peer0_org1.>'), "another peer's replies (its JetStream deliveries) refused");
   assert.ok(await subscribeRefused(creds.client, '_INBOX.orderer.>'), "the orderer's replies refused to a client");
-  // A reply may only answer a request the user received (allow_responses): no forged status answers.
-  assert.ok(await publishRefused(peer, '_INBOX.monitor.x1'), 'a forged reply refused');
+  // Responders publish only into inboxes of the purpose they serve: a peer answers status inboxes, never a
+  // client's transaction inbox (a forged `{"ok":true}`) nor anything outside _INBOX; the orderer the reverse.
+  assert.ok(await publishRefused(peer, '_INBOX.monitor.x1'), 'a reply outside a status inbox refused');
+  assert.ok(await publishRefused(peer, '_INBOX.client.tx.x1'), "a peer's forged transaction reply refused");
+  assert.ok(await publishRefused(creds.orderer, '_INBOX.monitor.status.x1'), "the orderer's forged status reply refused");
+  assert.ok(await publishRefused(creds.monitor!, '_INBOX.client.status.x1'), 'a monitor answers nothing');
   const own = await as(peer);
   own.nc.subscribe('_INBOX.peer0_org2.>');
   await own.nc.flush();

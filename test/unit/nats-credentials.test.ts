@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { generateMaterial, writeMaterial, NATS_AUTH_FORMAT, type Manifest, type NatsCredentials } from '../../runtime/crypto/material.ts';
 import { clientLogin, prepareUpAuth, readCredentials } from '../../runtime/cli/nats-credentials.ts';
 import { loginOptions } from '../../runtime/transport/nats-login.ts';
-import { inboxPrefixFor } from '../../runtime/transport/subjects.ts';
+import { inboxPrefixFor, isReplyInbox } from '../../runtime/transport/subjects.ts';
 import { permissionsFor } from '../../runtime/crypto/nats-auth.ts';
 
 let dir = '';
@@ -31,7 +31,8 @@ test('users.json: a user per peer, the orderer, client and monitor; owner-only f
   assert.is(statSync(manifest.nats!.authConf).mode & 0o777, 0o600);
   const conf = readFileSync(manifest.nats!.authConf, 'utf8');
   assert.match(conf, /user: "monitor"/);
-  assert.match(conf, /allow_responses: true/);
+  // allow_responses would let a responder publish to any reply subject a requester names (issue 18).
+  assert.not.match(conf, /allow_responses/);
 });
 
 test('reply inboxes: one token per user under _INBOX; nats.js default without a user', () => {
@@ -44,7 +45,14 @@ test('reply inboxes: one token per user under _INBOX; nats.js default without a 
   const perms = permissionsFor('peer0.org1', 'peer', 'murmur', { mspId: 'Org1MSP', endpoints: ['peer0.org1'], channels: ['channel1'] });
   assert.ok(perms.subscribe.allow.includes('_INBOX.peer0_org1.>'));
   assert.not.ok(perms.subscribe.allow.some((s) => s === '_INBOX.>'));
-  assert.not.ok(perms.publish.allow.some((s) => s.startsWith('_INBOX')), 'replies only via allow_responses');
+  // Replies only into inboxes of the purpose served: peers answer status inboxes, the orderer transaction inboxes.
+  assert.equal(perms.publish.allow.filter((s) => s.startsWith('_INBOX')), ['_INBOX.*.status.>']);
+  assert.equal(permissionsFor('orderer', 'orderer', 'murmur', { channels: ['channel1'] }).publish.allow.filter((s) => s.startsWith('_INBOX')), ['_INBOX.*.tx.>']);
+  assert.equal(loginOptions({ user: 'monitor', pass: 'p' }, 'status').inboxPrefix, '_INBOX.monitor.status');
+  assert.equal(loginOptions({}, 'tx').inboxPrefix, '_INBOX.tx');
+  assert.ok(isReplyInbox('_INBOX.monitor.status.abc.1'));
+  assert.not.ok(isReplyInbox('murmur.blocks.channel1'));
+  assert.not.ok(isReplyInbox('_INBOX.'));
   assert.equal(permissionsFor('monitor', 'monitor', 'murmur', { channels: ['channel1'] }).publish.allow, ['murmur.status']);
 });
 
