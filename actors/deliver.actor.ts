@@ -1,8 +1,12 @@
 // Binds the deliver machine (machines/deliver.machine.ts) to the ordering feed and the channel's commit queue.
 //   feed actor (one per session): wait until earlier commits are done → subscribe from ledger.height()
-//     ready → feed.ready;  block n: n < expected → skip (re-delivery), n > expected → feed.error(gap),
+//     ready → feed.ready;  the chain rule on a feed that may hold foreign entries (anyone can publish to the
+//     block subject of a server without authorization): skipped entries → counted feed-<reason>;
+//     block n < expected → skipped (before the session's first block: the stream's earlier blocks; after it: a
+//     replay, counted feed-old); n > expected → skipped, counted feed-ahead (MAX_AHEAD in a row → feed.error(gap));
 //     n already committed or queued (gossip was first) → skipped before any crypto, else verify it
-//     (ledger.verify: the one signature check of this block on this peer; bad → feed.error(rejected:<reason>))
+//     (ledger.verify: the one signature check of this block on this peer; bad → counted, skipped, and the
+//     session waits for the real block n, never resubscribing onto the same forgery)
 //     and offer it to the channel's commit queue (actors/commit-queue.ts), which every block source shares
 //   per channel (outlives sessions): the queue's commits of orderer blocks → feed.block (progress) and
 //     `delivered$` (the leader disseminates them); a refused orderer block → feed.error(rejected:<reason>)
@@ -45,6 +49,9 @@ export interface DeliverDeps {
   maxBuffered?: number;
   say?: (line: string) => void;
 }
+
+/** Blocks beyond the expected one in a row before the session gives up and resubscribes (a real gap). */
+const MAX_AHEAD = 64;
 
 type SessionReport = { type: 'block'; number: number } | { type: 'error'; reason: string };
 
@@ -149,12 +156,20 @@ export function deliverLogic(deps: DeliverDeps): DeliverLogic {
       await queue.idle();
       if (over) return;
       let expected = ledger.height();
+      const first = expected;
+      let ahead = 0;
+      const foreign = (reason: string) => queue.rejections.count(`feed-${reason}`);
       sub = deps.feed.blocks(channel, expected).subscribe({
         next: (e) => {
           if (over) return;
           if (e.type === 'ready') return send({ type: 'feed.ready' });
-          if (e.block.number < expected) return;
-          if (e.block.number > expected) return end('gap');
+          if (e.type === 'skipped') return foreign(e.reason);
+          if (e.block.number < expected) return void (expected > first && foreign('old'));
+          if (e.block.number > expected) {
+            foreign('ahead');
+            return void (++ahead >= MAX_AHEAD && end('gap'));
+          }
+          ahead = 0;
           if (e.block.number < ledger.height() || queue.holds(e.block.number)) {
             // Committed or queued from gossip already: a duplicate, dropped before any crypto.
             expected++;
@@ -162,9 +177,10 @@ export function deliverLogic(deps: DeliverDeps): DeliverLogic {
           }
           const v = ledger.verify(e.block, { number: expected });
           if (!v.ok) {
-            // Counted under the ledger's names, as when the ledger itself refused an orderer block.
+            // Counted under the ledger's names, as when the ledger itself refused an orderer block; the real
+            // block n may still follow in the stream, so the session goes on waiting for it.
             queue.rejections.count(v.reason);
-            return end(`rejected:${v.reason}`);
+            return;
           }
           expected++;
           const r = queue.offer(v.block, 'orderer', 'ordered', e.bytes);

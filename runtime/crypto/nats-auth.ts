@@ -72,7 +72,8 @@ export function permissionsFor(user: string, role: NatsRole, prefix: string, sco
   if (role === 'monitor') return { publish: p([s.status()]), subscribe: p([replies]) };
   if (role === 'client')
     return {
-      publish: p([s.status(), `${prefix}.orderer.*.tx`, '$JS.API.INFO', ...streams.flatMap(readStream)], [allBlocks, ...streamAdmin]),
+      // MSG.GET: `height` reads the stream's last block (client.ts), skipping foreign entries after it.
+      publish: p([s.status(), `${prefix}.orderer.*.tx`, '$JS.API.INFO', ...streams.flatMap(readStream), ...streams.map((st) => `$JS.API.STREAM.MSG.GET.${st}`)], [allBlocks, ...streamAdmin]),
       subscribe: p([replies]),
     };
   if (!scope.mspId || !scope.endpoints?.length) throw new Error('a peer user needs its org and endpoints');

@@ -27,6 +27,8 @@ export class OrdererMetrics {
   private readonly batchBytes: Histogram<'channel'>;
   private readonly appendSeconds: Histogram<'channel'>;
   private orderer: OrdererSource | null = null;
+  /** Foreign stream entries the block log skipped, by reason (jetstream.log.ts), when it counts them. */
+  skipped: () => Record<string, number> = () => ({});
 
   constructor(natsConnected: () => boolean) {
     const r = [this.registry];
@@ -72,6 +74,16 @@ export class OrdererMetrics {
       collect() {
         this.reset();
         for (const [reason, n] of Object.entries(self.orderer?.stats.rejected ?? {})) this.inc({ reason }, n);
+      },
+    });
+    new Counter({
+      name: 'murmur_orderer_foreign_entries',
+      help: 'Block-stream entries that are not blocks of the chain (garbage, another channel, replays, forgeries), by reason',
+      labelNames: ['reason'],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const [reason, n] of Object.entries(self.skipped())) this.inc({ reason }, n);
       },
     });
     const perChannel = (name: string, help: string, value: (o: OrdererSource, channel: string) => number | null) =>

@@ -3,7 +3,8 @@
 //   append(batch):  (one at a time)
 //     loop: b = sign(block(height, tipHash, now, batch)); r = log.append(b)   (now: the block's v2 timestamp)
 //       ok        → height++, tip = b; done
-//       conflict  → someone else appended: re-read the log's tip, rebuild the batch on top of it, retry
+//       conflict  → someone else appended: re-read the log's tip, rebuild the batch on top of it, retry (no
+//                   limit: every transaction in the batch was acknowledged, so it lands or the orderer stops)
 //       I/O error → wait (100 ms doubling to 2 s, on the clock) and retry the same block (its msg id dedupes)
 // Nothing is ever appended without the condition, so the log never forks or holds a block twice.
 import { blockHash, encodeBlock, makeBlock, type Block } from '../ledger/block.ts';
@@ -15,7 +16,7 @@ export interface ChainWriterOptions {
   clock: Clock;
   /** Called on conflicts and retries (operator log). */
   log?: (line: string) => void;
-  /** Conflicts in a row before giving up on a batch (default 32). */
+  /** Conflicts in a row after which each retry first waits (the backoff below); default 32. */
   maxConflicts?: number;
 }
 
@@ -88,8 +89,13 @@ export class ChainWriter {
           return block;
         }
         this.conflicts++;
-        if (++conflicts > maxConflicts) throw new OrdererError(`${this.channel}: block ${block.number} conflicted ${conflicts - 1} times in a row`);
         stale = true;
+        if (++conflicts > maxConflicts) {
+          // Another writer keeps winning: keep the batch, but stop spinning.
+          this.opts.log?.(`${this.channel}: block ${block.number} conflicted ${conflicts - 1} times in a row; retrying in ${delay} ms`);
+          await this.sleep(delay);
+          delay = Math.min(2000, delay * 2);
+        }
       } catch (e) {
         if (e instanceof OrdererError) throw e;
         this.retries++;

@@ -2,12 +2,15 @@
 // requests and, for --wait, watches the channel's stream for the block that holds a transaction.
 import { connect, type NatsConnection } from 'nats';
 import { firstValueFrom, filter, share, timeout as rxTimeout } from 'rxjs';
-import type { Block } from '../ledger/block.ts';
+import { decodeBlock, type Block } from '../ledger/block.ts';
 import { subjects as subjectsOf, type Subjects } from '../transport/subjects.ts';
 import { loginOptions, type NatsLogin } from '../transport/nats-login.ts';
 import { JetStreamFeed } from './jetstream.feed.ts';
 import { decodeSubmitReply } from './nats-intake.ts';
 import { txIdOf, type SubmitResult } from './orderer.ts';
+
+/** Entries `height` reads back from the stream's end at most. */
+const HEIGHT_WALK_BACK = 256;
 
 export class OrdererClient {
   private readonly subjects: Subjects;
@@ -35,11 +38,19 @@ export class OrdererClient {
     }
   }
 
-  /** Blocks in the channel's stream (its height), or null when the stream does not exist. */
+  /** The chain's height as the stream's last block of this channel says (number + 1; foreign entries after it are
+   * skipped, at most HEIGHT_WALK_BACK of them), or null when the stream does not exist or no block is found.
+   * The client checks no signature: a forged block can mislead this figure, never a peer's ledger. */
   async height(channel: string): Promise<number | null> {
     const jsm = await this.nc.jetstreamManager();
+    const stream = this.subjects.blockStream(channel);
     try {
-      return (await jsm.streams.info(this.subjects.blockStream(channel))).state.last_seq;
+      const last = (await jsm.streams.info(stream)).state.last_seq;
+      for (let seq = last; seq >= 1 && seq > last - HEIGHT_WALK_BACK; seq--) {
+        const b = decodeBlock((await jsm.streams.getMessage(stream, { seq })).data);
+        if (b && (b.number === 0 || b.channel === channel)) return b.number + 1;
+      }
+      return null;
     } catch {
       return null;
     }

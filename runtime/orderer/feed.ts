@@ -5,7 +5,9 @@
 import type { Observable } from 'rxjs';
 import type { Block } from '../ledger/block.ts';
 
-export type FeedEvent = { type: 'ready' } | { type: 'block'; block: Block; bytes: Uint8Array };
+/** `skipped`: an entry of the feed that is no block of this channel (garbage, another channel's block), left
+ * out and reported so the consumer counts it. Blocks may still be replays or forgeries: the consumer checks. */
+export type FeedEvent = { type: 'ready' } | { type: 'block'; block: Block; bytes: Uint8Array } | { type: 'skipped'; reason: string };
 
 export interface OrderingFeed {
   blocks(channel: string, from: number): Observable<FeedEvent>;

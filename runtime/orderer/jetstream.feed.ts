@@ -1,10 +1,12 @@
 // The ordering feed on JetStream: an ordered consumer (ephemeral, in-memory, flow-controlled by the client,
 // recreated by nats.js on sequence gaps) on the channel's stream with deliver_policy by_start_sequence at
-// H+1 and ONE filter subject (nats-server 2.9 has no multi-filter consumers).
-//   subscribe: consumer.consume() → ready; each message: decode, check number = seq−1 → block
+// H+1 and ONE filter subject (nats-server 2.9 has no multi-filter consumers). Block H sits at sequence H+1 or
+// later (foreign entries only push blocks back; jetstream.log.ts), so starting there never misses it.
+//   subscribe: consumer.consume() → ready; each message: decode → a block of this channel is passed on (the
+//     deliver actor applies the chain rule: number, link, signature); anything else → skipped (counted by the
+//     consumer), never an error, so a foreign entry cannot stall the feed
 //   errors (the stream ends the subscription; the deliver actor resubscribes from its ledger height):
-//     stream missing → not-found;  idle heartbeats missed twice → stalled;  consume ends by itself → closed;
-//     a message that is not block seq−1 → malformed
+//     stream missing → not-found;  idle heartbeats missed twice → stalled;  consume ends by itself → closed
 import { Observable } from 'rxjs';
 import { ConsumerEvents, DeliverPolicy, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import { decodeBlock } from '../ledger/block.ts';
@@ -57,10 +59,10 @@ export class JetStreamFeed implements OrderingFeed {
           const seq = m.info.streamSequence;
           if (seq < expectedSeq) return;
           if (seq > expectedSeq) return fail(new FeedError('stalled', `${channel}: stream sequence ${seq} arrived, expected ${expectedSeq}`));
-          const block = decodeBlock(m.data);
-          if (!block || block.number !== seq - 1)
-            return fail(new FeedError('malformed', `${channel}: stream sequence ${seq} does not hold block ${seq - 1}`));
           expectedSeq++;
+          const block = decodeBlock(m.data);
+          if (!block) return sub.next({ type: 'skipped', reason: 'garbage' });
+          if (block.number > 0 && block.channel !== channel) return sub.next({ type: 'skipped', reason: 'foreign-channel' });
           sub.next({ type: 'block', block, bytes: m.data });
         };
         const msgs = await consumer.consume({

@@ -1,10 +1,20 @@
-// The orderer's BlockLog on JetStream: stream `blockStream(channel)` captures subject `blocks(channel)`;
-// block N is stream sequence N+1. An append publishes with expect.lastSequence = N (the server refuses it
-// unless the stream holds exactly N messages) and msgID `<channel>:<N>` (a retried publish whose first
-// attempt did land is answered as a duplicate instead of stored twice).
+// The orderer's BlockLog on JetStream: stream `blockStream(channel)` captures subject `blocks(channel)`.
+// The chain is the stream read with the chain rule (chain-entry.ts): after block N, the next block is the first
+// later entry that is a block of this channel numbered N+1, linked to N and signed by the orderer; every other
+// entry (garbage, JSON, another channel's block, a replay, a forgery: anyone may publish there on a server
+// without authorization) is skipped. So block N sits at some stream sequence ≥ N+1, and the log remembers the
+// sequence of its tip and the stream's last sequence:
+//   append(N) publishes with expect.lastSequence = the last sequence it has read; refused (something landed) →
+//     read the new entries: a block N of the chain among them → conflict (another orderer: rebuild on it);
+//     only foreign entries → retry after them. Never a fork, never the same number twice.
+//   msgID `<channel>:<N>:<hash prefix>`: a retried publish whose first attempt landed is a duplicate, and nobody
+//     can take a future block's id ahead of it (its hash is unknown until it is built).
+//   on open, the tip is the highest-numbered valid block among the last TIP_WINDOW entries (replays repeat old
+//     numbers; more than TIP_WINDOW foreign entries after the tip while no orderer ran is the documented limit).
 // The stream is file-backed, unlimited, and refuses deletes and purges: it is the channel's ledger of record.
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
-import { blockHash, decodeBlock, encodeBlock, type Block } from '../ledger/block.ts';
+import { blockHash, decodeBlock, encodeBlock, verifyBlock, type Block } from '../ledger/block.ts';
+import { nodeEd25519, type Ed25519 } from '../crypto/ed25519.ts';
 import type { Genesis } from '../ledger/channel-config.ts';
 import { subjects as subjectsOf, type Subjects } from '../transport/subjects.ts';
 import { bytesEqual } from '../util/bytes.ts';
@@ -14,7 +24,30 @@ import { OrdererError, type AppendResult, type BlockLog } from './log.ts';
 export const JS_WRONG_LAST_SEQUENCE = 10071;
 const JS_STREAM_NOT_FOUND = 10059;
 
-export const msgIdOf = (channel: string, n: number): string => `${channel}:${n}`;
+export const msgIdOf = (channel: string, n: number, hash: Uint8Array): string => `${channel}:${n}:${Buffer.from(hash.subarray(0, 8)).toString('hex')}`;
+
+/** How far back from the stream's end `tip` looks for the chain's last block when it opens. */
+export const TIP_WINDOW = 4096;
+
+interface Head {
+  tip: Block;
+  /** Stream sequence of the tip. */
+  tipSeq: number;
+  /** Last stream sequence read (≥ tipSeq): entries in between are not blocks of the chain. */
+  lastSeq: number;
+  /** Hashes (hex) of the chain's latest blocks by number: a retried append of a block that did land is `ok`. */
+  recent: Map<number, string>;
+}
+
+const RECENT = 64;
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+function advance(head: Head, b: Block, seq: number): void {
+  head.tip = b;
+  head.tipSeq = seq;
+  head.recent.set(b.number, hex(blockHash(b)));
+  head.recent.delete(b.number - RECENT);
+}
 
 export function isWrongLastSequence(err: unknown): boolean {
   return (err as { api_error?: { err_code?: number } })?.api_error?.err_code === JS_WRONG_LAST_SEQUENCE;
@@ -32,17 +65,26 @@ export interface JetStreamLogOptions {
   replicas?: number;
   /** How long `ensure` keeps retrying while JetStream is not ready (a new cluster electing its meta leader); ms. */
   readyTimeoutMs?: number;
+  /** Checks the orderer signature of entries read back (default: node's ed25519). */
+  ed?: Ed25519;
 }
 
 export class JetStreamBlockLog implements BlockLog {
   private readonly subjects: Subjects;
   private readonly js: JetStreamClient;
   private jsmP: Promise<JetStreamManager> | null = null;
+  private readonly heads = new Map<string, Head>();
+  private readonly keys = new Map<string, Uint8Array>();
+  /** Foreign stream entries skipped, by reason (the orderer's /metrics). */
+  readonly skipped: Record<string, number> = {};
+
+  private readonly ed: Ed25519;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly o: JetStreamLogOptions = {},
   ) {
+    this.ed = o.ed ?? nodeEd25519();
     this.subjects = subjectsOf(o.prefix);
     this.js = nc.jetstream({ timeout: o.timeoutMs ?? 5000 });
   }
@@ -73,6 +115,7 @@ export class JetStreamBlockLog implements BlockLog {
     const channel = genesis.config.channel;
     const name = this.subjects.blockStream(channel);
     const subject = this.subjects.blocks(channel);
+    this.keys.set(channel, genesis.ordererPublicKey);
     const jsm = await this.jsm();
     let info;
     try {
@@ -103,9 +146,11 @@ export class JetStreamBlockLog implements BlockLog {
     if (!info.config.subjects?.includes(subject))
       throw new OrdererError(`stream ${name} exists but does not capture ${subject} (it captures ${info.config.subjects?.join(', ')})`);
     if (info.state.last_seq === 0) {
-      const r = await this.append(channel, genesis.block, encodeBlock(genesis.block));
-      if (!r.ok) {
-        // Someone else wrote block 0 first; checked below like any existing stream.
+      try {
+        await this.js.publish(subject, encodeBlock(genesis.block), { msgID: msgIdOf(channel, 0, blockHash(genesis.block)), expect: { lastSequence: 0 } });
+      } catch (e) {
+        // Someone else wrote first; checked below like any existing stream.
+        if (!isWrongLastSequence(e)) throw e;
       }
     } else if (info.state.first_seq !== 1) {
       throw new OrdererError(`stream ${name} starts at sequence ${info.state.first_seq}: blocks were removed`);
@@ -115,31 +160,88 @@ export class JetStreamBlockLog implements BlockLog {
       throw new OrdererError(`stream ${name} holds another chain: its first block is not this channel's genesis block`);
   }
 
+  /** The chain's last block: read once from the stream's end, then followed through this log's appends (and
+   * whatever it reads when an append is refused). */
   async tip(channel: string): Promise<Block> {
+    const known = this.heads.get(channel);
+    if (known) {
+      // Called after a conflict: catch up with what landed since.
+      await this.follow(channel, known);
+      return known.tip;
+    }
     const jsm = await this.jsm();
-    const m = await jsm.streams.getMessage(this.subjects.blockStream(channel), { last_by_subj: this.subjects.blocks(channel) });
-    const b = decodeBlock(m.data);
-    if (!b) throw new OrdererError(`${channel}: the last message of the stream (sequence ${m.seq}) is not a block`);
-    if (b.number !== m.seq - 1) throw new OrdererError(`${channel}: block ${b.number} sits at stream sequence ${m.seq} (expected ${b.number + 1})`);
-    return b;
+    const last = (await jsm.streams.info(this.subjects.blockStream(channel))).state.last_seq;
+    let best: { block: Block; seq: number } | null = null;
+    for (let seq = last; seq >= 1 && seq > last - TIP_WINDOW; seq--) {
+      const b = await this.read(channel, seq);
+      if (!b) {
+        this.skip('garbage');
+        continue;
+      }
+      const why = this.foreign(channel, b);
+      if (why) {
+        this.skip(why);
+        continue;
+      }
+      if (!best || b.number > best.block.number) best = { block: b, seq };
+      if (b.number === 0) break;
+    }
+    if (!best) throw new OrdererError(`${channel}: no block of this chain among the last ${TIP_WINDOW} entries of the stream`);
+    const head: Head = { tip: best.block, tipSeq: best.seq, lastSeq: last, recent: new Map() };
+    advance(head, best.block, best.seq);
+    this.heads.set(channel, head);
+    return best.block;
   }
 
   async append(channel: string, block: Block, encoded: Uint8Array): Promise<AppendResult> {
+    const head = this.heads.get(channel) ?? (await this.tip(channel), this.heads.get(channel)!);
     const n = block.number;
+    // Block n is in the chain already: this very block (a retry whose first attempt landed) or another's.
+    if (n <= head.tip.number) return head.recent.get(n) === hex(blockHash(block)) ? { ok: true } : { ok: false, reason: 'conflict' };
+    if (n !== head.tip.number + 1) return { ok: false, reason: 'conflict' };
     let ack;
     try {
-      ack = await this.js.publish(this.subjects.blocks(channel), encoded, { msgID: msgIdOf(channel, n), expect: { lastSequence: n } });
+      ack = await this.js.publish(this.subjects.blocks(channel), encoded, { msgID: msgIdOf(channel, n, blockHash(block)), expect: { lastSequence: head.lastSeq } });
     } catch (e) {
-      if (isWrongLastSequence(e)) return { ok: false, reason: 'conflict' };
-      throw e;
+      if (!isWrongLastSequence(e)) throw e;
+      // Something landed after what we read: another orderer's block N (a conflict) or foreign entries (skip them).
+      await this.follow(channel, head);
+      return this.append(channel, block, encoded);
     }
     if (ack.duplicate) {
-      // Block N was stored before under the same msg id: ours (a retry) or another orderer's.
-      const stored = await this.read(channel, n + 1);
-      return stored && bytesEqual(blockHash(stored), blockHash(block)) ? { ok: true } : { ok: false, reason: 'conflict' };
+      // Stored before under this msg id, which names the block's hash: ours, from a retried publish.
+      const stored = await this.read(channel, ack.seq);
+      if (!stored || !bytesEqual(blockHash(stored), blockHash(block))) return { ok: false, reason: 'conflict' };
     }
-    if (ack.seq !== n + 1) throw new OrdererError(`${channel}: block ${n} stored at sequence ${ack.seq} (expected ${n + 1})`);
+    advance(head, block, ack.seq);
+    head.lastSeq = Math.max(head.lastSeq, ack.seq);
     return { ok: true };
+  }
+
+  /** Reads the entries after `head.lastSeq`, moving the tip along the chain rule and skipping the rest. */
+  private async follow(channel: string, head: Head): Promise<void> {
+    const jsm = await this.jsm();
+    const last = (await jsm.streams.info(this.subjects.blockStream(channel))).state.last_seq;
+    for (let seq = head.lastSeq + 1; seq <= last; seq++) {
+      const b = await this.read(channel, seq);
+      const why = !b ? 'garbage' : this.foreign(channel, b) ?? (b.number !== head.tip.number + 1 ? 'out-of-order' : !bytesEqual(b.previousHash, blockHash(head.tip)) ? 'bad-previous-hash' : null);
+      if (why) this.skip(why);
+      else advance(head, b!, seq);
+      head.lastSeq = seq;
+    }
+  }
+
+  /** Why `b` cannot be a block of this channel's chain (ignoring its position), or null. */
+  private foreign(channel: string, b: Block): string | null {
+    const key = this.keys.get(channel);
+    if (b.number > 0 && b.channel !== channel) return 'foreign-channel';
+    if (!key) return null;
+    const v = verifyBlock(b, key, this.ed);
+    return v.ok ? null : v.reason;
+  }
+
+  private skip(reason: string): void {
+    this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
   }
 
   /** Whether the server answers for the channel's stream (the orderer's /healthz). */

@@ -89,6 +89,7 @@ export async function startOrdererProcess(cfg: OrdererConfig, say: (line: string
     });
     opened = orderer;
     metrics.attach(orderer);
+    metrics.skipped = () => log.skipped;
     const sub = serveTransactions(nc, orderer, n.Prefix);
     // The server has the subscription once the flush returns: "orderer running" means transactions are served.
     await nc.flush();
