@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
 import { channelNames, generateMaterial, parseOrgs, writeMaterial, type Manifest } from '../crypto/material.ts';
 import { freePort, startNatsServer } from '../nats-server.ts';
@@ -20,6 +19,7 @@ import type { Dashboard } from '../dashboard/server.ts';
 import { InProcessPeers } from './in-process.ts';
 import { watchParent } from '../die-with-parent.ts';
 import { prepareUpAuth } from './nats-credentials.ts';
+import { murmurCommand } from './self.ts';
 
 export interface UpOptions {
   orgs: string;
@@ -62,8 +62,6 @@ function watchInspector(child: ChildProcess, id: string, say: (s: string) => voi
 
 /** Bytes per transaction of `up`'s load. */
 const LOAD_TX_BYTES = 256;
-
-const BIN = fileURLToPath(new URL('../../bin/murmur.js', import.meta.url));
 
 /** Dotted keys (`peer.gossip.pullInterval`) → nested object for YAML. */
 function nest(flat: Record<string, unknown>): Record<string, unknown> {
@@ -207,7 +205,8 @@ export async function up(o: UpOptions): Promise<void> {
     const ordererConfig = join(ordDir, 'orderer.yaml');
     writeFileSync(ordererConfig, `# Written by murmur up; override with ORDERER_* variables.\n${toYaml(ordererYaml)}`, secretMode);
     const ordererLog = createWriteStream(join(ordDir, 'orderer.log'), { flags: 'a' });
-    const ord = spawn(process.execPath, [BIN, 'orderer', 'start', '--config', ordererConfig], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: process.env, detached: true });
+    const ordCmd = murmurCommand(['orderer', 'start', '--config', ordererConfig]);
+    const ord = spawn(ordCmd.command, ordCmd.args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: process.env, detached: true });
     ord.stdout!.pipe(ordererLog);
     ord.stderr!.pipe(ordererLog);
     // The orderer says "orderer running" once it serves transactions (its streams exist before that).
@@ -266,8 +265,8 @@ export async function up(o: UpOptions): Promise<void> {
         const log = createWriteStream(join(dir, 'peer.log'), { flags: 'a' });
         // Own process group: a terminal's Ctrl-C reaches only `up`, which stops peers in order. The IPC channel
         // lets a peer notice when `up` itself dies (even by SIGKILL) and stop instead of lingering.
-        const args = [BIN, 'peer', 'start', '--config', configFile, ...(o.inspect ? ['--inspect'] : [])];
-        const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: process.env, detached: true });
+        const cmd = murmurCommand(['peer', 'start', '--config', configFile, ...(o.inspect ? ['--inspect'] : [])]);
+        const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: process.env, detached: true });
         if (o.inspect) watchInspector(child, p.id, say);
         child.stdout!.pipe(log);
         child.stderr!.pipe(log);
