@@ -16,7 +16,8 @@ import { blockHash, makeBlock, type Block } from '../runtime/ledger/block.ts';
 import { LmdbLedgerStore } from '../runtime/ledger/lmdb.ledger.ts';
 import { Orderer } from '../runtime/orderer/orderer.ts';
 import { JetStreamBlockLog } from '../runtime/orderer/jetstream.log.ts';
-import { JetStreamFeed } from '../runtime/orderer/jetstream.feed.ts';
+import { DeliverFeed } from '../runtime/orderer/deliver.feed.ts';
+import { DeliverService } from '../runtime/orderer/deliver.service.ts';
 import { realClock } from '../runtime/clock.ts';
 import { cryptoRng } from '../runtime/rng.ts';
 import { createDeliver } from '../actors/deliver.actor.ts';
@@ -52,6 +53,7 @@ const until = async (pred: () => boolean, ms: number) => {
 
 const server = await startNatsServer({ port: 0 });
 const nc = await connect({ servers: server.url });
+new DeliverService(nc, { prefix: 'murmur', channels: () => ['channel1'] }).start();
 try {
   // Orderer: one 4 KB transaction per block (MaxMessageCount 1), appended one at a time under the condition.
   const orderer = await Orderer.start({
@@ -95,7 +97,7 @@ try {
   const d = createDeliver({
     channel: 'channel1',
     ledger: l,
-    feed: new JetStreamFeed(() => nc),
+    feed: new DeliverFeed(() => nc, { token: 'bench' }),
     clock: realClock,
     rng: cryptoRng(),
     timings: { connTimeoutMs: 3000, reConnectBackoffThresholdMs: 1000, reconnectTotalTimeThresholdMs: 60_000, minimalReconnectIntervalMs: 100 },

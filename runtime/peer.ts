@@ -15,7 +15,8 @@ import { TrustStore } from './crypto/msp.ts';
 import { WireCodec } from './wire/codec.ts';
 import { readGenesis } from './ledger/channel-config.ts';
 import { LmdbLedgerStore } from './ledger/lmdb.ledger.ts';
-import { JetStreamFeed } from './orderer/jetstream.feed.ts';
+import { DeliverFeed } from './orderer/deliver.feed.ts';
+import { inboxTokenFor } from './transport/subjects.ts';
 import { PeerMetrics, countingTransport } from './ops/metrics.ts';
 import type { Logs } from './log.ts';
 import type { Lru } from './util/lru.ts';
@@ -135,7 +136,7 @@ export async function startPeerProcess(
       clock: realClock,
       rng: cryptoRng(),
       ledgers: new LmdbLedgerStore(path(cfg.peer.fileSystemPath), ed),
-      feed: new JetStreamFeed(() => nats.connection, { prefix: cfg.peer.nats.prefix }),
+      feed: new DeliverFeed(() => nats.connection, { prefix: cfg.peer.nats.prefix, token: inboxTokenFor(cfg.peer.nats.user || cfg.peer.id) }),
     },
   );
   peerRef = peer;

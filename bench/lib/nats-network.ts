@@ -38,7 +38,9 @@ import { MemoryNetwork } from '../../runtime/transport/memory.transport.ts';
 import type { Transport } from '../../runtime/transport/transport.ts';
 import { Orderer } from '../../runtime/orderer/orderer.ts';
 import { JetStreamBlockLog } from '../../runtime/orderer/jetstream.log.ts';
-import { JetStreamFeed } from '../../runtime/orderer/jetstream.feed.ts';
+import { DeliverFeed } from '../../runtime/orderer/deliver.feed.ts';
+import { inboxTokenFor } from '../../runtime/transport/subjects.ts';
+import { DeliverService } from '../../runtime/orderer/deliver.service.ts';
 import { MemoryOrderingService } from '../../runtime/orderer/memory.ordering.ts';
 import type { BlockLog } from '../../runtime/orderer/log.ts';
 import type { OrderingFeed } from '../../runtime/orderer/feed.ts';
@@ -157,6 +159,7 @@ export class BenchNetwork {
   readonly config: PeerConfig;
   readonly prefix: string;
   private inproc: Orderer | null = null;
+  private deliverService: DeliverService | null = null;
   /** The orderer's own process, when it runs in one. */
   ordererProcess: OrdererProcess | null = null;
   private readonly ed = nodeEd25519();
@@ -218,6 +221,7 @@ export class BenchNetwork {
         maxPendingBatches: 1_000_000,
       });
       n.inproc.blocks$.subscribe(({ block }) => appended(block.number, performance.now()));
+      if (n.ordererConn) n.deliverService = new DeliverService(n.ordererConn, { prefix: n.prefix, channels: () => [n.genesis.config.channel] }).start();
     }
     await Promise.all(n.peers.filter((p) => !o.deferred?.(p.id)).map((p) => n.startPeer(p.id)));
     return n;
@@ -359,7 +363,7 @@ export class BenchNetwork {
     if (this.o.bus.kind === 'nats') {
       const nats = new NatsTransport({ servers: [this.o.bus.url], endpoint: id, prefix: this.prefix, decoder: codec, name: `bench ${id}` });
       transport = nats;
-      feed = new JetStreamFeed(() => nats.connection, { prefix: this.prefix });
+      feed = new DeliverFeed(() => nats.connection, { prefix: this.prefix, token: inboxTokenFor(id) });
     } else {
       transport = this.memNet!.transport({ endpoint: id, decoder: codec });
       feed = this.memOrdering!;
@@ -450,6 +454,7 @@ export class BenchNetwork {
   async stop(): Promise<void> {
     await Promise.all(this.peers.map((p) => this.stopPeer(p.id)));
     await this.ordererProcess?.stop();
+    this.deliverService?.stop();
     await this.inproc?.stop(2000).catch(() => undefined);
     for (const p of this.peers) await p.store.close().catch(() => undefined);
     await this.ordererConn?.close();

@@ -12,6 +12,7 @@
 import { connect } from 'nats';
 import { Orderer } from '../../runtime/orderer/orderer.ts';
 import { JetStreamBlockLog } from '../../runtime/orderer/jetstream.log.ts';
+import { DeliverService } from '../../runtime/orderer/deliver.service.ts';
 import { openGenesis } from '../../runtime/ledger/channel-config.ts';
 import { nodeEd25519 } from '../../runtime/crypto/ed25519.ts';
 import { realClock } from '../../runtime/clock.ts';
@@ -46,6 +47,7 @@ async function handle(m: ChildRequest): Promise<void> {
       maxPendingBatches: 1_000_000,
     });
     const o = orderer;
+    new DeliverService(nc, { prefix: m.prefix, channels: () => [channel] }).start();
     let appended: [number, number][] = [];
     o.blocks$.subscribe(({ block }) => appended.push([block.number, absNow()]));
     setInterval(() => send({ type: 'height', height: o.height(channel) ?? 0, pending: o.stats.accepted - o.stats.txs }), 50).unref();

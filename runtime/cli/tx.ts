@@ -2,6 +2,7 @@
 //   tx:   one transaction (DATA, or stdin with `-`); prints its id; --wait until its block is in the stream;
 //         exit 1 when refused or not appended in time.
 //   load: R transactions/s of BYTES random bytes for DURATION; the last line is `accepted=N rejected=M`.
+import { txIdOf } from '../orderer/orderer.ts';
 import { OrdererClient } from '../orderer/client.ts';
 import { LoadGenerator, type LoadStats } from '../orderer/load.ts';
 import { resolveNats } from './status.ts';
@@ -33,9 +34,8 @@ export async function runTx(data: string, o: TxOptions): Promise<number> {
   try {
     let out: { ok: boolean; txId?: string; error?: string; block?: number };
     if (o.wait) {
-      const { result, block } = await client.submitAndWait(o.channel, tx, o.timeoutMs).catch((e) => ({ result: { ok: false as const, error: (e as Error).message }, block: null }));
-      out = result.ok ? { ok: true, txId: result.txId, ...(block ? { block: block.number } : {}) } : { ok: false, error: result.error };
-      if (result.ok && !block) out = { ok: false, txId: result.txId, error: `channel ${o.channel} has no block stream` };
+      const r = await client.submitAndWait(o.channel, tx, o.timeoutMs);
+      out = r.ok ? { ok: true, txId: r.txId, ...(r.block !== undefined ? { block: r.block } : {}) } : { ok: false, txId: txIdOf(tx), error: r.error };
     } else {
       const r = await client.submit(o.channel, tx, o.timeoutMs);
       out = r.ok ? { ok: true, txId: r.txId } : { ok: false, error: r.error };

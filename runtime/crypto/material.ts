@@ -136,8 +136,9 @@ function writeKeyed(dir: string, k: KeyedCert): void {
 }
 
 /** Version of the generated NATS authorization; 2: per-user reply inboxes, a monitor user; 3: no
- * allow_responses, responders publish only into status/transaction inboxes. */
-export const NATS_AUTH_FORMAT = 3;
+ * allow_responses, responders publish only into status/transaction inboxes; 4: no JetStream API but the
+ * orderer's, deliver requests and acknowledgements of the party's own consumer. */
+export const NATS_AUTH_FORMAT = 4;
 
 /** `nats/users.json`: every user's password (clients read theirs from here or from a copy of their entry). */
 export interface NatsCredentials {

@@ -3,25 +3,31 @@
 // dashboard), each allowed to publish and subscribe only where the protocol routes its messages. Signatures
 // remain the real defence; permissions cut the blast radius. Every user:
 //   - subscribes to replies only under its own inbox prefix `_INBOX.<user>` (subjects.ts inboxPrefixFor), so
-//     nobody reads another party's replies (status answers, JetStream deliveries of blocks);
+//     nobody reads another party's replies (status answers, deliveries of blocks);
 //   - answers requests only into inboxes of the requests it serves: peers into status inboxes
-//     (`_INBOX.*.status.>`), the orderer into transaction inboxes (`_INBOX.*.tx.>`); clients open one connection
-//     per purpose with that inbox prefix (nats-login.ts). No user has `allow_responses`: in nats-server it lets
-//     a responder publish to whatever reply subject the requester names, overriding the deny list, so a status
-//     request with reply `<prefix>.blocks.<channel>` made every peer write JSON into the block stream. The
-//     responders also check the reply subject themselves (subjects.ts isReplyInbox) for servers without auth.
+//     (`_INBOX.*.status.>`), the orderer into transaction inboxes (`_INBOX.*.tx.>`) and deliver inboxes
+//     (`_INBOX.*.deliver.>`); clients open one connection per purpose with that inbox prefix (nats-login.ts).
+//     No user has `allow_responses`: in nats-server it lets a responder publish to whatever reply subject the
+//     requester names, overriding the deny list, so a status request with reply `<prefix>.blocks.<channel>`
+//     made every peer write JSON into the block stream. The responders also check the reply subject themselves
+//     (subjects.ts isReplyInbox) for servers without auth.
+//   - except the orderer, uses no JetStream API at all: every API request names its reply subject and a push
+//     consumer names its deliver subject, and nats-server 2.9 cannot restrict either per user, so a peer could
+//     have the server replay the chain onto another org's subject. The orderer creates each party's one
+//     consumer for it, delivering into that party's own inbox (orderer/deliver.service.ts).
 //   peer of org O:  pub  inboxes of any peer, O's org-only channel subjects, its channels' cross-org subjects,
-//                        O's discovery subject and the external discovery subject, and the JetStream API calls an
-//                        ordered pull consumer of its channels' block streams needs (create, info, next, delete,
-//                        stream info); never another org's org-only subjects, never the block stream subjects
+//                        O's discovery subject and the external discovery subject, its own deliver requests
+//                        (`<p>.deliver.<channel>.<its token>`) and acknowledgements of its own consumers
+//                        (`$JS.ACK.<stream>.deliver_<its token>.>`); never another org's org-only subjects,
+//                        never the block stream subjects, never the JetStream API
 //                   sub  its own inbox(es), O's org-only subjects, its channels' subjects, discovery, status
-//   orderer:        pub  its channels' block subjects; create, info and read of its channels' streams
-//                   sub  transaction subjects
-//   client:         pub  status, transaction subjects, read-only JetStream calls on its channels' streams (height,
-//                        `tx --wait`)
+//   orderer:        pub  its channels' block subjects; create, info and read of its channels' streams; create
+//                        and delete of their consumers; replies to transaction and deliver inboxes
+//                   sub  transaction, height and deliver requests
+//   client:         pub  status, transactions and height requests to the orderer
 //   monitor:        pub  status
 import { randomBytes } from 'node:crypto';
-import { inboxPrefixFor, subjects as subjectsOf } from '../transport/subjects.ts';
+import { deliverConsumerName, inboxPrefixFor, inboxTokenFor, subjects as subjectsOf } from '../transport/subjects.ts';
 
 export type NatsRole = 'peer' | 'orderer' | 'client' | 'monitor';
 
@@ -47,6 +53,7 @@ export interface UserScope {
 /** Where responders may publish: the status inboxes (peers) and transaction inboxes (orderer) of any user. */
 const STATUS_REPLIES = '_INBOX.*.status.>';
 const TX_REPLIES = '_INBOX.*.tx.>';
+const DELIVER_REPLIES = '_INBOX.*.deliver.>';
 
 export function permissionsFor(user: string, role: NatsRole, prefix: string, scope: UserScope): Permissions {
   const s = subjectsOf(prefix);
@@ -54,34 +61,43 @@ export function permissionsFor(user: string, role: NatsRole, prefix: string, sco
   const allBlocks = `${prefix}.blocks.>`;
   // NATS wildcards are whole tokens, so the JetStream API subjects are listed per channel stream.
   const streams = scope.channels.map((c) => s.blockStream(c));
-  const readStream = (st: string) => [
-    `$JS.API.STREAM.INFO.${st}`,
-    `$JS.API.CONSUMER.CREATE.${st}`,
-    `$JS.API.CONSUMER.CREATE.${st}.>`,
-    `$JS.API.CONSUMER.INFO.${st}.*`,
-    `$JS.API.CONSUMER.MSG.NEXT.${st}.*`,
-    `$JS.API.CONSUMER.DELETE.${st}.*`,
-  ];
-  const streamAdmin = [`$JS.API.STREAM.CREATE.>`, `$JS.API.STREAM.UPDATE.>`, `$JS.API.STREAM.DELETE.>`, `$JS.API.STREAM.PURGE.>`, `$JS.API.STREAM.MSG.DELETE.>`];
   const p = (allow: string[], deny: string[] = []) => ({ allow, deny });
+  const toOrderer = [`${prefix}.orderer.*.tx`, `${prefix}.orderer.*.height`];
   if (role === 'orderer')
     return {
-      publish: p([...scope.channels.map((c) => s.blocks(c)), '$JS.API.INFO', ...streams.flatMap((st) => [`$JS.API.STREAM.INFO.${st}`, `$JS.API.STREAM.CREATE.${st}`, `$JS.API.STREAM.MSG.GET.${st}`]), TX_REPLIES]),
-      subscribe: p([`${prefix}.orderer.*.tx`, replies]),
+      publish: p([
+        ...scope.channels.map((c) => s.blocks(c)),
+        '$JS.API.INFO',
+        ...streams.flatMap((st) => [
+          `$JS.API.STREAM.INFO.${st}`,
+          `$JS.API.STREAM.CREATE.${st}`,
+          `$JS.API.STREAM.MSG.GET.${st}`,
+          `$JS.API.CONSUMER.CREATE.${st}.>`,
+          `$JS.API.CONSUMER.DELETE.${st}.*`,
+        ]),
+        TX_REPLIES,
+        DELIVER_REPLIES,
+      ]),
+      subscribe: p([...toOrderer, `${prefix}.deliver.*.*`, replies]),
     };
   if (role === 'monitor') return { publish: p([s.status()]), subscribe: p([replies]) };
-  if (role === 'client')
-    return {
-      // MSG.GET: `height` reads the stream's last block (client.ts), skipping foreign entries after it.
-      publish: p([s.status(), `${prefix}.orderer.*.tx`, '$JS.API.INFO', ...streams.flatMap(readStream), ...streams.map((st) => `$JS.API.STREAM.MSG.GET.${st}`)], [allBlocks, ...streamAdmin]),
-      subscribe: p([replies]),
-    };
+  if (role === 'client') return { publish: p([s.status(), ...toOrderer], [allBlocks, '$JS.API.>']), subscribe: p([replies]) };
   if (!scope.mspId || !scope.endpoints?.length) throw new Error('a peer user needs its org and endpoints');
   const orgOnly = `${prefix}.org.${scope.mspId}.*`;
+  const token = inboxTokenFor(user);
   return {
     publish: p(
-      [`${prefix}.inbox.>`, orgOnly, ...scope.channels.map((c) => s.channel(c)), s.discoveryOrg(scope.mspId), s.discoveryExternal(), '$JS.API.INFO', ...streams.flatMap(readStream), STATUS_REPLIES],
-      [allBlocks, ...streamAdmin],
+      [
+        `${prefix}.inbox.>`,
+        orgOnly,
+        ...scope.channels.map((c) => s.channel(c)),
+        s.discoveryOrg(scope.mspId),
+        s.discoveryExternal(),
+        ...scope.channels.map((c) => s.deliver(c, token)),
+        ...streams.map((st) => `$JS.ACK.${st}.${deliverConsumerName(token)}.>`),
+        STATUS_REPLIES,
+      ],
+      [allBlocks, '$JS.API.>'],
     ),
     subscribe: p([...scope.endpoints.map((e) => s.inbox(e)), orgOnly, ...scope.channels.map((c) => s.channel(c)), s.discoveryOrg(scope.mspId), s.discoveryExternal(), s.status(), replies]),
   };

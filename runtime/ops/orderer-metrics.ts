@@ -29,6 +29,8 @@ export class OrdererMetrics {
   private orderer: OrdererSource | null = null;
   /** Foreign stream entries the block log skipped, by reason (jetstream.log.ts), when it counts them. */
   skipped: () => Record<string, number> = () => ({});
+  /** The deliver service's requests (deliver.service.ts), when it runs. */
+  deliver: () => { opened: number; refused: Record<string, number> } = () => ({ opened: 0, refused: {} });
 
   constructor(natsConnected: () => boolean) {
     const r = [this.registry];
@@ -84,6 +86,18 @@ export class OrdererMetrics {
       collect() {
         this.reset();
         for (const [reason, n] of Object.entries(self.skipped())) this.inc({ reason }, n);
+      },
+    });
+    new Counter({
+      name: 'murmur_orderer_deliver_requests',
+      help: 'Deliver requests: consumers opened (result="opened") and requests refused, by reason',
+      labelNames: ['result'],
+      registers: r,
+      collect() {
+        this.reset();
+        const d = self.deliver();
+        this.inc({ result: 'opened' }, d.opened);
+        for (const [result, n] of Object.entries(d.refused)) this.inc({ result }, n);
       },
     });
     const perChannel = (name: string, help: string, value: (o: OrdererSource, channel: string) => number | null) =>

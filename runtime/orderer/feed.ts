@@ -1,7 +1,7 @@
 // The ordering feed port, as the deliver actor consumes it (Fabric's deliver with a seek position):
 // "blocks of channel C from number H onward", in order, live. `ready` says the subscription is in place
 // (the deliver machine leaves `connecting`); an error ends the stream and the consumer resubscribes from its
-// own ledger height. Implementations: jetstream.feed.ts (ordered consumer) and memory.ordering.ts.
+// own ledger height. Implementations: deliver.feed.ts (through the orderer's deliver service) and memory.ordering.ts.
 import type { Observable } from 'rxjs';
 import type { Block } from '../ledger/block.ts';
 

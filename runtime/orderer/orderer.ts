@@ -2,6 +2,8 @@
 // feeding a chain writer (signed blocks appended to the channel's log under the append condition).
 //   submit(channel, tx): unknown channel / empty / > AbsoluteMaxBytes / too many batches waiting → refused
 //                        else queued in the batcher → {ok, txId}   (txId = hex SHA-256 of the tx bytes)
+//   submitAndWait(channel, tx): the same, answered once the block holding it is appended (at most
+//                        MAX_WAITERS waiting per channel; more are refused)
 //   batch cut → writer.append(batch) → blocks$ (one append in flight per channel; the rest wait in order)
 // The NATS intake (nats-intake.ts) and the simulator's harness call `submit`.
 import { Subject, type Observable } from 'rxjs';
@@ -27,7 +29,11 @@ export interface OrdererOptions {
   say?: (line: string) => void;
 }
 
-export type SubmitResult = { ok: true; txId: string } | { ok: false; error: string };
+/** `block`: the number of the block holding the transaction (submitAndWait only). */
+export type SubmitResult = { ok: true; txId: string; block?: number } | { ok: false; error: string };
+
+/** Submitters waiting for their transaction's block, per channel. */
+const MAX_WAITERS = 10_000;
 
 export interface OrdererStats {
   accepted: number;
@@ -43,6 +49,9 @@ interface ChannelOrderer {
   waiting: number;
   /** The last append's completion (stop waits for it). */
   last: Promise<unknown>;
+  /** Submitters waiting for their block, by tx id. */
+  waiters: Map<string, Array<(r: SubmitResult) => void>>;
+  waitingSubmitters: number;
 }
 
 export interface AppendedBlock {
@@ -70,7 +79,7 @@ export class Orderer {
       const writer = await ChainWriter.open(genesis, o.log, o.sign, { clock: o.clock, log: o.say });
       let ch!: ChannelOrderer;
       const batcher = new Batcher(o.batchSize, o.batchTimeoutMs, o.clock, (txs) => orderer.cut(channel, ch, txs));
-      ch = { writer, batcher, waiting: 0, last: Promise.resolve() };
+      ch = { writer, batcher, waiting: 0, last: Promise.resolve(), waiters: new Map(), waitingSubmitters: 0 };
       orderer.chans.set(channel, ch);
       o.say?.(`channel ${channel}: continuing at height ${writer.height}`);
     }
@@ -88,6 +97,11 @@ export class Orderer {
 
   height(channel: string): number | null {
     return this.chans.get(channel)?.writer.height ?? null;
+  }
+
+  /** Appends of the channel refused because another writer appended first (each retried on the new tip). */
+  conflicts(channel: string): number | null {
+    return this.chans.get(channel)?.writer.conflicts ?? null;
   }
 
   /** Batches of the channel cut and not yet appended (null: unknown channel). */
@@ -109,6 +123,20 @@ export class Orderer {
     return { ok: true, txId: txIdOf(tx) };
   }
 
+  /** Submits `tx` and answers once the block holding it is appended (or the orderer stops first). */
+  submitAndWait(channel: string, tx: Uint8Array): Promise<SubmitResult> {
+    const ch = this.chans.get(channel);
+    if (ch && ch.waitingSubmitters >= MAX_WAITERS) return Promise.resolve(this.refuse('overloaded', `overloaded: ${ch.waitingSubmitters} submitters of ${channel} wait for their block`));
+    const r = this.submit(channel, tx);
+    if (!r.ok || !ch) return Promise.resolve(r);
+    return new Promise((resolve) => {
+      const list = ch.waiters.get(r.txId);
+      if (list) list.push(resolve);
+      else ch.waiters.set(r.txId, [resolve]);
+      ch.waitingSubmitters++;
+    });
+  }
+
   /** Cuts what is pending, waits (at most `timeoutMs`) for queued appends, and stops. */
   async stop(timeoutMs = 5000): Promise<void> {
     if (this.stopped) return;
@@ -121,7 +149,12 @@ export class Orderer {
     const deadline = new Promise<void>((resolve) => (timer = this.o.clock.setTimeout(resolve, timeoutMs)));
     await Promise.race([Promise.all([...this.chans.values()].map((c) => c.last)), deadline]);
     this.o.clock.clearTimeout(timer);
-    for (const ch of this.chans.values()) ch.writer.stop();
+    for (const ch of this.chans.values()) {
+      ch.writer.stop();
+      for (const [, list] of ch.waiters) for (const w of list) w({ ok: false, error: 'the orderer stopped before the transaction was in a block' });
+      ch.waiters.clear();
+      ch.waitingSubmitters = 0;
+    }
     this.blocks.complete();
   }
 
@@ -134,12 +167,24 @@ export class Orderer {
         this.stats.blocks++;
         this.stats.txs += txs.length;
         this.blocks.next({ channel, block, appendMs: this.o.clock.now() - cutAt });
+        if (ch.waitingSubmitters > 0) this.answerWaiters(ch, txs, block.number);
       },
       (e) => {
         ch.waiting--;
         this.o.say?.(`${channel}: a batch of ${txs.length} transactions was not appended: ${(e as Error).message}`);
       },
     );
+  }
+
+  private answerWaiters(ch: ChannelOrderer, txs: Uint8Array[], block: number): void {
+    for (const tx of txs) {
+      const txId = txIdOf(tx);
+      const list = ch.waiters.get(txId);
+      if (!list) continue;
+      ch.waiters.delete(txId);
+      ch.waitingSubmitters -= list.length;
+      for (const w of list) w({ ok: true, txId, block });
+    }
   }
 
   /** Counts a refused transaction by reason (`stats.rejected`, /metrics) and says why. */

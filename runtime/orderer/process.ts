@@ -1,6 +1,7 @@
 // `murmur orderer start`: the ordering service as a process on NATS. Reads its identity and each channel's
 // genesis block, checks that it is the orderer those genesis blocks name, fits the batch size under the
-// server's max_payload, opens (or creates) every channel's JetStream stream, and serves transactions.
+// server's max_payload, opens (or creates) every channel's JetStream stream, and serves transactions, height
+// and deliver requests (deliver.service.ts).
 // Its operations service (Operations.ListenAddress) serves /metrics (runtime/ops/orderer-metrics.ts) and
 // /healthz (NATS connected, the orderer open, every channel's stream answering) from the moment NATS is up.
 import { connect, Events, type NatsConnection } from 'nats';
@@ -13,6 +14,7 @@ import { bytesEqual } from '../util/bytes.ts';
 import { clampBatchSize } from './cutter.ts';
 import { JetStreamBlockLog } from './jetstream.log.ts';
 import { serveTransactions } from './nats-intake.ts';
+import { DeliverService } from './deliver.service.ts';
 import { loginOptions } from '../transport/nats-login.ts';
 import { Orderer } from './orderer.ts';
 import { OrdererMetrics } from '../ops/orderer-metrics.ts';
@@ -91,7 +93,10 @@ export async function startOrdererProcess(cfg: OrdererConfig, say: (line: string
     metrics.attach(orderer);
     metrics.skipped = () => log.skipped;
     const sub = serveTransactions(nc, orderer, n.Prefix);
-    // The server has the subscription once the flush returns: "orderer running" means transactions are served.
+    const deliver = new DeliverService(nc, { prefix: n.Prefix, channels: () => orderer.channels() }).start();
+    metrics.deliver = () => deliver.stats as { opened: number; refused: Record<string, number> };
+    // The server has the subscriptions once the flush returns: "orderer running" means transactions and
+    // deliver requests are served.
     await nc.flush();
     say(
       `orderer running on ${n.Servers.join(',')}; channels: ${orderer.channels().join(', ')}; BatchTimeout ${cfg.BatchTimeout}ms, ` +
@@ -105,6 +110,7 @@ export async function startOrdererProcess(cfg: OrdererConfig, say: (line: string
       stop: () =>
         (stopping ??= (async () => {
           sub.unsubscribe();
+          deliver.stop();
           await orderer.stop();
           await nc.drain().catch(() => nc.close());
           await ops?.close();

@@ -9,6 +9,9 @@
 //   <p>.disc.ext               discovery across orgs: alive messages of externally visible peers
 //   <p>.status                 status request/reply (CLI), outside the gossip wire
 //   <p>.orderer.<channel>.tx   transactions to the orderer
+//   <p>.orderer.<channel>.height  the orderer's chain height (request/reply)
+//   <p>.deliver.<channel>.<t>  a deliver request of the party whose inbox token is t: the orderer opens a
+//                              consumer of the channel's stream delivering into `_INBOX.<t>.deliver.<channel>.…`
 //   <p>.blocks.<channel>       the orderer's blocks, captured by JetStream stream <P>_BLOCKS_<channel>
 //
 // Tokens (prefix parts, MSP ids, channels) are [A-Za-z0-9_-]+. Fabric allows dots in channel names; murmur
@@ -84,6 +87,9 @@ export interface Subjects {
   discoveryExternal(): string;
   status(): string;
   ordererTx(channel: string): string;
+  ordererHeight(channel: string): string;
+  /** Deliver requests of the party whose inbox token (inboxTokenFor) is `token` (deliver.service.ts). */
+  deliver(channel: string, token: string): string;
   blocks(channel: string): string;
   /** JetStream stream name (no dots): `MURMUR_BLOCKS_channel1`. */
   blockStream(channel: string): string;
@@ -102,6 +108,8 @@ export function subjects(prefix: string = DEFAULT_PREFIX): Subjects {
     discoveryExternal: () => `${p}.disc.ext`,
     status: () => `${p}.status`,
     ordererTx: (ch) => `${p}.orderer.${token('channel', ch)}.tx`,
+    ordererHeight: (ch) => `${p}.orderer.${token('channel', ch)}.height`,
+    deliver: (ch, t) => `${p}.deliver.${token('channel', ch)}.${token('inbox token', t)}`,
     blocks: (ch) => `${p}.blocks.${token('channel', ch)}`,
     blockStream: (ch) => `${streamPrefix}_BLOCKS_${token('channel', ch)}`,
   };
@@ -115,6 +123,8 @@ export type SubjectClass =
   | { kind: 'discoveryExternal' }
   | { kind: 'status' }
   | { kind: 'ordererTx'; channel: string }
+  | { kind: 'ordererHeight'; channel: string }
+  | { kind: 'deliver'; channel: string; token: string }
   | { kind: 'blocks'; channel: string };
 
 /** Which class a concrete subject belongs to under `prefix`, or null if it is none of murmur's. */
@@ -137,7 +147,10 @@ export function parseSubject(subject: string, prefix: string = DEFAULT_PREFIX): 
     case 'status':
       return t.length === 1 ? { kind: 'status' } : null;
     case 'orderer':
-      return t.length === 3 && t[2] === 'tx' && isSafeToken(t[1]) ? { kind: 'ordererTx', channel: t[1] } : null;
+      if (t.length !== 3 || !isSafeToken(t[1])) return null;
+      return t[2] === 'tx' ? { kind: 'ordererTx', channel: t[1] } : t[2] === 'height' ? { kind: 'ordererHeight', channel: t[1] } : null;
+    case 'deliver':
+      return t.length === 3 && isSafeToken(t[1]) && isSafeToken(t[2]) ? { kind: 'deliver', channel: t[1], token: t[2] } : null;
     case 'blocks':
       return t.length === 2 && isSafeToken(t[1]) ? { kind: 'blocks', channel: t[1] } : null;
     default:
@@ -152,7 +165,24 @@ export function parseSubject(subject: string, prefix: string = DEFAULT_PREFIX): 
  * deliveries). Without a user name: nats.js's default `_INBOX`.
  */
 export function inboxPrefixFor(user: string | undefined): string {
-  return user ? `_INBOX.${user.replace(/[^A-Za-z0-9_-]/g, '_')}` : '_INBOX';
+  return user ? `_INBOX.${inboxTokenFor(user)}` : '_INBOX';
+}
+
+/** The one-token form of a user name (or, without authorization, of a peer id): the token of its inbox prefix
+ * and of its deliver requests. */
+export function inboxTokenFor(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/** Where the orderer's consumer for a deliver session of `token` delivers: inside that party's own inbox, which
+ * only it may read, whatever the request says (deliver.service.ts). */
+export function deliverInbox(token: string, channel: string, session: string): string {
+  return `_INBOX.${token}.deliver.${channel}.${session}`;
+}
+
+/** The name of the one consumer a party may have on a channel's stream (a new session replaces it). */
+export function deliverConsumerName(token: string): string {
+  return `deliver_${token}`;
 }
 
 /** What a client's replies are for: each purpose has its own inbox, so a responder may publish only into the
@@ -190,7 +220,9 @@ export function describeSubjects(prefix: string = DEFAULT_PREFIX): SubjectDescri
     { subject: `${s.prefix}.disc.org.<mspId>`, kind: 'subject', purpose: 'discovery inside an org: alive messages and membership' },
     { subject: s.discoveryExternal(), kind: 'subject', purpose: 'discovery across orgs: alive messages of externally visible peers' },
     { subject: s.status(), kind: 'subject', purpose: 'status request/reply (murmur status), not signed gossip' },
-    { subject: `${s.prefix}.orderer.<channel>.tx`, kind: 'subject', purpose: "transactions to the orderer (reply: validated and queued, with the tx id)" },
+    { subject: `${s.prefix}.orderer.<channel>.tx`, kind: 'subject', purpose: "transactions to the orderer (reply: validated and queued, with the tx id; with header Murmur-Wait: once in a block)" },
+    { subject: `${s.prefix}.orderer.<channel>.height`, kind: 'subject', purpose: "the orderer's chain height of the channel (request/reply)" },
+    { subject: `${s.prefix}.deliver.<channel>.<inbox token>`, kind: 'subject', purpose: 'deliver requests: the orderer opens the requester\'s one consumer of the stream, delivering into its own inbox' },
     { subject: `${s.prefix}.blocks.<channel>`, kind: 'subject', purpose: "the orderer's blocks, captured by the channel's JetStream stream" },
     { subject: `${streamPrefix}<channel>`, kind: 'stream', purpose: 'JetStream stream per channel holding its blocks' },
   ];

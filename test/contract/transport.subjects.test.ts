@@ -74,6 +74,11 @@ test('parseSubject inverts every builder', () => {
   assert.equal(parseSubject(s.status(), 'm'), { kind: 'status' });
   assert.equal(parseSubject(s.ordererTx('c'), 'm'), { kind: 'ordererTx', channel: 'c' });
   assert.equal(parseSubject(s.blocks('c'), 'm'), { kind: 'blocks', channel: 'c' });
+  assert.equal(parseSubject(s.ordererHeight('c'), 'm'), { kind: 'ordererHeight', channel: 'c' });
+  assert.equal(parseSubject(s.deliver('c', 'peer0_org1'), 'm'), { kind: 'deliver', channel: 'c', token: 'peer0_org1' });
+  assert.is(parseSubject('m.deliver.c', 'm'), null);
+  assert.is(parseSubject('m.orderer.c.other', 'm'), null);
+  assert.throws(() => s.deliver('c', 'a.b'), /unsafe inbox token/);
   assert.is(parseSubject('other.inbox.x', 'm'), null);
   assert.is(parseSubject('m.org.O', 'm'), null);
   assert.is(parseSubject('m.weird', 'm'), null);

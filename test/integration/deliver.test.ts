@@ -15,7 +15,8 @@ import { startOrdererProcess, type RunningOrderer } from '../../runtime/orderer/
 import { loadOrdererConfig } from '../../config/orderer.ts';
 import { writeMaterial, type Manifest } from '../../runtime/crypto/material.ts';
 import { OrdererClient } from '../../runtime/orderer/client.ts';
-import { JetStreamFeed } from '../../runtime/orderer/jetstream.feed.ts';
+import { DeliverFeed } from '../../runtime/orderer/deliver.feed.ts';
+import { DeliverService } from '../../runtime/orderer/deliver.service.ts';
 import { JetStreamBlockLog } from '../../runtime/orderer/jetstream.log.ts';
 import { Orderer } from '../../runtime/orderer/orderer.ts';
 import { LmdbLedgerStore } from '../../runtime/ledger/lmdb.ledger.ts';
@@ -110,13 +111,15 @@ test('the deliver actor waits for a missing stream, then survives a nats-server 
   const opts = { servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100, waitOnFirstConnect: true };
   const ordNc = await connect(opts);
   const peerNc = await connect(opts);
+  // The orderer's deliver service answers before its stream exists: the feed fails not-found until then.
+  const service = new DeliverService(ordNc, { prefix: 'murmur', channels: () => ['channel1'], idleHeartbeatMs: 500 }).start();
   const store = new LmdbLedgerStore(join(dir, 'restart-ledger'), ed);
   const genesis = genesisOf();
   const ledger = await store.open(genesis);
   const deliver = createDeliver({
     channel: 'channel1',
     ledger,
-    feed: new JetStreamFeed(() => peerNc, { idleHeartbeatMs: 500 }),
+    feed: new DeliverFeed(() => peerNc, { token: 'peer0', idleHeartbeatMs: 500 }),
     clock: realClock,
     rng: cryptoRng(),
     timings: { connTimeoutMs: 1000, reConnectBackoffThresholdMs: 500, reconnectTotalTimeThresholdMs: 60_000, minimalReconnectIntervalMs: 50 },
@@ -155,6 +158,7 @@ test('the deliver actor waits for a missing stream, then survives a nats-server 
   } finally {
     clearInterval(pump);
     deliver.dispose();
+    service.stop();
     await orderer.stop().catch(() => undefined);
     await store.close();
     await ordNc.close();

@@ -47,7 +47,16 @@ test('reply inboxes: one token per user under _INBOX; nats.js default without a 
   assert.not.ok(perms.subscribe.allow.some((s) => s === '_INBOX.>'));
   // Replies only into inboxes of the purpose served: peers answer status inboxes, the orderer transaction inboxes.
   assert.equal(perms.publish.allow.filter((s) => s.startsWith('_INBOX')), ['_INBOX.*.status.>']);
-  assert.equal(permissionsFor('orderer', 'orderer', 'murmur', { channels: ['channel1'] }).publish.allow.filter((s) => s.startsWith('_INBOX')), ['_INBOX.*.tx.>']);
+  const orderer = permissionsFor('orderer', 'orderer', 'murmur', { channels: ['channel1'] });
+  assert.equal(orderer.publish.allow.filter((s) => s.startsWith('_INBOX')), ['_INBOX.*.tx.>', '_INBOX.*.deliver.>']);
+  // Only the orderer uses the JetStream API; a peer asks it for deliveries in its own name and acks only its
+  // own consumer; a client asks the orderer for heights and waits.
+  assert.ok(orderer.publish.allow.includes('$JS.API.CONSUMER.CREATE.MURMUR_BLOCKS_channel1.>'));
+  assert.not.ok(perms.publish.allow.some((s) => s.startsWith('$JS.API')));
+  assert.ok(perms.publish.deny.includes('$JS.API.>'));
+  assert.equal(perms.publish.allow.filter((s) => s.startsWith('$JS') || s.startsWith('murmur.deliver')), ['murmur.deliver.channel1.peer0_org1', '$JS.ACK.MURMUR_BLOCKS_channel1.deliver_peer0_org1.>']);
+  const client = permissionsFor('client', 'client', 'murmur', { channels: ['channel1'] });
+  assert.equal(client.publish.allow, ['murmur.status', 'murmur.orderer.*.tx', 'murmur.orderer.*.height']);
   assert.equal(loginOptions({ user: 'monitor', pass: 'p' }, 'status').inboxPrefix, '_INBOX.monitor.status');
   assert.equal(loginOptions({}, 'tx').inboxPrefix, '_INBOX.tx');
   assert.ok(isReplyInbox('_INBOX.monitor.status.abc.1'));
