@@ -4,7 +4,8 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { InspectionEvent } from 'xstate';
 import type { PeerConfig } from '../config/schema.ts';
-import { createPeer, gossipTimings, type Peer } from '../actors/peer.actor.ts';
+import { createPeer, type Peer } from '../actors/peer.actor.ts';
+import { peerOptionsFrom } from './peer-options.ts';
 import { nextIncarnation } from './incarnation.ts';
 import { NatsTransport } from './transport/nats.transport.ts';
 import { realClock } from './clock.ts';
@@ -99,36 +100,13 @@ export async function startPeerProcess(
   }
 
   const peer = createPeer(
-    {
-      peerId: cfg.peer.id,
-      mspId: cfg.peer.localMspId,
-      prefix: cfg.peer.nats.prefix,
+    peerOptionsFrom(cfg, {
       channels,
-      bootstrap: g.bootstrap,
-      externalEndpoint: g.externalEndpoint,
-      internalEndpoint: g.endpoint || cfg.peer.id,
       incNum: nextIncarnation(path(cfg.peer.fileSystemPath), realClock.now()),
-      timings: gossipTimings(g),
-      useLeaderElection: g.useLeaderElection,
-      profile: g.murmur.profile,
-      maxLeaderLag: g.murmur.election.maxLeaderLag,
-      orgLeader: g.orgLeader,
-      stateEnabled: g.state.enabled,
-      dissemination: g.murmur.dissemination,
-      tree: g.murmur.tree,
-      deliveryclient: {
-        connTimeoutMs: cfg.peer.deliveryclient.connTimeout,
-        reConnectBackoffThresholdMs: cfg.peer.deliveryclient.reConnectBackoffThreshold,
-        reconnectTotalTimeThresholdMs: cfg.peer.deliveryclient.reconnectTotalTimeThreshold,
-        minimalReconnectIntervalMs: cfg.peer.deliveryclient.minimalReconnectInterval,
-      },
-      dialTimeoutMs: g.dialTimeout,
-      reconnectIntervalMs: g.reconnectInterval,
-      maxConnectionAttempts: g.maxConnectionAttempts,
       pid: process.pid,
       inspect: extra.inspect,
       opsUrl: ops?.url ?? null,
-    },
+    }),
     {
       transport,
       codec,

@@ -5,7 +5,7 @@
 // its first commit to its last, so the wait for its first anti-entropy round (state.checkInterval, after
 // membership and StateInfo) is left out; that wait is reported apart (first_block_ms, from its start).
 import { blockHash, makeBlock, type Block } from '../../runtime/ledger/block.ts';
-import { BenchNetwork, until } from './nats-network.ts';
+import { BenchNetwork, CHANNEL, until } from './nats-network.ts';
 import type { NetworkMaterial } from '../../runtime/crypto/material.ts';
 import { round, tx } from './stats.ts';
 
@@ -43,7 +43,8 @@ export async function measureCatchup(o: {
     const out: Block[] = [];
     let prev = genesis;
     for (let i = 1; i <= o.blocks; i++) {
-      const b = makeBlock(i, blockHash(prev), [tx(i, o.txBytes)], sign);
+      // v2 blocks, as the orderer writes them (the stream's open reads v1 blocks only in a stream without v2).
+      const b = makeBlock(i, blockHash(prev), [tx(i, o.txBytes)], sign, genesis.timestamp ?? 0, CHANNEL);
       out.push(b);
       prev = b;
     }

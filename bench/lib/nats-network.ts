@@ -19,7 +19,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import type { Subscription } from 'rxjs';
-import { createPeer, gossipTimings, type Peer, type PeerOptions } from '../../actors/peer.actor.ts';
+import { createPeer, type Peer } from '../../actors/peer.actor.ts';
+import { peerOptionsFrom } from '../../runtime/peer-options.ts';
 import { loadPeerConfig } from '../../config/load.ts';
 import type { PeerConfig } from '../../config/schema.ts';
 import { realClock } from '../../runtime/clock.ts';
@@ -42,7 +43,7 @@ import { DeliverFeed } from '../../runtime/orderer/deliver.feed.ts';
 import { inboxTokenFor } from '../../runtime/transport/subjects.ts';
 import { DeliverService } from '../../runtime/orderer/deliver.service.ts';
 import { MemoryOrderingService } from '../../runtime/orderer/memory.ordering.ts';
-import type { BlockLog } from '../../runtime/orderer/log.ts';
+import type { AppendResult, BlockLog } from '../../runtime/orderer/log.ts';
 import type { OrderingFeed } from '../../runtime/orderer/feed.ts';
 import { bytesEqual } from '../../runtime/util/bytes.ts';
 import type { Payload } from '../../runtime/wire/messages.ts';
@@ -236,9 +237,10 @@ export class BenchNetwork {
     const held = (await log.tip(CHANNEL)).number;
     if (held !== 0 && held !== blocks.length) throw new Error(`bench: the orderer log holds ${held} blocks, not 0 or the ${blocks.length} to preload`);
     for (let i = held; i < blocks.length; i += WINDOW) {
-      const part = blocks.slice(i, i + WINDOW);
-      const rs = await Promise.all(part.map((b) => log.append(CHANNEL, b, encodeBlock(b))));
-      if (rs.some((r) => !r.ok)) throw new Error('bench: preloading the orderer log conflicted');
+      const part = blocks.slice(i, i + WINDOW).map((block) => ({ block, encoded: encodeBlock(block) }));
+      // The stream's append reads its own head, so only a run it pipelines itself can be concurrent.
+      const r = log instanceof JetStreamBlockLog ? await log.appendRun(CHANNEL, part) : await appendInOrder(log, part);
+      if (!r.ok) throw new Error('bench: preloading the orderer log conflicted');
     }
     for (const p of this.peers.filter((q) => pre.peers(q.id))) {
       const l = await p.store.open(this.genesis);
@@ -371,34 +373,20 @@ export class BenchNetwork {
     const org = this.material.orgs.find((o) => o.mspId === bp.mspId)!;
     const anchor = bp.index === 0;
     const staticLeaders = this.o.leaders === 'static';
-    const options: PeerOptions = {
+    // As `murmur up`: bootstrap with the org's first peer (the first peer with the second); static leaders are
+    // the orgs' first peers.
+    const options = peerOptionsFrom(this.config, {
       peerId: id,
       mspId: bp.mspId,
       prefix: this.prefix,
       channels: [{ name: CHANNEL, genesis: this.genesis }],
-      // As `murmur up`: bootstrap with the org's first peer (the first peer with the second).
       bootstrap: org.peers.length > 1 ? [org.peers[anchor ? 1 : 0]!.id] : [],
       externalEndpoint: anchor ? id : '',
       internalEndpoint: id,
-      timings: gossipTimings(g),
-      useLeaderElection: !staticLeaders,
-      orgLeader: staticLeaders && anchor,
-      profile: g.murmur.profile,
-      maxLeaderLag: g.murmur.election.maxLeaderLag,
-      stateEnabled: g.state.enabled,
-      dissemination: g.murmur.dissemination,
-      tree: g.murmur.tree,
-      deliveryclient: {
-        connTimeoutMs: this.config.peer.deliveryclient.connTimeout,
-        reConnectBackoffThresholdMs: this.config.peer.deliveryclient.reConnectBackoffThreshold,
-        reconnectTotalTimeThresholdMs: this.config.peer.deliveryclient.reconnectTotalTimeThreshold,
-        minimalReconnectIntervalMs: this.config.peer.deliveryclient.minimalReconnectInterval,
-      },
-      dialTimeoutMs: g.dialTimeout,
-      reconnectIntervalMs: g.reconnectInterval,
-      maxConnectionAttempts: g.maxConnectionAttempts,
       pid: process.pid,
-    };
+    });
+    options.useLeaderElection = !staticLeaders;
+    options.orgLeader = staticLeaders && anchor;
     const peer = createPeer(options, { transport, codec, signer: signerOf(bp.material, ed), clock: realClock, rng: cryptoRng(), ledgers: bp.store, feed });
     bp.subs.push(
       transport.inbound$.subscribe((i) => this.countInbound(bp, i.msg.payload, i.msg.bytes.byteLength)),
@@ -487,4 +475,12 @@ export function diffCounts(b: PeerCounts, a: PeerCounts): PeerCounts {
 
 export function cloneCounts(c: PeerCounts): PeerCounts {
   return { ...c, copies: { ...c.copies } };
+}
+
+async function appendInOrder(log: BlockLog, part: { block: Block; encoded: Uint8Array }[]): Promise<AppendResult> {
+  for (const { block, encoded } of part) {
+    const r = await log.append(CHANNEL, block, encoded);
+    if (!r.ok) return r;
+  }
+  return { ok: true };
 }

@@ -94,7 +94,7 @@ export class DeliverFeed implements OrderingFeed {
         }
         const block = decodeBlock(m.data);
         if (!block) return sub.next({ type: 'skipped', reason: 'garbage' });
-        if (block.number > 0 && block.channel !== channel) return sub.next({ type: 'skipped', reason: 'foreign-channel' });
+        if (block.number > 0 && block.channel !== undefined && block.channel !== channel) return sub.next({ type: 'skipped', reason: 'foreign-channel' });
         sub.next({ type: 'block', block, bytes: m.data });
       };
       data = nc.subscribe(inbox, { callback: (err, m) => !err && onMessage(m) });

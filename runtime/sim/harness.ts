@@ -15,6 +15,7 @@ import { WireCodec } from '../wire/codec.ts';
 import { openGenesis, type Genesis } from '../ledger/channel-config.ts';
 import { createPeer, gossipTimings, type Peer, type PeerOptions, type PeerTimings } from '../../actors/peer.actor.ts';
 import { loadPeerConfig } from '../../config/load.ts';
+import { peerOptionsFrom } from '../peer-options.ts';
 import { simEd25519 } from './sim-signer.ts';
 import { MemoryLedgerStore } from '../ledger/memory.ledger.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -53,7 +54,9 @@ export interface HarnessOptions {
 }
 
 /** Fabric's timings as the config schema defines them. */
-export const DEFAULT_TIMINGS: PeerTimings = gossipTimings(loadPeerConfig({ env: {} }).config.peer.gossip);
+/** The configuration schema's defaults (no file, no environment). */
+const DEFAULT_CONFIG = loadPeerConfig({ env: {} }).config;
+export const DEFAULT_TIMINGS: PeerTimings = gossipTimings(DEFAULT_CONFIG.peer.gossip);
 
 export interface SimPeer {
   id: string;
@@ -166,20 +169,19 @@ export class Harness {
     const externalEndpoint = ext === 'all' || (ext === 'anchors' && org.peers[0]!.id === id) ? id : '';
     const peer = createPeer(
       {
-        peerId: id,
-        mspId: sp.mspId,
-        prefix: this.network.subjects.prefix,
-        channels: this.genesis,
-        bootstrap: org.peers.filter((p) => p.id !== id).slice(0, 1).map((p) => p.id),
-        externalEndpoint,
-        incNum,
+        // The defaults of the configuration schema (Fabric's, with murmur's documented differences), as
+        // `murmur peer start` maps them; the scenario's overrides on top.
+        ...peerOptionsFrom(DEFAULT_CONFIG, {
+          peerId: id,
+          mspId: sp.mspId,
+          prefix: this.network.subjects.prefix,
+          channels: this.genesis,
+          bootstrap: org.peers.filter((p) => p.id !== id).slice(0, 1).map((p) => p.id),
+          externalEndpoint,
+          internalEndpoint: id,
+          incNum,
+        }),
         timings: { ...DEFAULT_TIMINGS, ...this.opts.timings },
-        useLeaderElection: true,
-        orgLeader: false,
-        stateEnabled: true,
-        dialTimeoutMs: 3000,
-        reconnectIntervalMs: 25_000,
-        maxConnectionAttempts: 120,
         ...this.opts.peerOptions,
         ...this.opts.perPeer?.(id),
       },

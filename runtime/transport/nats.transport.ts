@@ -227,12 +227,12 @@ export class NatsTransport implements Transport {
     const replies: Uint8Array[] = [];
     return new Promise((resolve) => {
       let done = false;
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let timer: unknown;
       let sub: Subscription | undefined;
       const finish = (): void => {
         if (done) return;
         done = true;
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         safeUnsubscribe(sub);
         this.pendingRequests.delete(finish);
         resolve(replies);
@@ -260,7 +260,7 @@ export class NatsTransport implements Transport {
         finish();
         return;
       }
-      timer = setTimeout(finish, Math.max(0, opts.timeoutMs));
+      timer = this.clock.setTimeout(finish, Math.max(0, opts.timeoutMs));
     });
   }
 
@@ -270,7 +270,7 @@ export class NatsTransport implements Transport {
    * alive). Authentication errors fail at once; `connectTimeoutMs` bounds the wait. Null when stopped.
    */
   private async connectUntilStopped(): Promise<NatsConnection | null> {
-    const deadline = this.opts.connectTimeoutMs === undefined ? Infinity : Date.now() + this.opts.connectTimeoutMs;
+    const deadline = this.opts.connectTimeoutMs === undefined ? Infinity : this.clock.now() + this.opts.connectTimeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {
         return await connect(this.connectionOptions());
@@ -278,11 +278,11 @@ export class NatsTransport implements Transport {
         const code = (err as { code?: unknown }).code;
         if (typeof code === 'string' && /AUTH|PERMISSION/.test(code)) throw err;
         if (this.stopping) return null;
-        if (Date.now() >= deadline) {
+        if (this.clock.now() >= deadline) {
           throw new Error(`${this.endpoint}: no NATS server reachable at ${this.opts.servers.join(', ')} within ${this.opts.connectTimeoutMs} ms`, { cause: err });
         }
         if (attempt === 1) this.emit({ type: 'error', detail: `connect failed, retrying: ${(err as Error).message}` });
-        await this.pause(Math.min(this.opts.reconnectTimeWaitMs ?? 2000, Math.max(0, deadline - Date.now())));
+        await this.pause(Math.min(this.opts.reconnectTimeWaitMs ?? 2000, Math.max(0, deadline - this.clock.now())));
         if (this.stopping) return null;
       }
     }
@@ -291,11 +291,11 @@ export class NatsTransport implements Transport {
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         this.wake = null;
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const timer = this.clock.setTimeout(done, ms);
       this.wake = done;
     });
   }
@@ -403,14 +403,14 @@ export class NatsTransport implements Transport {
         for (const sub of this.subs.values()) safeUnsubscribe(sub);
       } else if (!nc.isClosed()) {
         const deadline = this.opts.drainTimeoutMs ?? 5000;
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), deadline)));
+        let timer: unknown;
+        const timedOut = new Promise<'timeout'>((r) => (timer = this.clock.setTimeout(() => r('timeout'), deadline)));
         const drained = nc.drain().then(
           () => 'ok' as const,
           () => 'error' as const,
         );
         const outcome = await Promise.race([drained, timedOut]);
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         // Drain can resolve without closing when the server is unreachable: make sure it is closed.
         if (outcome !== 'ok' || !nc.isClosed()) await nc.close().catch(() => undefined);
       }
