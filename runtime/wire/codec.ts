@@ -1,15 +1,18 @@
-// The inbound edge: bytes → size check → envelope → payload structure → signer certificate (chains to an
-// org CA, valid now, PKI-ID matches) → signature (and the secret's) → Verified message.
-// Every refusal is counted by reason and returned, never thrown. Successful signature checks are cached by
-// the envelope's digest (bounded), since gossip delivers the same envelope several times. Peers in one process
-// (`murmur up --in-process`) may share that cache: whether an envelope's signatures verify depends on its bytes
-// alone (the signer's key is named by its PKI-ID, a hash of MSP id and certificate), and each codec still checks
-// the signer against its own trust store before it looks there.
+// The inbound edge, cheapest refusal first, and nothing decoded before it is known to be signed by a member:
+//   bytes → size → envelope (fixed shape read by hand, canonical only: envelope.ts) → signer (a known identity,
+//   or a certificate chaining to an org CA, valid now, PKI-ID matching) → signature (and the secret's) →
+//   payload structure measured (cbor-scan.ts) → decoded → validated → claimed originator = signer → Verified.
+// Every refusal is counted by reason and returned, never thrown. Successful signature checks are cached by what
+// is signed (signer, signature, payload, secret; bounded), since gossip delivers the same message several times,
+// with or without its certificate. Peers in one process (`murmur up --in-process`) may share that cache: whether
+// the signatures verify depends on those bytes alone (the signer's key is named by its PKI-ID, a hash of MSP id
+// and certificate), and each codec still checks the signer against its own trust store before it looks there.
 import { createHash } from 'node:crypto';
 import type { DecodeResult, Identity, InboundDecoder, RejectReason, Secret } from './messages.ts';
 import { parseEnvelope } from './envelope.ts';
 import { decodeCbor } from './cbor.ts';
-import { claimedOriginator, validatePayload } from './validate.ts';
+import { claimedOriginator, LIMITS, validatePayload } from './validate.ts';
+import { scanCbor, type ScanLimits } from './cbor-scan.ts';
 import { RejectionCounter } from './rejections.ts';
 import type { TrustStore } from '../crypto/msp.ts';
 import type { Ed25519 } from '../crypto/ed25519.ts';
@@ -32,11 +35,17 @@ export interface CodecStats {
   decoded: number;
   verifications: number;
   cacheHits: number;
+  /** Payloads handed to the CBOR decoder: only signed ones of known senders, within PAYLOAD_LIMITS. */
+  payloadDecodes: number;
 }
+
+/** The most structure a valid payload has: its longest lists (LIMITS.listItems byte strings; at most 1 000 state
+ * blocks of a few fields) with room to spare, and maps of lists of maps. */
+const PAYLOAD_LIMITS: ScanLimits = { maxItems: 4 * LIMITS.listItems + 1024, maxDepth: 8 };
 
 export class WireCodec implements InboundDecoder {
   readonly rejections = new RejectionCounter();
-  readonly stats: CodecStats = { decoded: 0, verifications: 0, cacheHits: 0 };
+  readonly stats: CodecStats = { decoded: 0, verifications: 0, cacheHits: 0, payloadDecodes: 0 };
   private readonly verified: Lru<string, true>;
   private readonly identities: Lru<string, Identity>;
   maxBytes: number;
@@ -83,16 +92,9 @@ export class WireCodec implements InboundDecoder {
     if (!env.ok) return this.reject(env.reason, env.detail);
     const { payload: payloadBytes, signature, signer, cert, secret } = env.env;
 
-    let raw: unknown;
-    try {
-      raw = decodeCbor(payloadBytes);
-    } catch {
-      return this.reject('malformed-payload');
-    }
-    const checked = validatePayload(raw);
-    if (!checked.ok) return this.reject(checked.unknownKind ? 'unknown-kind' : 'bad-payload', checked.detail);
-    const payload = checked.payload;
-
+    // The sender first: who signed (a known identity or a certificate the trust store accepts), then the
+    // signature over the exact payload bytes. Only then is the payload decoded, so a stranger's or a forger's
+    // bytes cost a hash and at most one signature check, never a decode.
     const now = this.opts.now();
     const signerHex = toHex(signer);
     let identity: Identity;
@@ -101,7 +103,8 @@ export class WireCodec implements InboundDecoder {
       if (known && bytesEqual(known.cert, cert)) {
         identity = known;
       } else {
-        const c = this.opts.trust.check(cert, now);
+        // A copy: the identity outlives the message buffer the certificate is a view into.
+        const c = this.opts.trust.check(cert.slice(), now);
         if (!c.ok) return this.reject(c.reason, c.detail);
         if (c.identity.pkiIdHex !== signerHex) return this.reject('pki-id-mismatch');
         identity = c.identity;
@@ -114,10 +117,12 @@ export class WireCodec implements InboundDecoder {
     }
     if (now > identity.notAfter) return this.reject('cert-expired');
     if (identity.role !== 'peer') return this.reject('bad-role', identity.role);
-    const claimed = claimedOriginator(payload);
-    if (claimed && !bytesEqual(claimed, identity.pkiId)) return this.reject('signer-mismatch');
 
-    const key = createHash('sha256').update(bytes).digest('base64');
+    // Keyed by what is signed, not by the envelope's bytes: the same message with or without its certificate
+    // (or its secret part stripped) is verified once.
+    const h = createHash('sha256').update(signer).update(signature).update(payloadBytes);
+    if (secret) h.update(secret.signature).update(secret.payload);
+    const key = h.digest('base64');
     if (this.verified.get(key)) {
       this.stats.cacheHits++;
     } else {
@@ -126,6 +131,24 @@ export class WireCodec implements InboundDecoder {
       if (secret && !this.opts.ed.verify(identity.publicKey, secret.payload, secret.signature)) return this.reject('bad-secret', 'signature');
       this.verified.set(key, true);
     }
+
+    // A signed payload still comes from a possibly hostile insider: its structure is measured before the decoder
+    // builds it.
+    const shape = scanCbor(payloadBytes, PAYLOAD_LIMITS);
+    if (!shape.ok) return this.reject('malformed-payload', shape.reason);
+    let raw: unknown;
+    try {
+      this.stats.payloadDecodes++;
+      raw = decodeCbor(payloadBytes);
+    } catch {
+      return this.reject('malformed-payload');
+    }
+    const checked = validatePayload(raw);
+    if (!checked.ok) return this.reject(checked.unknownKind ? 'unknown-kind' : 'bad-payload', checked.detail);
+    const payload = checked.payload;
+    const claimed = claimedOriginator(payload);
+    if (claimed && !bytesEqual(claimed, identity.pkiId)) return this.reject('signer-mismatch');
+
     let sec: Secret | null = null;
     if (secret) {
       sec = parseSecret(secret.payload);

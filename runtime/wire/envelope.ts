@@ -2,7 +2,8 @@
 // certificate (so a receiver that has not met the signer can check it), and optionally the secret part
 // (internal endpoint) with its own signature, which is stripped before the envelope leaves the org.
 //   CBOR [1, payload: bytes, signature: bytes(64), signer: bytes(32), cert: bytes|null, secret: [bytes, bytes(64)]|null]
-import { decodeCbor, encodeCbor } from './cbor.ts';
+import { encodeCbor } from './cbor.ts';
+import { readHead } from './cbor-scan.ts';
 import type { Payload, Secret } from './messages.ts';
 import type { LocalSigner } from '../crypto/signer.ts';
 
@@ -18,28 +19,65 @@ export interface RawEnvelope {
 
 export type EnvelopeParse = { ok: true; env: RawEnvelope } | { ok: false; reason: 'malformed-envelope' | 'bad-envelope'; detail: string };
 
+/** Longest certificate an envelope may carry (an ed25519 certificate is a few hundred bytes). */
+const MAX_CERT_BYTES = 4096;
+
+/**
+ * Reads the envelope's fixed shape by hand (cbor-scan.ts): no general decoder touches bytes before the signature
+ * over them is checked, and the fields are views into `bytes`, not copies. Only the canonical encoding is
+ * accepted (shortest heads, no trailing bytes), so a captured envelope cannot be re-encoded into new bytes that
+ * miss the verify cache.
+ */
 export function parseEnvelope(bytes: Uint8Array): EnvelopeParse {
-  let a: unknown;
-  try {
-    a = decodeCbor(bytes);
-  } catch (e) {
-    return { ok: false, reason: 'malformed-envelope', detail: (e as Error).message?.slice(0, 80) ?? 'cbor' };
-  }
+  const malformed = (detail: string): EnvelopeParse => ({ ok: false, reason: 'malformed-envelope', detail });
   const bad = (detail: string): EnvelopeParse => ({ ok: false, reason: 'bad-envelope', detail });
-  if (!Array.isArray(a) || a.length !== 6) return bad('not a 6-element array');
-  const [v, payload, signature, signer, cert, secret] = a;
-  if (v !== ENVELOPE_VERSION) return bad('unknown envelope version');
-  if (!(payload instanceof Uint8Array) || payload.byteLength === 0) return bad('payload');
-  if (!(signature instanceof Uint8Array) || signature.byteLength !== 64) return bad('signature');
-  if (!(signer instanceof Uint8Array) || signer.byteLength !== 32) return bad('signer');
-  if (cert !== null && !(cert instanceof Uint8Array)) return bad('cert');
+  let i = 0;
+  const head = () => {
+    const h = readHead(bytes, i, true);
+    if (h) i = h.next;
+    return h;
+  };
+  const bstr = (what: string, size?: number): Uint8Array | string => {
+    const h = head();
+    if (!h) return `${what}: not canonical CBOR`;
+    if (h.major !== 2) return `${what}: not a byte string`;
+    if (size !== undefined && h.value !== size) return `${what}: ${h.value} bytes, not ${size}`;
+    if (i + h.value > bytes.length) return `${what}: truncated`;
+    const v = bytes.subarray(i, i + h.value);
+    i += h.value;
+    return v;
+  };
+  const isNull = () => bytes[i] === 0xf6 && (i++, true);
+  const top = head();
+  if (!top) return malformed('not canonical CBOR');
+  if (top.major !== 4 || top.value !== 6) return bad('not a 6-element array');
+  const v = head();
+  if (!v || v.major !== 0 || v.value !== ENVELOPE_VERSION) return bad('unknown envelope version');
+  const payload = bstr('payload');
+  if (typeof payload === 'string') return bad(payload);
+  if (payload.byteLength === 0) return bad('payload: empty');
+  const signature = bstr('signature', 64);
+  if (typeof signature === 'string') return bad(signature);
+  const signer = bstr('signer', 32);
+  if (typeof signer === 'string') return bad(signer);
+  let cert: Uint8Array | null = null;
+  if (!isNull()) {
+    const c = bstr('cert');
+    if (typeof c === 'string') return bad(c);
+    if (c.byteLength > MAX_CERT_BYTES) return bad(`cert: more than ${MAX_CERT_BYTES} bytes`);
+    cert = c;
+  }
   let sec: RawEnvelope['secret'] = null;
-  if (secret !== null) {
-    if (!Array.isArray(secret) || secret.length !== 2) return bad('secret');
-    const [sp, ss] = secret;
-    if (!(sp instanceof Uint8Array) || sp.byteLength === 0 || !(ss instanceof Uint8Array) || ss.byteLength !== 64) return bad('secret');
+  if (!isNull()) {
+    const h = head();
+    if (!h || h.major !== 4 || h.value !== 2) return bad('secret');
+    const sp = bstr('secret payload');
+    if (typeof sp === 'string' || sp.byteLength === 0) return bad('secret');
+    const ss = bstr('secret signature', 64);
+    if (typeof ss === 'string') return bad('secret');
     sec = { payload: sp, signature: ss };
   }
+  if (i !== bytes.length) return bad('trailing bytes');
   return { ok: true, env: { payload, signature, signer, cert, secret: sec } };
 }
 

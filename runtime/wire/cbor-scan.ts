@@ -1,0 +1,74 @@
+// Reading hostile CBOR without building it. A general decoder allocates whatever the input describes (1 MB of
+// empty maps is a million objects), so the receive path reads the envelope's fixed shape by hand, and measures a
+// payload's structure before the decoder sees it. Nothing here allocates per item.
+//   head(i): major type (3 bits) ‖ additional info (5 bits); ai < 24 is the value, 24..27 a 1/2/4/8-byte value
+//   after it, 31 an indefinite length (refused: murmur's encoder never writes one); canonical = shortest head
+
+export type Head = { major: number; value: number; next: number };
+
+/** The head at `i`, or null (truncated, reserved, indefinite, or a value beyond 2^53). `canonical` refuses
+ * heads longer than needed, so one value has one encoding. */
+export function readHead(b: Uint8Array, i: number, canonical: boolean): Head | null {
+  if (i >= b.length) return null;
+  const major = b[i]! >> 5;
+  const ai = b[i]! & 31;
+  if (ai < 24) return { major, value: ai, next: i + 1 };
+  const n = ai === 24 ? 1 : ai === 25 ? 2 : ai === 26 ? 4 : ai === 27 ? 8 : 0;
+  if (n === 0 || i + 1 + n > b.length) return null;
+  // Major 7 with ai 25..27 is a float, whose bits are neither a count nor a length.
+  if (major === 7) return { major, value: 0, next: i + 1 + n };
+  let v = 0;
+  for (let k = 1; k <= n; k++) v = v * 256 + b[i + k]!;
+  if (v > Number.MAX_SAFE_INTEGER) return null;
+  if (canonical && v < (n === 1 ? 24 : n === 2 ? 256 : n === 4 ? 65_536 : 2 ** 32)) return null;
+  return { major, value: v, next: i + 1 + n };
+}
+
+export interface ScanLimits {
+  /** Data items in all (every array element, map key and value, tag, scalar). */
+  maxItems: number;
+  /** Nesting of arrays, maps and tags. */
+  maxDepth: number;
+}
+
+/** Whether `b` is exactly one well-formed CBOR item within the limits; the reason otherwise. */
+export function scanCbor(b: Uint8Array, limits: ScanLimits): { ok: true; items: number } | { ok: false; reason: string } {
+  let items = 0;
+  // Explicit stack of remaining children per open container: no recursion a deep input could overflow.
+  const remaining: number[] = [1];
+  let i = 0;
+  while (remaining.length > 0) {
+    if (remaining[remaining.length - 1] === 0) {
+      remaining.pop();
+      continue;
+    }
+    remaining[remaining.length - 1]!--;
+    if (++items > limits.maxItems) return { ok: false, reason: `more than ${limits.maxItems} items` };
+    const h = readHead(b, i, false);
+    if (!h) return { ok: false, reason: `bad head at ${i}` };
+    i = h.next;
+    switch (h.major) {
+      case 0:
+      case 1:
+      case 7:
+        break;
+      case 2:
+      case 3:
+        if (i + h.value > b.length) return { ok: false, reason: 'truncated string' };
+        i += h.value;
+        break;
+      case 4:
+      case 5:
+      case 6: {
+        if (remaining.length > limits.maxDepth) return { ok: false, reason: `nested deeper than ${limits.maxDepth}` };
+        const children = h.major === 4 ? h.value : h.major === 5 ? h.value * 2 : 1;
+        // Each child needs at least one byte: a count beyond the bytes left is a lie, refused before any work.
+        if (children > b.length - i) return { ok: false, reason: 'count beyond the input' };
+        remaining.push(children);
+        break;
+      }
+    }
+  }
+  if (i !== b.length) return { ok: false, reason: 'trailing bytes' };
+  return { ok: true, items };
+}

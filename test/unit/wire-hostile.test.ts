@@ -1,0 +1,90 @@
+// Hostile input costs no more than honest input (issue 19): nothing is decoded before its sender and signature
+// are checked, a signed payload's structure is measured before the decoder builds it, and an envelope has one
+// encoding. `stats.payloadDecodes` counts what reached the CBOR decoder.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { encodeEnvelope, parseEnvelope, seal } from '../../runtime/wire/envelope.ts';
+import { scanCbor } from '../../runtime/wire/cbor-scan.ts';
+import { codecFor, peerSigner } from '../helpers/material.ts';
+import { samplePayload } from '../helpers/payloads.ts';
+
+const alice = peerSigner(0, 0);
+
+/** `n` empty CBOR maps in one array: tiny on the wire, a million objects once decoded. */
+function emptyMaps(n: number): Uint8Array {
+  const b = new Uint8Array(5 + n);
+  b[0] = 0x9a; // array, 4-byte count
+  new DataView(b.buffer).setUint32(1, n);
+  b.fill(0xa0, 5); // empty map
+  return b;
+}
+
+const envelope = (payload: Uint8Array, signature: Uint8Array, signer: Uint8Array, cert: Uint8Array | null) =>
+  encodeEnvelope({ payload, signature, signer, cert, secret: null });
+
+test('1 MB of empty maps from a stranger or with a forged signature is refused before any decode', () => {
+  const codec = codecFor();
+  const junk = emptyMaps(1_000_000);
+  const stranger = codec.decode(envelope(junk, new Uint8Array(64), new Uint8Array(32).fill(7), null));
+  assert.equal([stranger.ok, !stranger.ok && stranger.reason], [false, 'unknown-identity']);
+  const forged = codec.decode(envelope(junk, new Uint8Array(64), alice.identity.pkiId, alice.identity.cert));
+  assert.equal([forged.ok, !forged.ok && forged.reason], [false, 'bad-signature']);
+  assert.is(codec.stats.payloadDecodes, 0);
+});
+
+test('an insider signing a payload of absurd structure is refused by measure, not by decoding it', () => {
+  const codec = codecFor();
+  const junk = emptyMaps(1_000_000);
+  const r = codec.decode(envelope(junk, alice.sign(junk), alice.identity.pkiId, alice.identity.cert));
+  assert.equal([r.ok, !r.ok && r.reason], [false, 'malformed-payload']);
+  // Nesting deep enough to overflow a recursive decoder's stack.
+  const deep = new Uint8Array(200_000).fill(0x81);
+  deep[deep.length - 1] = 0xf6;
+  const d = codec.decode(envelope(deep, alice.sign(deep), alice.identity.pkiId, alice.identity.cert));
+  assert.equal([d.ok, !d.ok && d.reason], [false, 'malformed-payload']);
+  assert.is(codec.stats.payloadDecodes, 0);
+  // An honest message still decodes.
+  assert.ok(codec.decode(seal(samplePayload('alive', alice.identity.pkiId), alice)).ok);
+  assert.is(codec.stats.payloadDecodes, 1);
+});
+
+test('only the canonical envelope is accepted: longer heads and trailing bytes are refused', () => {
+  const codec = codecFor();
+  const bytes = seal(samplePayload('alive', alice.identity.pkiId), alice);
+  assert.ok(codec.decode(bytes).ok);
+  // The 64-byte signature's head 0x58 0x40 rewritten as 0x59 0x00 0x40: the same value, one byte longer.
+  const env = parseEnvelope(bytes);
+  assert.ok(env.ok);
+  const at = bytes.findIndex((_, i) => bytes[i] === 0x58 && bytes[i + 1] === 0x40 && bytes.subarray(i + 2, i + 66).every((x, k) => x === (env.ok && env.env.signature[k])));
+  assert.ok(at > 0);
+  const longer = new Uint8Array([...bytes.subarray(0, at), 0x59, 0x00, 0x40, ...bytes.subarray(at + 2)]);
+  const r = codec.decode(longer);
+  assert.equal([r.ok, !r.ok && r.reason], [false, 'bad-envelope']);
+  const trailing = codec.decode(new Uint8Array([...bytes, 0x00]));
+  assert.equal([trailing.ok, !trailing.ok && trailing.reason], [false, 'bad-envelope']);
+});
+
+test('the same message with and without its certificate is verified once', () => {
+  const codec = codecFor();
+  const bytes = seal(samplePayload('alive', alice.identity.pkiId), alice);
+  const env = parseEnvelope(bytes);
+  assert.ok(env.ok);
+  if (!env.ok) return;
+  assert.ok(codec.decode(bytes).ok);
+  assert.ok(codec.decode(encodeEnvelope({ ...env.env, cert: null })).ok);
+  assert.equal([codec.stats.verifications, codec.stats.cacheHits], [1, 1]);
+});
+
+test('scanCbor: counts, depth, lies about counts, truncation and trailing bytes', () => {
+  const lim = { maxItems: 100, maxDepth: 3 };
+  assert.equal(scanCbor(new Uint8Array([0x82, 0x01, 0xa1, 0x61, 0x61, 0xf6]), lim), { ok: true, items: 5 });
+  assert.not.ok(scanCbor(emptyMaps(101), lim).ok);
+  assert.not.ok(scanCbor(new Uint8Array([0x81, 0x81, 0x81, 0x81, 0x01]), lim).ok);
+  assert.not.ok(scanCbor(new Uint8Array([0x9a, 0xff, 0xff, 0xff, 0xff, 0x01]), { maxItems: 1e9, maxDepth: 3 }).ok, 'a count beyond the bytes');
+  assert.not.ok(scanCbor(new Uint8Array([0x45, 0x01]), lim).ok, 'a truncated byte string');
+  assert.not.ok(scanCbor(new Uint8Array([0x01, 0x01]), lim).ok, 'trailing bytes');
+  assert.ok(scanCbor(new Uint8Array([0xfb, 0x42, 0x78, 0, 0, 0, 0, 0, 0]), lim).ok, 'a float64');
+  assert.not.ok(scanCbor(new Uint8Array([0x9f, 0xff]), lim).ok, 'indefinite length');
+});
+
+test.run();
