@@ -101,7 +101,7 @@ test('subjectMatches follows NATS wildcards', () => {
 
 test('describeSubjects lists every class once, under the prefix', () => {
   const rows = describeSubjects('murmur');
-  assert.is(rows.length, 9);
+  assert.is(rows.length, 11);
   assert.is(new Set(rows.map((r) => r.subject)).size, rows.length);
   assert.ok(rows.every((r) => r.purpose.length > 10));
   assert.ok(rows.filter((r) => r.kind === 'subject').every((r) => r.subject.startsWith('murmur.')));

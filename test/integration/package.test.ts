@@ -60,6 +60,19 @@ test('the tarball installs into an empty folder and `npx murmur up --no-load` co
       60_000,
       'one leader per org with its ledger open',
     );
+    // One transaction through the installed CLI: its block reaches every org's leader.
+    const tx = JSON.parse(execFileSync('npx', ['murmur', 'tx', 'from the package', '--channel', 'channel1', '--wait', '--json', '--data', data], { cwd: app, encoding: 'utf8' })) as { ok: boolean; block?: number };
+    assert.ok(tx.ok && tx.block === 1, JSON.stringify(tx));
+    await withDeadline(
+      (async () => {
+        for (;;) {
+          const rs = await statusRows(data);
+          if (oneLeaderPerOrg(rs, 2, 2) && rs.every((r) => (r.height ?? 0) >= 2)) return;
+        }
+      })(),
+      60_000,
+      'each org\'s leader committing block 1',
+    );
   } finally {
     process.kill(-up.pid!, 'SIGINT');
     await withDeadline(new Promise((r) => up.once('exit', r)), 20_000, 'up exiting').catch(() => process.kill(-up.pid!, 'SIGKILL'));
