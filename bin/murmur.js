@@ -8,7 +8,7 @@ import { entryKind } from './built.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const kind = entryKind(root);
 if (kind === 'dist') {
-  await import('../dist/runtime/cli/main.js');
+  await import('../dist/cli/main.js');
 } else if (kind === 'sources') {
   const { register } = await import('tsx/esm/api').catch(() => {
     console.error('murmur: dist/ is missing or older than the sources, and tsx is not installed: run `npm run build`');

@@ -5,7 +5,6 @@
 // process: everything a peer needs is built from its own config file, nothing from process-wide state.
 import { defaultConfigPath, loadPeerConfig } from '../../config/load.ts';
 import { startPeerProcess, type RunningPeer } from '../peer.ts';
-import { startInspectorRelay } from '../inspect.ts';
 import type { Logs } from '../log.ts';
 import type { Lru } from '../util/lru.ts';
 import { processLogs, stopOnSignals } from './lifecycle.ts';
@@ -31,7 +30,11 @@ export async function launchPeer(o: {
 }): Promise<LaunchedPeer> {
   const { config, warnings } = loadPeerConfig({ file: o.file ?? undefined, env: o.env });
   for (const w of warnings) o.logs.module('config').warn(w);
-  const relay = o.inspect !== undefined && o.inspect !== false ? await startInspectorRelay({ port: typeof o.inspect === 'number' ? o.inspect : 0 }) : null;
+  // The inspector (ws, @statelyai/inspect) loads only when asked for: an idle peer does not carry it.
+  const relay =
+    o.inspect !== undefined && o.inspect !== false
+      ? await (await import('../inspect.ts')).startInspectorRelay({ port: typeof o.inspect === 'number' ? o.inspect : 0 })
+      : null;
   if (relay) o.log(`inspector: ${relay.url} (Stately inspector: https://stately.ai/inspect?server=${relay.url})`);
   let running: RunningPeer;
   try {
