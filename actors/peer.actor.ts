@@ -250,27 +250,6 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
   const machine = peerMachine.provide({
     actors: {
       start: fromPromise(async () => {
-        for (const { genesis } of o.channels) {
-          const l = await d.ledgers.open(genesis);
-          ledgers.set(l.channel, l);
-          const q = new CommitQueue(l, d.codec.rejections, { blockBufferSize: o.timings.stateBlockBufferSize, batchSize: o.timings.stateBatchSize });
-          queues.set(l.channel, q);
-          q.start();
-          stateInfo.get(l.channel)?.setHeight(l.height());
-          subs.push(l.commits$.subscribe(() => syncHeight(l.channel)));
-          const bs = new BlockStats(l.height());
-          blockStats.set(l.channel, bs);
-          subs.push(
-            bindBlockStats(bs, {
-              channel: l.channel,
-              mspId: o.mspId,
-              ledger: l,
-              transport: d.transport,
-              clock: d.clock,
-              fromOrderer$: deliver.delivered$.pipe(filter((b) => b.channel === l.channel)),
-            }),
-          );
-        }
         for (const { name } of o.channels) {
           d.transport.subscribe(subjects.org(o.mspId, name));
           d.transport.subscribe(subjects.channel(name));
@@ -278,7 +257,36 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
         d.transport.subscribe(subjects.discoveryOrg(o.mspId));
         d.transport.subscribe(subjects.discoveryExternal());
         subs.push(d.transport.status$.subscribe((e) => actor.send({ type: 'transport.status', connected: d.transport.connected || e.type === 'connected' || e.type === 'reconnected' })));
-        await d.transport.start();
+        // Connecting to NATS overlaps opening the ledgers: neither needs the other, and the peer is up sooner.
+        const connecting = d.transport.start();
+        try {
+          for (const { genesis } of o.channels) {
+            const l = await d.ledgers.open(genesis);
+            ledgers.set(l.channel, l);
+            const q = new CommitQueue(l, d.codec.rejections, { blockBufferSize: o.timings.stateBlockBufferSize, batchSize: o.timings.stateBatchSize });
+            queues.set(l.channel, q);
+            q.start();
+            stateInfo.get(l.channel)?.setHeight(l.height());
+            subs.push(l.commits$.subscribe(() => syncHeight(l.channel)));
+            const bs = new BlockStats(l.height());
+            blockStats.set(l.channel, bs);
+            subs.push(
+              bindBlockStats(bs, {
+                channel: l.channel,
+                mspId: o.mspId,
+                ledger: l,
+                transport: d.transport,
+                clock: d.clock,
+                fromOrderer$: deliver.delivered$.pipe(filter((b) => b.channel === l.channel)),
+              }),
+            );
+          }
+        } catch (e) {
+          await connecting.catch(() => undefined);
+          await d.transport.stop();
+          throw e;
+        }
+        await connecting;
         d.codec.maxBytes = Math.min(d.codec.maxBytes, d.transport.maxPayload);
         stopServe = d.transport.serve(subjects.status(), () => encodeStatusRows(status()));
       }),
