@@ -10,6 +10,9 @@
 //                              reconnectInterval up to maxConnectionAttempts until one answers
 // A membership request is answered only if its embedded alive is the requester's own (anti-spoofing), with
 // what the disclosure policy lets the requester know. Responses are accepted only for outstanding nonces.
+// Requests and responses embed the last alive this peer signed if it is younger than aliveTimeInterval (a
+// fresh one otherwise): liveness is the heartbeat's job, and the same bytes hit every receiver's verify cache
+// instead of costing a signature here and one verification per receiver.
 import { fromCallback, type EventObject } from 'xstate';
 import { BehaviorSubject, Subject, filter, type Subscription } from 'rxjs';
 import type { Transport } from '../runtime/transport/transport.ts';
@@ -20,7 +23,8 @@ import type { LocalSigner } from '../runtime/crypto/signer.ts';
 import type { WireCodec } from '../runtime/wire/codec.ts';
 import type { AliveMsg, MemReqMsg, MemResMsg, Verified } from '../runtime/wire/messages.ts';
 import { TimerGroup } from '../runtime/timers.ts';
-import { seal, stripSecret } from '../runtime/wire/envelope.ts';
+import { parseEnvelope, seal, stripSecret } from '../runtime/wire/envelope.ts';
+import { bytesEqual, toHex } from '../runtime/util/bytes.ts';
 import { MembershipTable, mayDisclose, type AliveInfo, type MemberRecord } from '../machines/discovery.logic.ts';
 
 export interface DiscoveryTimings {
@@ -65,6 +69,7 @@ export class Discovery {
   /** Alive members (self excluded), re-emitted on every change. */
   readonly alive$ = new BehaviorSubject<MemberRecord[]>([]);
   private seqNum = 0;
+  private lastAlive: { env: Uint8Array; at: number } | null = null;
   private readonly subs: Subscription[] = [];
   private timers: TimerGroup;
   private readonly outstanding = new Map<number, { target: string; at: number }>();
@@ -113,6 +118,13 @@ export class Discovery {
 
   // ---- outgoing ---------------------------------------------------------------------------------
 
+  /** The last signed alive while younger than aliveTimeInterval, else a fresh one. */
+  private currentAlive(): Uint8Array {
+    const last = this.lastAlive;
+    if (last && this.d.clock.now() - last.at < this.d.timings.aliveTimeInterval) return last.env;
+    return this.signAlive();
+  }
+
   /** A freshly signed alive message about this peer (with the internal endpoint in the secret). */
   private signAlive(): Uint8Array {
     const msg: AliveMsg = {
@@ -120,7 +132,9 @@ export class Discovery {
       member: { endpoint: this.d.externalEndpoint, pkiId: this.self.pkiId, metadata: this.d.metadata ?? new Uint8Array(0) },
       ts: { incNum: this.d.incNum, seqNum: ++this.seqNum },
     };
-    return seal(msg, this.d.signer, { secret: { internalEndpoint: this.d.internalEndpoint } });
+    const env = seal(msg, this.d.signer, { secret: { internalEndpoint: this.d.internalEndpoint } });
+    this.lastAlive = { env, at: this.d.clock.now() };
+    return env;
   }
 
   private heartbeat(): void {
@@ -136,7 +150,7 @@ export class Discovery {
 
   private sendMemReq(endpoint: string, sameOrg: boolean): number {
     const nonce = this.d.rng.nonce();
-    const alive = this.signAlive();
+    const alive = this.currentAlive();
     const req: MemReqMsg = { t: 'memReq', nonce, alive: sameOrg ? alive : stripSecret(alive) };
     if (this.outstanding.size >= MAX_OUTSTANDING) this.outstanding.delete(this.outstanding.keys().next().value as number);
     this.outstanding.set(nonce, { target: endpoint, at: this.d.clock.now() });
@@ -243,7 +257,7 @@ export class Discovery {
     const visible = (r: MemberRecord) =>
       r.pkiIdHex !== m.signer.pkiIdHex && mayDisclose(this.self.mspId, { mspId: r.mspId, external: r.endpoint !== '' }, requester);
     const prepare = (env: Uint8Array) => (sameOrg ? env : stripSecret(env));
-    const own = this.signAlive();
+    const own = this.currentAlive();
     const res: MemResMsg = {
       t: 'memRes',
       nonce: m.payload.nonce,
@@ -251,6 +265,16 @@ export class Discovery {
       dead: this.table.dead().filter(visible).map((r) => prepare(r.envelope)),
     };
     this.d.transport.send(replyTo, seal(res, this.d.signer));
+  }
+
+  /** Whether `bytes` is the very alive message (same signature) this peer's record of its signer holds. */
+  private holds(bytes: Uint8Array): boolean {
+    const e = parseEnvelope(bytes);
+    if (!e.ok) return false;
+    const rec = this.table.get(toHex(e.env.signer));
+    if (!rec) return false;
+    const k = parseEnvelope(rec.envelope);
+    return k.ok && bytesEqual(k.env.signature, e.env.signature);
   }
 
   private onMemRes(m: Verified<MemResMsg>): void {
@@ -261,6 +285,9 @@ export class Discovery {
     if (this.connecting.has(m.payload.nonce)) this.connecting.set(m.payload.nonce, true);
     const now = this.d.clock.now();
     for (const bytes of m.payload.alive) {
+      // The view mostly repeats what this peer holds: an alive identical to the member's record (same
+      // signature) would change nothing, so it is skipped before any decoding.
+      if (this.holds(bytes)) continue;
       const r = this.d.codec.decode(bytes);
       if (r.ok && r.msg.payload.t === 'alive') this.onAlive(r.msg as Verified<AliveMsg>);
     }

@@ -6,6 +6,9 @@
 //     a snapshot of their cache (a foreign requester gets no internal-only peers of the answering org)
 //   cache: newest StateInfo per peer whose org belongs to the channel; swept of peers discovery forgot
 //   channel view = alive in discovery ∧ StateInfo present ∧ not left the channel
+// Idle cost: a snapshot answer carries this peer's last signed StateInfo while its height is unchanged (no
+// signature here, a verify-cache hit there), and a snapshot element that is exactly the StateInfo already
+// cached for its signer (same signature) is skipped before any decoding.
 import { Subject, filter, type Subscription } from 'rxjs';
 import type { Transport } from '../runtime/transport/transport.ts';
 import { subjects as subjectsOf } from '../runtime/transport/subjects.ts';
@@ -15,7 +18,7 @@ import type { LocalSigner } from '../runtime/crypto/signer.ts';
 import type { WireCodec } from '../runtime/wire/codec.ts';
 import type { StateInfoMsg, StateInfoPullReqMsg, StateInfoSnapshotMsg, Verified } from '../runtime/wire/messages.ts';
 import { TimerGroup } from '../runtime/timers.ts';
-import { seal } from '../runtime/wire/envelope.ts';
+import { parseEnvelope, seal } from '../runtime/wire/envelope.ts';
 import { compareTime } from '../machines/discovery.logic.ts';
 import type { Discovery } from './discovery.actor.ts';
 
@@ -55,6 +58,14 @@ export interface StateInfoDeps {
 
 interface Cached {
   msg: Verified<StateInfoMsg>;
+  /** Its envelope's signature (base64): the key of `bySignature`. */
+  sig: string;
+}
+
+/** The signature of an envelope, as a key; null if it is no envelope. */
+function signatureKey(bytes: Uint8Array): string | null {
+  const e = parseEnvelope(bytes);
+  return e.ok ? Buffer.from(e.env.signature).toString('base64') : null;
 }
 
 const MAX_OUTSTANDING = 256;
@@ -69,6 +80,10 @@ export class StateInfoTracker {
   private readonly outstanding = new Map<number, number>();
   private height: number;
   private dirty = true;
+  /** This peer's last signed StateInfo and the height it carries. */
+  private lastSigned: { env: Uint8Array; height: number } | null = null;
+  /** Signatures of the cached StateInfo messages. */
+  private readonly bySignature = new Set<string>();
   private lastSeq = 0;
   private running = false;
   private readonly self;
@@ -148,7 +163,14 @@ export class StateInfoTracker {
       ts: { incNum: this.d.incNum, seqNum },
       props: { height: this.height, leftChannel: false },
     };
-    return seal(msg, this.d.signer);
+    const env = seal(msg, this.d.signer);
+    this.lastSigned = { env, height: this.height };
+    return env;
+  }
+
+  /** The last signed StateInfo while the height it carries is still this peer's, else a fresh one. */
+  private current(): Uint8Array {
+    return this.lastSigned && this.lastSigned.height === this.height ? this.lastSigned.env : this.sign();
   }
 
   private publish(): void {
@@ -170,7 +192,10 @@ export class StateInfoTracker {
     const known = this.cache.get(m.signer.pkiIdHex);
     if (known && compareTime(m.payload.ts, known.msg.payload.ts) <= 0) return false;
     if (!known && this.cache.size >= MAX_CACHE) return false;
-    this.cache.set(m.signer.pkiIdHex, { msg: m });
+    const sig = signatureKey(m.bytes);
+    if (known) this.bySignature.delete(known.sig);
+    if (sig) this.bySignature.add(sig);
+    this.cache.set(m.signer.pkiIdHex, { msg: m, sig: sig ?? '' });
     this.changes$.next();
     return true;
   }
@@ -197,7 +222,7 @@ export class StateInfoTracker {
     const sameOrg = m.signer.mspId === this.self.mspId;
     const to = sameOrg ? (requester?.internalEndpoint ?? requester?.endpoint) : requester?.endpoint;
     if (!to) return;
-    const elements = [this.sign()];
+    const elements = [this.current()];
     for (const [pki, c] of this.cache) {
       if (pki === m.signer.pkiIdHex) continue;
       // A foreign requester does not learn my org's internal-only peers.
@@ -213,6 +238,8 @@ export class StateInfoTracker {
       return;
     }
     for (const bytes of m.payload.elements) {
+      const sig = signatureKey(bytes);
+      if (sig && this.bySignature.has(sig)) continue;
       const r = this.d.codec.decode(bytes);
       // The first bad element aborts the rest (Fabric).
       if (!r.ok || r.msg.payload.t !== 'stateInfo' || r.msg.payload.ch !== this.d.channel) return;
@@ -224,7 +251,11 @@ export class StateInfoTracker {
 
   private sweep(): void {
     let changed = false;
-    for (const pki of this.cache.keys()) if (!this.d.discovery.table.get(pki)) changed = this.cache.delete(pki);
+    for (const [pki, c] of this.cache) {
+      if (this.d.discovery.table.get(pki)) continue;
+      this.bySignature.delete(c.sig);
+      changed = this.cache.delete(pki);
+    }
     if (changed) this.changes$.next();
   }
 
