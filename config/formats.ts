@@ -27,7 +27,7 @@ export function parseDuration(input: unknown): Parsed<number> {
   if (typeof input === 'number') {
     if (!Number.isFinite(input)) return fail('is not a finite number of milliseconds');
     if (input < 0) return fail('must not be negative');
-    return ok(input);
+    return bounded(input);
   }
   if (typeof input !== 'string') return fail('must be a duration such as 10s, 500ms or 1m30s');
   const s = input.trim();
@@ -43,7 +43,17 @@ export function parseDuration(input: unknown): Parsed<number> {
     total += Number(m[1]) * UNIT_MS[m[2]!]!;
   }
   // 1.1s is 1100.0000000000002 in floating point; nanosecond precision is plenty.
-  return ok(Math.round(total * 1e6) / 1e6);
+  return bounded(Math.round(total * 1e6) / 1e6);
+}
+
+/** Node's longest timer: a longer delay fires after 1 ms instead (with a warning), so `600h` would spin. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/** Every duration becomes a timer somewhere: 0 (off, where a key allows it) or 1 ms .. MAX_DURATION_MS. */
+function bounded(ms: number): Parsed<number> {
+  if (ms > MAX_DURATION_MS) return fail(`is longer than ${MAX_DURATION_MS} ms (24.8 days), the longest timer Node.js keeps`);
+  if (ms > 0 && ms < 1) return fail('is shorter than 1 ms, the resolution of Node.js timers');
+  return ok(ms);
 }
 
 // --- boolean -----------------------------------------------------------------------------------------------

@@ -47,6 +47,10 @@ test('duration: garbage, negatives, missing units and wrong types are rejected w
   assert.ok(!r.ok && r.error.includes('"30x"'), 'the message points at the unreadable part');
   const neg = parseDuration(-1);
   assert.ok(!neg.ok && /negative/.test(neg.error));
+  // Every duration becomes a timer: longer than Node keeps (it would fire after 1 ms) or finer than 1 ms is refused.
+  for (const bad of ['600h', '25d', 2 ** 31, '1ns', '999us', 0.5]) assert.not.ok(parseDuration(bad).ok, `${JSON.stringify(bad)} should be rejected`);
+  assert.is(value(parseDuration('596h')), 2_145_600_000);
+  assert.is(value(parseDuration('1ms')), 1);
 });
 
 test('strict booleans: true/false/t/f/1/0 in any case, nothing else', () => {

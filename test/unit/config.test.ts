@@ -351,6 +351,8 @@ test('refused: invalid values name the key, the value and where it came from', (
   assert.is(e.problems.length, 4);
   refuses(() => load({ env: { CORE_PEER_GOSSIP_PULLPEERNUM: '-3' } }), 'peer.gossip.pullPeerNum', '"-3"', 'negative');
   refuses(() => load({ env: { CORE_PEER_GOSSIP_ALIVETIMEINTERVAL: '0s' } }), 'peer.gossip.aliveTimeInterval', 'greater than zero');
+  refuses(() => load({ env: { CORE_PEER_GOSSIP_ALIVETIMEINTERVAL: '600h' } }), 'peer.gossip.aliveTimeInterval', 'CORE_PEER_GOSSIP_ALIVETIMEINTERVAL', 'longest timer');
+  refuses(() => load({ env: { CORE_PEER_GOSSIP_PULLINTERVAL: '1ns' } }), 'peer.gossip.pullInterval', 'shorter than 1 ms');
   refuses(() => load({ env: { CORE_PEER_GOSSIP_BOOTSTRAP: 'ok bad*one' } }), 'peer.gossip.bootstrap', 'bad*one');
   refuses(() => load({ env: { CORE_PEER_CHANNELS: 'bad name=/x' } }), 'peer.channels');
   refuses(() => load({ overrides: { 'peer.gossip.murmur.signer': 'openssl' } }), 'peer.gossip.murmur.signer', 'node, noble', 'overrides');
