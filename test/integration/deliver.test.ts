@@ -17,8 +17,6 @@ import { writeMaterial, type Manifest } from '../../runtime/crypto/material.ts';
 import { OrdererClient } from '../../runtime/orderer/client.ts';
 import { DeliverFeed } from '../../runtime/orderer/deliver.feed.ts';
 import { DeliverService } from '../../runtime/orderer/deliver.service.ts';
-import { JetStreamBlockLog } from '../../runtime/orderer/jetstream.log.ts';
-import { Orderer } from '../../runtime/orderer/orderer.ts';
 import { LmdbLedgerStore } from '../../runtime/ledger/lmdb.ledger.ts';
 import { blockHash, decodeBlock } from '../../runtime/ledger/block.ts';
 import { subjects } from '../../runtime/transport/subjects.ts';
@@ -26,6 +24,7 @@ import { realClock } from '../../runtime/clock.ts';
 import { cryptoRng } from '../../runtime/rng.ts';
 import { toHex } from '../../runtime/util/bytes.ts';
 import { createDeliver } from '../../actors/deliver.actor.ts';
+import { startStreamOrderer } from '../helpers/jetstream-orderer.ts';
 import { genesisOf } from '../helpers/chain.ts';
 import { ed, material } from '../helpers/material.ts';
 import { until, withDeadline } from '../helpers/deadline.ts';
@@ -127,15 +126,7 @@ test('the deliver actor waits for a missing stream, then survives a nats-server 
   // Started before the orderer has created the stream: the feed fails (not-found) and deliver backs off.
   deliver.start('static');
   await until(() => (deliver.stats()?.errors['not-found'] ?? 0) >= 2, 5000, 'deliver retrying a missing stream', 10);
-  const orderer = await Orderer.start({
-    channels: [genesis],
-    log: new JetStreamBlockLog(ordNc),
-    sign: (m) => ed.sign(material().orderer.secret, m),
-    clock: realClock,
-    batchSize: { maxMessageCount: 5, preferredMaxBytes: 1 << 16, absoluteMaxBytes: 1 << 17 },
-    batchTimeoutMs: 20,
-    maxPendingBatches: 10_000,
-  });
+  const orderer = await startStreamOrderer(ordNc, genesis, { perBlock: 5, timeoutMs: 20 });
   let submitted = 0;
   const pump = setInterval(() => {
     for (let i = 0; i < 10; i++) if (orderer.submit('channel1', new TextEncoder().encode(`t${submitted}`)).ok) submitted++;

@@ -10,17 +10,17 @@ import { connect } from 'nats';
 import { startNatsServer } from '../../runtime/nats-server.ts';
 import { DeliverFeed } from '../../runtime/orderer/deliver.feed.ts';
 import { DeliverService } from '../../runtime/orderer/deliver.service.ts';
-import { JetStreamBlockLog } from '../../runtime/orderer/jetstream.log.ts';
-import { Orderer } from '../../runtime/orderer/orderer.ts';
 import { LmdbLedgerStore } from '../../runtime/ledger/lmdb.ledger.ts';
 import { encodeBlock } from '../../runtime/ledger/block.ts';
 import { subjects } from '../../runtime/transport/subjects.ts';
 import { realClock } from '../../runtime/clock.ts';
 import { cryptoRng } from '../../runtime/rng.ts';
 import { createDeliver } from '../../actors/deliver.actor.ts';
+import { startStreamOrderer } from '../helpers/jetstream-orderer.ts';
+import { JetStreamBlockLog } from '../../runtime/orderer/jetstream.log.ts';
 import { FABRIC_DELIVER_TIMINGS } from '../../machines/deliver.logic.ts';
 import { buildChain } from '../helpers/chain.ts';
-import { ed, material } from '../helpers/material.ts';
+import { ed } from '../helpers/material.ts';
 import { until } from '../helpers/deadline.ts';
 
 test('a stream of v1 blocks opens: the orderer continues after its last block, a peer reads the mixed chain', async () => {
@@ -33,15 +33,7 @@ test('a stream of v1 blocks opens: the orderer continues after its last block, a
   await new JetStreamBlockLog(nc).ensure(genesis);
   const js = nc.jetstream();
   for (const b of blocks) await js.publish(subjects().blocks('channel1'), encodeBlock(b));
-  const orderer = await Orderer.start({
-    channels: [genesis],
-    log: new JetStreamBlockLog(nc),
-    sign: (m) => ed.sign(material().orderer.secret, m),
-    clock: realClock,
-    batchSize: { maxMessageCount: 1, preferredMaxBytes: 1 << 16, absoluteMaxBytes: 1 << 17 },
-    batchTimeoutMs: 10,
-    maxPendingBatches: 100,
-  });
+  const orderer = await startStreamOrderer(nc, genesis, { perBlock: 1, timeoutMs: 10, maxPendingBatches: 100 });
   const service = new DeliverService(nc, { prefix: 'murmur', channels: () => ['channel1'] }).start();
   const store = new LmdbLedgerStore(join(dir, 'peer'), ed);
   const ledger = await store.open(genesis);

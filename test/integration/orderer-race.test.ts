@@ -12,17 +12,17 @@ import { startNatsServer } from '../../runtime/nats-server.ts';
 import { OrdererClient } from '../../runtime/orderer/client.ts';
 import { DeliverFeed } from '../../runtime/orderer/deliver.feed.ts';
 import { DeliverService } from '../../runtime/orderer/deliver.service.ts';
-import { JetStreamBlockLog } from '../../runtime/orderer/jetstream.log.ts';
 import { serveTransactions } from '../../runtime/orderer/nats-intake.ts';
-import { Orderer, txIdOf } from '../../runtime/orderer/orderer.ts';
+import { txIdOf } from '../../runtime/orderer/orderer.ts';
 import { LmdbLedgerStore } from '../../runtime/ledger/lmdb.ledger.ts';
 import { blockHash } from '../../runtime/ledger/block.ts';
 import { realClock } from '../../runtime/clock.ts';
 import { cryptoRng } from '../../runtime/rng.ts';
 import { toHex } from '../../runtime/util/bytes.ts';
 import { createDeliver } from '../../actors/deliver.actor.ts';
+import { startStreamOrderer } from '../helpers/jetstream-orderer.ts';
 import { genesisOf } from '../helpers/chain.ts';
-import { ed, material } from '../helpers/material.ts';
+import { ed } from '../helpers/material.ts';
 import { until } from '../helpers/deadline.ts';
 
 const TXS = 3000;
@@ -33,16 +33,7 @@ test('two orderers racing on one stream: every acknowledged transaction is commi
   const conns = await Promise.all([0, 1, 2].map(() => connect({ servers: server.url })));
   const [ncA, ncB, peerNc] = conns as [typeof conns[0], typeof conns[0], typeof conns[0]];
   const genesis = genesisOf();
-  const start = (nc: typeof ncA) =>
-    Orderer.start({
-      channels: [genesis],
-      log: new JetStreamBlockLog(nc),
-      sign: (m) => ed.sign(material().orderer.secret, m),
-      clock: realClock,
-      batchSize: { maxMessageCount: 10, preferredMaxBytes: 1 << 16, absoluteMaxBytes: 1 << 17 },
-      batchTimeoutMs: 5,
-      maxPendingBatches: 10_000,
-    });
+  const start = (nc: typeof ncA) => startStreamOrderer(nc, genesis, { perBlock: 10, timeoutMs: 5 });
   const a = await start(ncA);
   const b = await start(ncB);
   const subs = [serveTransactions(ncA, a, 'murmur'), serveTransactions(ncB, b, 'murmur')];

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { until, withDeadline } from '../helpers/deadline.ts';
-import { oneLeaderPerOrg, statusRows } from '../helpers/up-run.ts';
+import { oneLeaderPerOrg, rowsWhen } from '../helpers/up-run.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'murmur-pkg-'));
@@ -50,29 +50,13 @@ test('the tarball installs into an empty folder and `npx murmur up --no-load` co
     await until(() => /network\.json/.test(out) || up.exitCode !== null, 60_000, 'up from the installed package', 50);
     assert.is(up.exitCode, null, out);
     assert.not.match(out, /tsx/);
-    await withDeadline(
-      (async () => {
-        for (;;) {
-          const rs = await statusRows(data);
-          if (oneLeaderPerOrg(rs, 2, 2) && rs.every((r) => (r.height ?? 0) >= 1)) return;
-        }
-      })(),
-      60_000,
-      'one leader per org with its ledger open',
-    );
+    const leadersAt = (height: number, what: string) =>
+      rowsWhen(data, (rs) => oneLeaderPerOrg(rs, 2, 2) && rs.every((r) => (r.height ?? 0) >= height), 60_000, what);
+    await leadersAt(1, 'one leader per org with its ledger open');
     // One transaction through the installed CLI: its block reaches every org's leader.
     const tx = JSON.parse(execFileSync('npx', ['murmur', 'tx', 'from the package', '--channel', 'channel1', '--wait', '--json', '--data', data], { cwd: app, encoding: 'utf8' })) as { ok: boolean; block?: number };
     assert.ok(tx.ok && tx.block === 1, JSON.stringify(tx));
-    await withDeadline(
-      (async () => {
-        for (;;) {
-          const rs = await statusRows(data);
-          if (oneLeaderPerOrg(rs, 2, 2) && rs.every((r) => (r.height ?? 0) >= 2)) return;
-        }
-      })(),
-      60_000,
-      'each org\'s leader committing block 1',
-    );
+    await leadersAt(2, "each org's leader committing block 1");
   } finally {
     process.kill(-up.pid!, 'SIGINT');
     await withDeadline(new Promise((r) => up.once('exit', r)), 20_000, 'up exiting').catch(() => process.kill(-up.pid!, 'SIGKILL'));
