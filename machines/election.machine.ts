@@ -15,11 +15,13 @@
 //     yield:     a leader told to yield steps down and does not propose for 6 × leaderAliveThreshold, or until
 //                another leader's declaration is seen
 //   "Preferred": fabric: the smaller PKI-ID. murmur: a peer more than maxLeaderLag blocks behind the org's best
-//   known height is never preferred over one that is not; between equals, the smaller PKI-ID.
+//   known height — the second-highest height of the view (bestHeightOf), so no single peer's claim counts — is
+//   never preferred over one that is not; between equals, the smaller PKI-ID.
 //
 // The lag rule cannot flap (proof sketch). (1) Leadership is only taken from `electing` after proposing, and
 // a lagging peer never proposes; (2) a lagging leader steps down only when the best height belongs to another
-// peer of the view, which is then not lagging and is preferred; (3) a peer that is not lagging never steps
+// peer of the view (the second-highest; the highest is not lagging either), which is then not lagging and is
+// preferred; (3) a peer that is not lagging never steps
 // down for a lagging one. Heights only grow, so once a lagging peer has stepped down it cannot lead again until
 // it has caught up, and when it has, incumbency keeps it a follower. So each lag-induced hand-over happens at
 // most once per catch-up and always moves leadership to an up-to-date peer.
@@ -90,10 +92,27 @@ export function isPreferred(c: Parameters<typeof isLagging>[0], a: string, b: st
   return a < b;
 }
 
+/**
+ * The height the lag rule measures against: the second-highest of the org's view, this peer included. Heights are
+ * claims (signed StateInfo), and one insider claiming 2^53 would otherwise make every honest peer "lagging", so
+ * that none proposes and the org stops receiving blocks; with the second-highest a single claim moves nothing
+ * (it takes two peers really ahead, or two liars). A view of this peer alone measures against itself.
+ */
+export function bestHeightOf(own: number, peers: Record<string, number>): number {
+  let first = own;
+  let second = -Infinity;
+  for (const h of Object.values(peers)) {
+    if (!Number.isFinite(h) || h < 0) continue;
+    if (h > first) {
+      second = first;
+      first = h;
+    } else if (h > second) second = h;
+  }
+  return second === -Infinity ? own : second;
+}
+
 function heightsFrom(e: { own: number; peers: Record<string, number> }): Pick<ElectionContext, 'ownHeight' | 'heights' | 'bestHeight'> {
-  let best = e.own;
-  for (const h of Object.values(e.peers)) if (h > best) best = h;
-  return { ownHeight: e.own, heights: e.peers, bestHeight: best };
+  return { ownHeight: e.own, heights: e.peers, bestHeight: bestHeightOf(e.own, e.peers) };
 }
 
 const TIMER = {

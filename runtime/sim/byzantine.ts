@@ -1,9 +1,11 @@
 // A byzantine peer for the simulator: an extra transport on the in-memory network that holds a real peer
-// identity (a valid certificate of its org: a compromised peer) and attacks with it. Like Fabric's trust
-// model, it does not lie in ways the protocol cannot detect by design (it never declares leadership and never
-// advertises a height above the best honest one); it does everything a signature or a block check must stop.
+// identity (a valid certificate of its org: a compromised peer) and attacks with it. It never declares
+// leadership (the protocol cannot tell a leader that withholds blocks by design); it does everything a
+// signature or a block check must stop, and it lies about its height, which the lag rule must shrug off.
 //
-//   every aliveTimeInterval: its own genuine alive (so it stays a member and receives requests) and StateInfo
+//   every aliveTimeInterval: its own genuine alive (so it stays a member and receives requests) and a signed
+//     StateInfo whose height is a lie picked once per run: 2^53 − 1, negative, or flapping between 2^53 − 1
+//     and 1 (the election's lag rule measures against the second-highest height: election.machine.ts)
 //   every attackIntervalMs, one of:
 //     forge-alive / forge-leadership / forge-stateinfo: a message claiming another peer's PKI-ID, either
 //         signed with its own key (signer mismatch) or carrying the victim's certificate with a bad signature;
@@ -58,8 +60,6 @@ export interface ByzantineOptions {
   channels: string[];
   /** Honest peer ids (victims and targets). */
   honest: string[];
-  /** Highest honest ledger height of a channel (what it advertises, never more). */
-  bestHeight: (channel: string) => number;
 }
 
 export class ByzantinePeer {
@@ -75,6 +75,8 @@ export class ByzantinePeer {
   private incNum = 0;
   private seq = 0;
   private stateSeq = 0;
+  private flap = false;
+  private heightLie: 'huge' | 'negative' | 'flapping' | null = null;
 
   constructor(
     private readonly h: Harness,
@@ -166,11 +168,19 @@ export class ByzantinePeer {
         ch,
         pkiId: this.signer.identity.pkiId,
         ts: { incNum: this.incNum, seqNum: Math.max(this.h.clock.now(), ++this.stateSeq) },
-        props: { height: Math.max(1, this.o.bestHeight(ch)), leftChannel: false },
+        props: { height: this.claimedHeight(), leftChannel: false },
       };
       this.stateSeq = msg.ts.seqNum;
       t.publish(s.org(this.sp.mspId, ch), seal(msg, this.signer));
     }
+  }
+
+  /** The height it advertises, by the lie this run picked: huge, negative, or flapping between 2^53 − 1 and 1. */
+  private claimedHeight(): number {
+    this.heightLie ??= this.rng.pick(['huge', 'negative', 'flapping'] as const);
+    if (this.heightLie === 'huge') return Number.MAX_SAFE_INTEGER;
+    if (this.heightLie === 'negative') return -5;
+    return (this.flap = !this.flap) ? Number.MAX_SAFE_INTEGER : 1;
   }
 
   private capture(subject: string, bytes: Uint8Array): void {

@@ -143,7 +143,6 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
         aliveIntervalMs: DEFAULT_TIMINGS.aliveTimeInterval,
         channels,
         honest,
-        bestHeight: (ch) => Math.max(1, ...honest.map((id) => h.ledger(id, ch)?.height() ?? 1)),
       });
       await attacker.start();
     }

@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ElectionMesh } from '../helpers/election-mesh.ts';
+import { bestHeightOf } from '../../machines/election.machine.ts';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `p${i}`);
 
@@ -176,6 +177,7 @@ test('murmur lag rule: a far-behind smallest-id peer does not take over after a 
 test('murmur lag rule: a lagging peer does not propose; it may lead again once caught up, without flapping', () => {
   const m = new ElectionMesh('murmur');
   m.start('p1', 100);
+  m.start('p2', 100);
   m.start('p0', 1);
   m.advance(3000);
   assert.equal(m.leaders(), ['p1']);
@@ -185,6 +187,33 @@ test('murmur lag rule: a lagging peer does not propose; it may lead again once c
   assert.equal(m.callbacks.get('p1'), [true]);
   assert.equal(m.callbacks.get('p0'), []);
   m.stopAll();
+});
+
+test('murmur lag rule: one peer alone cannot make the others lag (a claim of 2^53 moves nothing)', () => {
+  // The lag rule measures against the second-highest height: p2's lie leaves p0 and p1 "up to date", so the
+  // preferred peer (p0) leads, not the liar.
+  const m = new ElectionMesh('murmur');
+  m.start('p0', 10);
+  m.start('p1', 10);
+  m.start('p2', 2 ** 53);
+  m.advance(3000);
+  assert.equal(m.leaders(), ['p0']);
+  m.stopAll();
+  // With only two peers one of them cannot tell a liar from a peer really ahead: neither counts as lagging.
+  const two = new ElectionMesh('murmur');
+  two.start('p1', 100);
+  two.start('p0', 1);
+  two.advance(3000);
+  assert.equal(two.leaders(), ['p0']);
+  two.stopAll();
+});
+
+test('bestHeightOf: the second-highest of the view, own height included; bad claims ignored', () => {
+  assert.is(bestHeightOf(5, {}), 5);
+  assert.is(bestHeightOf(5, { a: 9 }), 5);
+  assert.is(bestHeightOf(5, { a: 9, b: 7 }), 7);
+  assert.is(bestHeightOf(5, { a: 2 ** 53, b: 7, c: 6 }), 7);
+  assert.is(bestHeightOf(5, { a: -3, b: Number.NaN }), 5);
 });
 
 test.run();
