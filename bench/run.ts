@@ -7,13 +7,15 @@
 //   floor                         a plain NATS publish of the same block to as many subscribers (bench/lib/floor.ts)
 //   failover                      bench/failover.ts: fast timings on peer processes; Fabric's timings simulated
 //   catch-up                      a peer joining at height 1 when the chain holds N blocks (bench/lib/catchup.ts)
+//   idle                          CPU per second of 24 idle peers in one process, local and fabric timings
+//                                 (scripts/measure-idle.mjs; issue 25)
 //   full run only                 100 peers in one process, in-memory bus and NATS (bench/lib/scale.ts);
 //                                 micro figures (bench/lib/micro.ts)
 // Prints one table (scripts/bench-table.mjs, which also regenerates the README's) and writes
 // bench/results/latest.json (`--out FILE` to write elsewhere).
 // --quick: 2 orgs x 4 peers at 20 blocks/s for 15 s, 3 failover trials (fast timings), catch-up of 5 000
 // blocks, no scale or micro figures: under 2 minutes.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -179,6 +181,7 @@ let floor: FloorResult;
 const runs: Partial<Record<Profile, ProfileRun>> = {};
 let scale: { memory: ScaleResult; nats: ScaleResult } | null = null;
 let micro: MicroResult | null = null;
+let idle: IdleResult | null = null;
 try {
   say(`floor: ${sample.byteLength}-byte block to ${PEERS} subscribers at ${S.rate}/s`);
   floor = await measureFloor(server.url, { subscribers: PEERS, rate: S.rate, durationMs: S.floorS * 1000, payload: sample });
@@ -197,6 +200,12 @@ try {
     say('micro figures');
     micro = measureMicro();
   }
+  idle = await attempt('idle cost', [], async () => {
+    say('idle: 3 orgs x 8 peers in one process, no load, CPU of the process (scripts/measure-idle.mjs)');
+    const r = await measureIdle(quick ? { settleS: 30, windowS: 10 } : { settleS: 30, windowS: 20 });
+    say(`idle: ${r.local} ms/s (local timings), ${r.fabric} ms/s (fabric timings)`);
+    return r;
+  });
 } finally {
   await server.stop();
 }
@@ -210,6 +219,7 @@ const results = {
   duration_s: durationS,
   machine: { cores: cpu.length, cpu: cpu[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}`, nats_server: natsVersion },
   ...figures(runs.murmur!, floor!, 'murmur', sample.byteLength),
+  idle_cpu_ms_per_s: idle,
   fabric_profile: figures(runs.fabric!, floor!, 'fabric', sample.byteLength),
   scale,
   micro,
@@ -224,3 +234,21 @@ writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
 console.log(benchTable(results));
 say(`wrote ${OUT} (${durationS} s)`);
 process.exit(0);
+
+interface IdleResult {
+  local: number;
+  fabric: number;
+  peers: number;
+  network: string;
+}
+
+/** CPU per second of 24 idle peers in one process (`up --in-process --no-load`), both timing presets. */
+async function measureIdle(o: { settleS: number; windowS: number }): Promise<IdleResult> {
+  const args = [join(root, 'scripts/measure-idle.mjs'), '--orgs', '3', '--peers', '8', '--timings', 'local,fabric', '--settle', String(o.settleS), '--window', String(o.windowS)];
+  const out = await new Promise<string>((res, rej) =>
+    execFile(process.execPath, args, { cwd: root, timeout: 600_000 }, (e, stdout) => (e ? rej(e) : res(stdout))),
+  );
+  const rows = out.trim().split('\n').map((l) => JSON.parse(l) as { timings: string; cpuMsPerS: number; peers: number });
+  const of = (t: string) => rows.find((r) => r.timings === t)?.cpuMsPerS ?? Number.NaN;
+  return { local: of('local'), fabric: of('fabric'), peers: rows[0]?.peers ?? 24, network: '3 orgs x 8 peers, up --in-process --no-load' };
+}

@@ -28,6 +28,7 @@ export function benchTable(r) {
     [`failover p99, kill -9 of the leader → first block under the new one, fast timings (ms)`, num(r.failover_p99_ms_fast), num(f.failover_p99_ms_fast)],
     [`failover p99 at Fabric's default timings (ms, simulated time)`, num(r.failover_p99_ms_fabric_defaults), num(f.failover_p99_ms_fabric_defaults)],
     [`catch-up of a peer joining at height 1, ${num(c.catchup?.blocks)} blocks (blocks/s)`, num(r.catchup_blocks_per_s), num(f.catchup_blocks_per_s)],
+    [`idle: CPU of ${num(r.idle_cpu_ms_per_s?.peers ?? 24)} peers in one process, no load, local / fabric timings (ms per s)`, pair(r.idle_cpu_ms_per_s?.local, r.idle_cpu_ms_per_s?.fabric), dash],
   ];
   if (r.scale) {
     const s = r.scale;
