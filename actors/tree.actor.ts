@@ -218,7 +218,8 @@ export class TreeDisseminator {
     const to = this.endpointOf.get(id);
     if (!to) return;
     const via = this.intake.ctx.transport.endpoint;
-    for (const seq of m.payload.seqs.slice(0, MAX_SERVED_PER_GRAFT)) {
+    // Each block once, however often the graft lists it: a graft must not amplify.
+    for (const seq of [...new Set(m.payload.seqs)].slice(0, MAX_SERVED_PER_GRAFT)) {
       const b = this.intake.store.find((x) => x.seq === seq);
       if (b && this.intake.ctx.transport.send(to, b.envelope, { via })) this.stats.blocksServed++;
     }

@@ -125,6 +125,13 @@ test('an announcer that never delivers is skipped; announcements from another or
     assert.ok(failures >= 3 * honest().length, `unanswered grafts counted: ${failures}`);
     assert.ok(skipped > 0, 'later announcements of the liar were ignored');
     assert.ok(foreignRefused > 0, 'announcements signed by another org refused');
+    // A graft that lists one block 32 times is served once: a graft does not amplify.
+    const tgt = honest()[0]!;
+    const served = () => tgt.peer!.dissemination.get(CH)!.tree!.stats.blocksServed;
+    const served0 = served();
+    rogue.send(tgt.id, seal({ t: 'graft', ch: CH, seqs: Array(32).fill(h.ordering.height(CH) - 1), eager: false }, signer));
+    await h.advance(100);
+    assert.is(served() - served0, 1, 'one copy for 32 listings');
     // The lies cost at most the graft timeouts before the skip: blocks kept flowing to the honest peers.
     assert.ok(h.clock.now() - at < 60 * 100 + 5_000);
     // A same-org peer that left the channel view: its announcements are refused and counted; its link requests
