@@ -23,7 +23,7 @@ import type { LocalSigner } from '../runtime/crypto/signer.ts';
 import type { WireCodec } from '../runtime/wire/codec.ts';
 import type { AliveMsg, MemReqMsg, MemResMsg, Verified } from '../runtime/wire/messages.ts';
 import { TimerGroup } from '../runtime/timers.ts';
-import { parseEnvelope, seal, stripSecret } from '../runtime/wire/envelope.ts';
+import { envelopeSignature, parseEnvelope, seal, stripSecret } from '../runtime/wire/envelope.ts';
 import { bytesEqual, toHex } from '../runtime/util/bytes.ts';
 import { MembershipTable, mayDisclose, type AliveInfo, type MemberRecord } from '../machines/discovery.logic.ts';
 
@@ -271,10 +271,9 @@ export class Discovery {
   private holds(bytes: Uint8Array): boolean {
     const e = parseEnvelope(bytes);
     if (!e.ok) return false;
-    const rec = this.table.get(toHex(e.env.signer));
-    if (!rec) return false;
-    const k = parseEnvelope(rec.envelope);
-    return k.ok && bytesEqual(k.env.signature, e.env.signature);
+    const held = this.table.get(toHex(e.env.signer))?.envelope;
+    const sig = held && envelopeSignature(held);
+    return !!sig && bytesEqual(sig, e.env.signature);
   }
 
   private onMemRes(m: Verified<MemResMsg>): void {

@@ -18,7 +18,7 @@ import type { LocalSigner } from '../runtime/crypto/signer.ts';
 import type { WireCodec } from '../runtime/wire/codec.ts';
 import type { StateInfoMsg, StateInfoPullReqMsg, StateInfoSnapshotMsg, Verified } from '../runtime/wire/messages.ts';
 import { TimerGroup } from '../runtime/timers.ts';
-import { parseEnvelope, seal } from '../runtime/wire/envelope.ts';
+import { envelopeSignature, seal } from '../runtime/wire/envelope.ts';
 import { compareTime } from '../machines/discovery.logic.ts';
 import type { Discovery } from './discovery.actor.ts';
 
@@ -64,8 +64,8 @@ interface Cached {
 
 /** The signature of an envelope, as a key; null if it is no envelope. */
 function signatureKey(bytes: Uint8Array): string | null {
-  const e = parseEnvelope(bytes);
-  return e.ok ? Buffer.from(e.env.signature).toString('base64') : null;
+  const sig = envelopeSignature(bytes);
+  return sig ? Buffer.from(sig).toString('base64') : null;
 }
 
 const MAX_OUTSTANDING = 256;

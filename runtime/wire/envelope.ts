@@ -81,6 +81,13 @@ export function parseEnvelope(bytes: Uint8Array): EnvelopeParse {
   return { ok: true, env: { payload, signature, signer, cert, secret: sec } };
 }
 
+/** The envelope's payload signature (a view), or null if `bytes` is no envelope: identical signatures mean the
+ * same signed message, so receivers use it to skip what they already hold before any decoding. */
+export function envelopeSignature(bytes: Uint8Array): Uint8Array | null {
+  const e = parseEnvelope(bytes);
+  return e.ok ? e.env.signature : null;
+}
+
 export function encodeEnvelope(e: RawEnvelope): Uint8Array {
   return encodeCbor([
     ENVELOPE_VERSION,
