@@ -13,7 +13,7 @@
 // A session always starts at the ledger's height, after every commit in flight settled, so an error or
 // reconnect never skips or doubles a block. A feed more than `maxBuffered` blocks ahead of the ledger pauses
 // (the same session resubscribes once the queue drained): memory stays bounded.
-import { createActor, fromCallback, type Actor, type AnyActorRef, type EventObject } from 'xstate';
+import { createActor, fromCallback, type Actor, type EventObject } from 'xstate';
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import { deliverMachine, type DeliverEvent, type DeliverMode, type FeedActorInput } from '../machines/deliver.machine.ts';
 import { backoffMs, type DeliverTimings } from '../machines/deliver.logic.ts';
@@ -238,19 +238,5 @@ export function createDeliver(o: { channel: string; ledger: Ledger; feed: Orderi
       actor.stop();
       queue.stop();
     },
-  };
-}
-
-/**
- * Leadership drives delivery (Fabric: the leader alone pulls from the orderer): leading → deliver.start(mode),
- * not leading → deliver.stop; when an elected leader's deliver gives up, `onGaveUp` (the election yields).
- * Returns the unbinding function.
- */
-export function bindLeadership(leading$: Observable<boolean>, deliver: AnyActorRef, mode: DeliverMode, onGaveUp: () => void): () => void {
-  const sub = leading$.subscribe((leading) => deliver.send(leading ? { type: 'deliver.start', mode } : { type: 'deliver.stop' }));
-  const gaveUp = deliver.on('deliver.gaveUp', onGaveUp);
-  return () => {
-    sub.unsubscribe();
-    gaveUp.unsubscribe();
   };
 }

@@ -1,9 +1,16 @@
 // Peer assembly: binds the pure root machine (machines/peer.machine.ts) to the transport, signer, clock and
 // randomness it is given. The same assembly runs in real time on NATS (runtime/peer.ts) and in simulated
 // time on the in-memory network (runtime/sim/harness.ts).
+//   peer (machines/peer.machine.ts)
+//     start / stop          subscriptions, NATS, the channels' ledgers and parts (channel-parts.ts)
+//     session, discovery, stateInfo                     peer-level concerns, beside the channels
+//     channel:<name> (machines/channel.machine.ts, actors/channel.actor.ts)
+//       election, deliver (+ its feed), stateTransfer  machines
+//       commit, electionLink, dissemination, pull, stateServer, stateTransferLink   ports
+// Status rows come from actors/status-reporter.ts over narrow getters.
 import { createActor, fromCallback, fromPromise, type Actor, type EventObject, type InspectionEvent } from 'xstate';
 import type { GossipConfig } from '../config/schema.ts';
-import { type Subscription } from 'rxjs';
+import { type Subscription, type Observable } from 'rxjs';
 import { peerMachine, channelActorId, type PeerInput } from '../machines/peer.machine.ts';
 import type { Transport } from '../runtime/transport/transport.ts';
 import { subjects as subjectsOf } from '../runtime/transport/subjects.ts';
@@ -18,18 +25,18 @@ import { sessionLogic, SessionTable } from './session.actor.ts';
 import { Discovery, discoveryLogic, type DiscoveryTimings } from './discovery.actor.ts';
 import { StateInfoTracker, type StateInfoTimings } from './stateinfo.actor.ts';
 import { ElectionBinding } from './election.actor.ts';
-import type { ElectionMode, ElectionProfile, ElectionTimings, electionMachine } from '../machines/election.machine.ts';
-import { encodeStatusRows, stateValueString, type MachineStates, type Role, type StatusRow } from './status.ts';
-import { BlockStats, bindBlockStats } from './block-stats.ts';
-import { channelMachine } from '../machines/channel.machine.ts';
+import type { ElectionMode, ElectionProfile, ElectionTimings } from '../machines/election.machine.ts';
+import { encodeStatusRows, type StatusRow } from './status.ts';
+import { statusRows } from './status-reporter.ts';
 import { FABRIC_DELIVER_TIMINGS, type DeliverTimings } from '../machines/deliver.logic.ts';
-import { bindLeadership, deliverLogic, type DeliveredBlock } from './deliver.actor.ts';
+import { deliverLogic, type DeliveredBlock } from './deliver.actor.ts';
 import type { Ledger, LedgerStore } from '../runtime/ledger/ledger.ts';
 import type { OrderingFeed } from '../runtime/orderer/feed.ts';
-import { filter, type Observable } from 'rxjs';
-import { ChannelDissemination, type DisseminationMode, type DisseminationTimings } from './dissemination.actor.ts';
-import { CommitQueue } from './commit-queue.ts';
+import type { ChannelGossip, DisseminationMode, DisseminationTimings } from './channel-gossip.ts';
+import type { CommitQueue } from './commit-queue.ts';
 import type { TreeSettings } from '../machines/plumtree.logic.ts';
+import { channelActorLogic } from './channel.actor.ts';
+import { channelParts, type ChannelParts } from './channel-parts.ts';
 
 export interface PeerOptions {
   peerId: string;
@@ -117,16 +124,15 @@ export interface Peer {
   readonly discovery: Discovery;
   /** StateInfo and channel view per channel. */
   readonly stateInfo: ReadonlyMap<string, StateInfoTracker>;
-  /** Election binding per channel (present while running). */
+  /** Each channel's parts (ledger, commit queue, gossip, election binding), from start to stop. */
+  readonly channels: ReadonlyMap<string, ChannelParts>;
+  /** Views of `channels`: the election binding (while running), open ledger, commit queue, gossip parts. */
   readonly elections: ReadonlyMap<string, ElectionBinding>;
-  /** Open ledger per channel (present once started). */
   readonly ledgers: ReadonlyMap<string, Ledger>;
-  /** The one commit queue per channel every block source feeds (present once started). */
   readonly queues: ReadonlyMap<string, CommitQueue>;
+  readonly gossip: ReadonlyMap<string, ChannelGossip>;
   /** Blocks this peer committed from the orderer while leading (handed to dissemination). */
   readonly delivered$: Observable<DeliveredBlock>;
-  /** Push, pull, state transfer and their counters per channel (present while running). */
-  readonly dissemination: ReadonlyMap<string, ChannelDissemination>;
   /** Resolves once running; rejects if starting failed. */
   start(): Promise<void>;
   /** Stops every child and the transport; idempotent. */
@@ -139,6 +145,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
   const sessions = new SessionTable();
   // Incarnation: given by the caller (persisted so it never goes backwards), else the clock at start.
   const incNum = o.incNum ?? d.clock.now();
+  const anchors = o.channels.flatMap((c) => c.genesis.config.anchorPeers);
   const discovery = new Discovery({
     transport: d.transport,
     codec: d.codec,
@@ -149,17 +156,18 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     internalEndpoint: o.internalEndpoint ?? d.transport.endpoint,
     externalEndpoint: o.externalEndpoint,
     bootstrap: o.bootstrap,
-    anchors: o.channels.flatMap((c) => c.genesis.config.anchorPeers),
+    anchors,
     channels: o.channels.map((c) => c.name),
     incNum,
     timings: o.timings,
   });
+  const orgsOf = (g: Genesis) => g.config.orgs.map((x) => x.mspId);
   const stateInfo = new Map(
     o.channels.map(({ name, genesis }) => [
       name,
       new StateInfoTracker({
         channel: name,
-        orgs: genesis.config.orgs.map((g) => g.mspId),
+        orgs: orgsOf(genesis),
         transport: d.transport,
         codec: d.codec,
         signer: d.signer,
@@ -175,77 +183,42 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     ]),
   );
   const ownEndpoints = new Set([d.transport.endpoint, o.peerId]);
-  const anchors = o.channels.flatMap((c) => c.genesis.config.anchorPeers.map((a) => a.endpoint));
-  const targets = [...new Set([...o.bootstrap, ...anchors])].filter((e) => !ownEndpoints.has(e));
-  const subs: Subscription[] = [];
-  const elections = new Map<string, ElectionBinding>();
+  const targets = [...new Set([...o.bootstrap, ...anchors.map((a) => a.endpoint)])].filter((e) => !ownEndpoints.has(e));
   const mode: ElectionMode = o.useLeaderElection ? 'dynamic' : o.orgLeader ? 'static-leader' : 'standby';
+  const profile = o.profile ?? 'murmur';
+  const subs: Subscription[] = [];
   let stopServe: (() => void) | null = null;
-  const ledgers = new Map<string, Ledger>();
-  const queues = new Map<string, CommitQueue>();
-  const dissemination = new Map<string, ChannelDissemination>();
-  /** Status `blocks` per channel (from the ledger's open to the peer's stop). */
-  const blockStats = new Map<string, BlockStats>();
-  const deliver = deliverLogic({ feed: d.feed, queue: (c) => queues.get(c), rng: d.rng.fork('deliver') });
-  // A committed block moves the channel's head (status) and the height StateInfo advertises.
-  const syncHeight = (channel: string) => {
-    const l = ledgers.get(channel);
-    if (!l) return;
-    stateInfo.get(channel)?.setHeight(l.height());
-    actor.system.get(channelActorId(channel))?.send({ type: 'ledger.committed', height: l.height(), tipHash: toHex(l.tipHash()) });
+  const channels = new Map<string, ChannelParts>();
+  const deliver = deliverLogic({ feed: d.feed, queue: (c) => channels.get(c)?.queue, rng: d.rng.fork('deliver') });
+  const view = <T>(pick: (p: ChannelParts) => T | null) => new Map([...channels].flatMap(([name, p]) => (pick(p) === null ? [] : [[name, pick(p)!] as [string, T]])));
+
+  // Opens every channel's ledger and builds its parts while NATS connects (neither needs the other).
+  const open = async () => {
+    for (const { genesis } of o.channels) {
+      const ledger = await d.ledgers.open(genesis);
+      const name = ledger.channel;
+      const ctx = { channel: name, orgs: orgsOf(genesis), transport: d.transport, codec: d.codec, signer: d.signer, clock: d.clock, rng: d.rng.fork(`dissemination:${name}`), stateInfo: stateInfo.get(name)!, discovery, dependsOnOthers: mode !== 'static-leader', profile };
+      channels.set(name, channelParts(ledger, d.codec.rejections, ctx, { ...o.timings, gossip: { stateEnabled: o.stateEnabled, mode: o.dissemination, tree: o.tree } }));
+    }
   };
 
-  // The live actors' current state values (what the inspection stream reports), for status `machines`.
-  type SnapshotOf = { getSnapshot(): { value?: unknown; status?: string; children?: Record<string, SnapshotOf | undefined> } } | undefined;
-  const valueOf = (ref: SnapshotOf): string | null => {
-    const s = ref?.getSnapshot();
-    return s && s.status === 'active' ? stateValueString(s.value) : null;
-  };
-  const machinesOf = (channelRef: SnapshotOf, channel: string): MachineStates => {
-    const children = channelRef?.getSnapshot().children ?? {};
-    return {
-      election: valueOf(children.election),
-      stateTransfer: valueOf(dissemination.get(channel)?.stateTransfer?.actor),
-      deliver: valueOf(children.deliver),
-    };
-  };
-
-  const status = (): StatusRow[] => {
-    const snap = actor.getSnapshot();
-    const staticRole: Role = mode === 'standby' ? 'standby' : 'leader';
-    return snap.context.channels.map(({ channel }) => {
-      const channelRef = snap.children[channelActorId(channel)] as SnapshotOf;
-      const child = channelRef?.getSnapshot() as { context?: { height: number; tipHash: string } } | undefined;
-      const ch = child?.context;
-      return {
-        id: o.peerId,
-        org: o.mspId,
-        channel,
-        pid: o.pid ?? null,
-        role: elections.get(channel)?.role() ?? staticRole,
-        leaderId: elections.get(channel) ? elections.get(channel)!.leaderId() : mode === 'static-leader' ? o.peerId : null,
-        height: ch?.height ?? null,
-        tipHash: ch?.tipHash ?? null,
-        state: dissemination.get(channel)?.state() ?? (o.stateEnabled ? null : 'disabled'),
-        members: discovery
-          .aliveMembers()
-          .map((m) => m.id)
-          .sort(),
-        natsConnected: d.transport.connected,
-        opsUrl: o.opsUrl ?? null,
-        counters: {
-          blocksFromOrderer: deliver.stats(channel)?.blocksFromOrderer ?? 0,
-          blocksByPush: dissemination.get(channel)?.counters().blocksByPush ?? null,
-          blocksByPull: dissemination.get(channel)?.counters().blocksByPull ?? null,
-          blocksByStateTransfer: dissemination.get(channel)?.counters().blocksByStateTransfer ?? null,
-          duplicates: dissemination.get(channel)?.counters().duplicates ?? null,
-          rejected: mergeCounts(mergeCounts(d.codec.rejections.snapshot(), ledgers.get(channel)?.rejections.snapshot() ?? {}), servedRefusals(d.transport.stats.dropped)),
-        },
-        blocks: blockStats.get(channel)?.figures() ?? null,
-        machines: machinesOf(channelRef, channel),
-      };
+  const status = (): StatusRow[] =>
+    statusRows({
+      peerId: o.peerId,
+      mspId: o.mspId,
+      pid: o.pid ?? null,
+      opsUrl: o.opsUrl ?? null,
+      staticRole: mode === 'standby' ? 'standby' : 'leader',
+      staticLeaderId: mode === 'static-leader' ? o.peerId : null,
+      stateEnabled: o.stateEnabled,
+      channels: () => actor.getSnapshot().context.channels.map((c) => c.channel),
+      channelActor: (ch) => actor.getSnapshot().children[channelActorId(ch)] as never,
+      parts: (ch) => channels.get(ch),
+      blocksFromOrderer: (ch) => deliver.stats(ch)?.blocksFromOrderer ?? 0,
+      members: () => discovery.aliveMembers().map((m) => m.id),
+      natsConnected: () => d.transport.connected,
+      rejected: (ch) => mergeCounts(mergeCounts(d.codec.rejections.snapshot(), channels.get(ch)?.ledger.rejections.snapshot() ?? {}), servedRefusals(d.transport.stats.dropped)),
     });
-  };
 
   const machine = peerMachine.provide({
     actors: {
@@ -257,30 +230,9 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
         d.transport.subscribe(subjects.discoveryOrg(o.mspId));
         d.transport.subscribe(subjects.discoveryExternal());
         subs.push(d.transport.status$.subscribe((e) => actor.send({ type: 'transport.status', connected: d.transport.connected || e.type === 'connected' || e.type === 'reconnected' })));
-        // Connecting to NATS overlaps opening the ledgers: neither needs the other, and the peer is up sooner.
         const connecting = d.transport.start();
         try {
-          for (const { genesis } of o.channels) {
-            const l = await d.ledgers.open(genesis);
-            ledgers.set(l.channel, l);
-            const q = new CommitQueue(l, d.codec.rejections, { blockBufferSize: o.timings.stateBlockBufferSize, batchSize: o.timings.stateBatchSize });
-            queues.set(l.channel, q);
-            q.start();
-            stateInfo.get(l.channel)?.setHeight(l.height());
-            subs.push(l.commits$.subscribe(() => syncHeight(l.channel)));
-            const bs = new BlockStats(l.height());
-            blockStats.set(l.channel, bs);
-            subs.push(
-              bindBlockStats(bs, {
-                channel: l.channel,
-                mspId: o.mspId,
-                ledger: l,
-                transport: d.transport,
-                clock: d.clock,
-                fromOrderer$: deliver.delivered$.pipe(filter((b) => b.channel === l.channel)),
-              }),
-            );
-          }
+          await open();
         } catch (e) {
           await connecting.catch(() => undefined);
           await d.transport.stop();
@@ -293,7 +245,6 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
       stop: fromPromise(async () => {
         stopServe?.();
         for (const s of subs) s.unsubscribe();
-        for (const q of queues.values()) q.stop();
         await d.transport.stop();
         await d.ledgers.close();
       }),
@@ -312,75 +263,18 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
         sessions,
       ),
       discovery: discoveryLogic(discovery),
-      elections: fromCallback<EventObject>(({ system }) => {
-        const unbind: (() => void)[] = [];
-        for (const { name } of o.channels) {
-          const channelActor = system.get(channelActorId(name));
-          const actor = channelActor?.getSnapshot().children.election as Actor<typeof electionMachine> | undefined;
-          if (!actor) continue;
-          const b = new ElectionBinding({
-            channel: name,
-            actor,
-            transport: d.transport,
-            codec: d.codec,
-            signer: d.signer,
-            prefix: o.prefix,
-            stateInfo: stateInfo.get(name)!,
-            discovery,
-            incNum,
-            peerId: o.peerId,
-          });
-          elections.set(name, b);
-          b.start();
-          const deliverRef = channelActor?.getSnapshot().children.deliver;
-          if (deliverRef) unbind.push(bindLeadership(b.leading$, deliverRef, mode === 'static-leader' ? 'static' : 'elected', () => b.yield()));
-        }
-        return () => {
-          for (const u of unbind.splice(0)) u();
-          for (const b of elections.values()) b.stop();
-          elections.clear();
-        };
-      }),
-      channel: channelMachine.provide({ actors: { deliver: deliver.machine } }),
       stateInfo: fromCallback<EventObject>(() => {
         for (const t of stateInfo.values()) t.start();
         return () => {
           for (const t of stateInfo.values()) t.stop();
         };
       }),
-      // Push, pull and state transfer per channel, over the ledger opened at start; the leader's orderer blocks
-      // (deliver actor) are what it originates.
-      dissemination: fromCallback<EventObject>(() => {
-        for (const { name, genesis } of o.channels) {
-          const ledger = ledgers.get(name);
-          if (!ledger) continue;
-          const c = new ChannelDissemination(
-            {
-              channel: name,
-              orgs: genesis.config.orgs.map((g) => g.mspId),
-              transport: d.transport,
-              codec: d.codec,
-              signer: d.signer,
-              clock: d.clock,
-              rng: d.rng.fork(`dissemination:${name}`),
-              ledger,
-              queue: queues.get(name)!,
-              stateInfo: stateInfo.get(name)!,
-              discovery,
-              dependsOnOthers: mode !== 'static-leader',
-              profile: o.profile ?? 'murmur',
-            },
-            o.timings,
-            { stateEnabled: o.stateEnabled, mode: o.dissemination, tree: o.tree },
-            deliver.delivered$.pipe(filter((b) => b.channel === name)),
-          );
-          dissemination.set(name, c);
-          c.start();
-        }
-        return () => {
-          for (const c of dissemination.values()) c.stop();
-          dissemination.clear();
-        };
+      channel: channelActorLogic({
+        parts: (ch) => channels.get(ch),
+        deliver: deliver.machine,
+        delivered$: deliver.delivered$,
+        electionBinding: (channel, election) =>
+          new ElectionBinding({ channel, actor: election, transport: d.transport, codec: d.codec, signer: d.signer, prefix: o.prefix, stateInfo: stateInfo.get(channel)!, discovery, incNum, peerId: o.peerId }),
       }),
     },
   });
@@ -392,10 +286,11 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
       channel: name,
       height: 1,
       tipHash: toHex(blockHash(genesis.block)),
+      ports: true,
       election: {
         self: d.signer.identity.pkiIdHex,
         mode,
-        profile: o.profile ?? 'murmur',
+        profile,
         timings: {
           startupGracePeriod: o.timings.startupGracePeriod,
           membershipSampleInterval: o.timings.membershipSampleInterval,
@@ -405,6 +300,18 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
         maxLeaderLag: o.maxLeaderLag ?? 10,
       },
       deliver: { channel: name, ...(o.deliveryclient ?? FABRIC_DELIVER_TIMINGS) },
+      ...(o.stateEnabled
+        ? {
+            stateTransfer: {
+              profile,
+              height: 1,
+              batchSize: o.timings.stateBatchSize,
+              maxRetries: o.timings.stateMaxRetries,
+              timings: { checkInterval: o.timings.stateCheckInterval, responseTimeout: o.timings.stateResponseTimeout },
+              seed: d.rng.fork(`stateTransfer:${name}`).int(2 ** 32),
+            },
+          }
+        : {}),
     })),
   };
   const actor = createActor(machine, { input, clock: d.clock, inspect: o.inspect, systemId: `peer:${o.peerId}` });
@@ -416,17 +323,25 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     sessions,
     discovery,
     stateInfo,
-    elections,
-    ledgers,
-    queues,
+    channels,
+    get elections() {
+      return view((p) => p.election);
+    },
+    get ledgers() {
+      return view((p) => p.ledger);
+    },
+    get queues() {
+      return view((p) => p.queue);
+    },
+    get gossip() {
+      return view((p) => p.gossip);
+    },
     delivered$: deliver.delivered$,
-    dissemination,
     start() {
       return new Promise<void>((resolve, reject) => {
         const sub = actor.subscribe((s) => {
           if (s.matches('running')) {
             sub.unsubscribe();
-            for (const { name } of o.channels) syncHeight(name);
             resolve();
           } else if (s.matches('failed')) {
             sub.unsubscribe();

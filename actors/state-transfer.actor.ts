@@ -1,7 +1,10 @@
-// Binds the state-transfer machine (machines/state-transfer.machine.ts) of one channel to the channel view,
-// the ledger, the payload buffer and the bus.
+// Binds one channel's state-transfer machine (machines/state-transfer.machine.ts, the channel's `stateTransfer`
+// child) to the channel view, the ledger, the commit queue and the bus; run by the channel's
+// `stateTransferLink` port while the channel lives.
 //   in:  view.changed ← StateInfo channel view (every org: heights of channel peers)
 //        ledger.advanced ← every ledger commit;  buffer.level ← the commit queue's high-water mark
+//        murmur profile: a gap in pushed blocks that outlives gapGrace (25 × maxPropagationBurstLatency, at
+//        least 100 ms) → gossip.ahead(originator of the block past the gap): state transfer starts at once
 //   request.send(attempt, to, range) → a fresh random nonce, stateReq signed, to the peer's endpoint
 //   stateRes: only from the peer asked, with the nonce of the current attempt (else counted, ignored);
 //     every block must be in the asked range and consecutive; a block already committed or queued is skipped
@@ -9,19 +12,25 @@
 //     block of the response) → else response.invalid (the machine retries another peer);
 //     blocks go to the commit queue in blocking mode; response.received(maxSeq = last block now held
 //     without a gap) tells the machine how far the range got (a response may come in several chunks)
-import { createActor, type Actor } from 'xstate';
+import type { Actor } from 'xstate';
 import { filter } from 'rxjs';
 import type { StateReqMsg, StateResMsg, Verified } from '../runtime/wire/messages.ts';
 import { seal } from '../runtime/wire/envelope.ts';
 import { blockHash } from '../runtime/ledger/block.ts';
 import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
-import { stateTransferMachine, syncStateOf, type StateTransferTimings } from '../machines/state-transfer.machine.ts';
+import { syncStateOf, type StateTransferTimings, type stateTransferMachine } from '../machines/state-transfer.machine.ts';
+import { TimerGroup } from '../runtime/timers.ts';
 import type { BlockIntake } from './block-intake.ts';
 
 export interface StateTransferSettings extends StateTransferTimings {
   batchSize: number;
   maxRetries: number;
+  /** peer.gossip.maxPropagationBurstLatency (ms): sets how long a gap in pushed blocks may last (murmur). */
+  maxPropagationBurstLatency: number;
 }
+
+/** The channel's stateTransfer child, which the link drives. */
+export type StateTransferRef = Actor<typeof stateTransferMachine>;
 
 interface Outstanding {
   attempt: number;
@@ -32,61 +41,75 @@ interface Outstanding {
 }
 
 export class StateTransfer {
-  readonly actor: Actor<typeof stateTransferMachine>;
+  /** The bound machine (the channel's child), while the link runs. */
+  actor: StateTransferRef | null = null;
   private readonly subs: { unsubscribe(): void }[] = [];
   private outstanding: Outstanding | null = null;
+  private timers: TimerGroup;
+  private gap: { from: string; seq: number } | null = null;
+  private readonly gapGrace: number;
   readonly stats = { requests: 0, responses: 0, invalid: 0, abandoned: 0 };
 
   constructor(
     private readonly intake: BlockIntake,
     s: StateTransferSettings,
   ) {
-    const { ledger, clock, rng } = intake.ctx;
-    this.actor = createActor(stateTransferMachine, {
-      clock,
-      input: {
-        profile: intake.ctx.profile ?? 'murmur',
-        height: ledger.height(),
-        batchSize: s.batchSize,
-        maxRetries: s.maxRetries,
-        timings: { checkInterval: s.checkInterval, responseTimeout: s.responseTimeout },
-        seed: rng.int(2 ** 32),
-      },
-    });
+    this.timers = new TimerGroup(intake.ctx.clock);
+    this.gapGrace = Math.max(100, 25 * s.maxPropagationBurstLatency);
   }
 
-  start(): void {
-    const { transport, channel, stateInfo, ledger } = this.intake.ctx;
-    const view = () => this.actor.send({ type: 'view.changed', peers: stateInfo.channelPeers().map((p) => ({ id: p.pkiIdHex, height: p.height })) });
+  /** Binds `actor` (the channel's stateTransfer child, already running) until stop(). */
+  start(actor: StateTransferRef): void {
+    const { transport, channel, stateInfo, ledger, clock, profile } = this.intake.ctx;
+    this.actor = actor;
+    this.timers = new TimerGroup(clock);
+    const view = () => actor.send({ type: 'view.changed', peers: stateInfo.channelPeers().map((p) => ({ id: p.pkiIdHex, height: p.height })) });
     this.subs.push(
-      this.actor.on('request.send', (e) => this.request(e)),
-      this.actor.on('round.abandoned', () => void this.stats.abandoned++),
+      actor.on('request.send', (e) => this.request(e)),
+      actor.on('round.abandoned', () => void this.stats.abandoned++),
       stateInfo.changes$.subscribe(view),
-      ledger.commits$.subscribe((c) => this.actor.send({ type: 'ledger.advanced', height: c.height })),
-      this.intake.queue.full$.subscribe((full) => this.actor.send({ type: 'buffer.level', full })),
+      ledger.commits$.subscribe((c) => actor.send({ type: 'ledger.advanced', height: c.height })),
+      this.intake.queue.full$.subscribe((full) => actor.send({ type: 'buffer.level', full })),
       transport.inbound$
         .pipe(filter((i) => i.msg.payload.t === 'stateRes' && i.msg.payload.ch === channel))
         .subscribe((i) => this.onResponse(i.msg as Verified<StateResMsg>)),
     );
-    this.actor.start();
+    if (profile !== 'fabric') this.intake.onAhead = (from, seq) => this.noteAhead(from, seq);
     view();
-    this.actor.send({ type: 'ledger.advanced', height: ledger.height() });
+    actor.send({ type: 'ledger.advanced', height: ledger.height() });
   }
 
   stop(): void {
     for (const s of this.subs) s.unsubscribe();
     this.subs.length = 0;
-    this.actor.stop();
+    this.intake.onAhead = null;
+    this.timers.clear();
+    this.gap = null;
     this.outstanding = null;
+    this.actor = null;
+  }
+
+  /** One pending gap check at a time, for the furthest block seen ahead. */
+  private noteAhead(from: string, seq: number): void {
+    if (this.gap && this.gap.seq >= seq) return;
+    const armed = this.gap !== null;
+    this.gap = { from, seq };
+    if (armed) return;
+    this.timers.later(this.gapGrace, () => {
+      const g = this.gap;
+      this.gap = null;
+      if (g && this.intake.ctx.ledger.height() <= g.seq) this.ahead(g.from, g.seq + 1);
+    });
   }
 
   /** murmur: `from` holds every block below `height` (it originated a later block while we have a gap). */
   ahead(from: string, height: number): void {
-    this.actor.send({ type: 'gossip.ahead', from, height });
+    this.actor?.send({ type: 'gossip.ahead', from, height });
   }
 
-  state(): 'syncing' | 'synced' {
-    return syncStateOf(this.actor.getSnapshot());
+  /** Null while unbound (the channel is not running). */
+  state(): 'syncing' | 'synced' | null {
+    return this.actor ? syncStateOf(this.actor.getSnapshot()) : null;
   }
 
   private request(e: { attempt: number; to: string; start: number; end: number }): void {
@@ -108,7 +131,7 @@ export class StateTransfer {
     const invalid = (reason: string) => {
       codec.rejections.count(reason);
       this.stats.invalid++;
-      this.actor.send({ type: 'response.invalid', attempt: o.attempt });
+      this.actor?.send({ type: 'response.invalid', attempt: o.attempt });
     };
     const blocks = m.payload.blocks;
     if (!blocks.length) return invalid('state-empty-response');
@@ -143,6 +166,6 @@ export class StateTransfer {
     // How far the range is now covered without a gap (committed or waiting in the buffer).
     let maxSeq = Math.max(o.start, ledger.height()) - 1;
     while (maxSeq < o.end && this.intake.known(maxSeq + 1, false)) maxSeq++;
-    if (maxSeq >= o.start) this.actor.send({ type: 'response.received', attempt: o.attempt, maxSeq });
+    if (maxSeq >= o.start) this.actor?.send({ type: 'response.received', attempt: o.attempt, maxSeq });
   }
 }

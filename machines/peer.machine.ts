@@ -1,7 +1,8 @@
 // The peer's root machine: the lifecycle every concern hangs off.
 //
 //   starting --start done--> running --peer.stop--> stopping --stop done--> stopped
-//      |                        |  entry: spawn one child per concern + one channel actor per channel
+//      |                        |  entry: spawn the peer-level concerns, then one channel actor per channel
+//      |                        |         (machines/channel.machine.ts: election, deliver, state transfer, ports)
 //      +--start failed--> failed   exit: stop every child
 //
 // Pure: starting and stopping the outside world (bus, stores) are the `start` / `stop` actors, and the
@@ -23,8 +24,8 @@ export interface PeerContext extends PeerInput {
 export type PeerEvent = { type: 'peer.stop' } | { type: 'transport.status'; connected: boolean };
 
 export const channelActorId = (channel: string): string => `channel:${channel}`;
-/** Concerns that live for the whole running phase, one child each. */
-export const PEER_CONCERNS = ['session', 'discovery', 'stateInfo', 'elections', 'dissemination'] as const;
+/** Peer-level concerns that live for the whole running phase, one child each (the channels' are theirs). */
+export const PEER_CONCERNS = ['session', 'discovery', 'stateInfo'] as const;
 
 const notProvided = (name: string) => () => {
   throw new Error(`peer machine: actor '${name}' is not provided`);
@@ -38,8 +39,6 @@ export const peerMachine = setup({
     session: fromCallback<EventObject>(notProvided('session')),
     discovery: fromCallback<EventObject>(notProvided('discovery')),
     stateInfo: fromCallback<EventObject>(notProvided('stateInfo')),
-    elections: fromCallback<EventObject>(notProvided('elections')),
-    dissemination: fromCallback<EventObject>(notProvided('dissemination')),
     channel: channelMachine,
   },
 }).createMachine({
@@ -59,14 +58,14 @@ export const peerMachine = setup({
       on: { 'peer.stop': 'stopping' },
     },
     running: {
-      // Channels first: concerns bind to the channels' children (election) through the system registry.
+      // Concerns first (the channels' ports read the views StateInfo keeps); channels stop first.
       entry: enqueueActions(({ context, enqueue }) => {
-        for (const input of context.channels) enqueue.spawnChild('channel', { id: channelActorId(input.channel), systemId: channelActorId(input.channel), input });
         for (const c of PEER_CONCERNS) enqueue.spawnChild(c, { id: c });
+        for (const input of context.channels) enqueue.spawnChild('channel', { id: channelActorId(input.channel), systemId: channelActorId(input.channel), input });
       }),
       exit: enqueueActions(({ context, enqueue }) => {
-        for (const c of PEER_CONCERNS) enqueue.stopChild(c);
         for (const { channel } of context.channels) enqueue.stopChild(channelActorId(channel));
+        for (const c of PEER_CONCERNS) enqueue.stopChild(c);
       }),
       on: { 'peer.stop': 'stopping' },
     },

@@ -75,7 +75,7 @@ export async function startPeerProcess(
   const metrics = new PeerMetrics(
     {
       status: () => peerRef?.status() ?? [],
-      tree: () => [...(peerRef?.dissemination ?? [])].flatMap(([channel, d]) => (d.tree ? [{ channel, ...d.tree.figures() }] : [])),
+      tree: () => [...(peerRef?.gossip ?? [])].flatMap(([channel, d]) => (d.tree ? [{ channel, ...d.tree.figures() }] : [])),
     },
     { peer: cfg.peer.id, org: cfg.peer.localMspId },
   );

@@ -78,7 +78,7 @@ test('one leader per org on NATS; kill -9 of the leader: another peer consumes t
   assert.is(await withDeadline(run.exited, 20_000, 'up exit'), 0);
 });
 
-test('peer start --inspect: a WebSocket client on loopback sees the election machine move', async () => {
+test('peer start --inspect: a WebSocket client on loopback sees the whole channel tree and the election machine move', async () => {
   const gen = await cli(['crypto', 'generate', '--orgs', '1', '--peers', '1', '--channels', '1', '--out', join(dir, 'crypto2')]);
   assert.is(gen.code, 0, gen.out);
   const { writeFileSync } = await import('node:fs');
@@ -105,14 +105,21 @@ test('peer start --inspect: a WebSocket client on loopback sees the election mac
     await until(() => /inspector: ws:\/\/127\.0\.0\.1:\d+/.test(peer.output()) || peer.child.exitCode !== null, 20_000, 'relay url', 50);
     const url = /inspector: (ws:\/\/127\.0\.0\.1:\d+)/.exec(peer.output())![1]!;
     const seen: string[] = [];
+    const actors = new Map<string, { name: string; parentId?: string }>();
     ws.sock = new WebSocket(url);
     ws.sock.on('message', (d) => {
       const ev = JSON.parse(String(d));
+      if (ev.type === '@xstate.actor') actors.set(ev.sessionId, { name: ev.name, parentId: ev.parentId });
       if (ev.type === '@xstate.snapshot' && ev.snapshot?.value?.dynamic) seen.push(JSON.stringify(ev.snapshot.value.dynamic));
     });
     // A lone peer: startup → electing → leading.
     await until(() => seen.some((v) => v.includes('leading')), 15_000, 'election reaching leading over the relay', 50);
     assert.ok(seen.some((v) => v.includes('electing')), `saw ${seen.join(' ')}`);
+    // The channel's whole tree is visible: its machines and every port, as children of the channel actor.
+    const channel = [...actors].find(([, a]) => a.name === 'channel:channel1');
+    assert.ok(channel, `actors: ${[...actors.values()].map((a) => a.name).join(' ')}`);
+    const children = [...actors.values()].filter((a) => a.parentId === channel[0]).map((a) => a.name).sort();
+    assert.equal(children, ['commit', 'deliver', 'dissemination', 'election', 'electionLink', 'pull', 'stateServer', 'stateTransfer', 'stateTransferLink']);
     peer.child.kill('SIGTERM');
     assert.is(await withDeadline(peer.exited, 10_000, 'peer exit with relay open'), 0, peer.output());
   } finally {

@@ -106,8 +106,10 @@ test('a Byzantine peer sending forged, altered and replayed blocks and bogus pul
         rogue.send(from, seal({ t: 'update', ch: CH, nonce: p.nonce, kind: 'block', items: p.digests.map((d) => forged(Number(d))) } satisfies UpdateMsg, signer));
         rogue.send(from, seal({ t: 'update', ch: CH, nonce: p.nonce + 1, kind: 'block', items: [forged(1)] } satisfies UpdateMsg, signer));
       }
-      // Advertise the block the orderer has not cut yet: the only advertiser gets asked, and answers forgeries.
-      if (p.t === 'hello') rogue.send(from, seal({ t: 'digest', ch: CH, nonce: p.nonce, kind: 'block', digests: [String(h.ordering.height(CH))] }, signer));
+      // Advertise the next blocks the orderer has not cut yet (some are still uncut when the asker's digest
+      // wait ends): the only advertiser gets asked for them, and answers forgeries.
+      const next = h.ordering.height(CH);
+      if (p.t === 'hello') rogue.send(from, seal({ t: 'digest', ch: CH, nonce: p.nonce, kind: 'block', digests: Array.from({ length: 16 }, (_, i) => String(next + i)) }, signer));
       if (p.t === 'stateReq') {
         const blocks = [];
         for (let s = p.start; s <= p.end; s++) blocks.push({ seq: s, block: encodeBlock(makeBlock(s, new Uint8Array(32), [], (m) => h.ed.sign(fakeOrderer, m))) });

@@ -277,7 +277,7 @@ test('fabric election/AdapterPeersSameOrgOnly', async () => {
     for (const p of h.running()) {
       const snap = p.peer!.status()[0]!;
       assert.ok(snap.members!.length === 5, `${p.id} sees both orgs (${snap.members})`);
-      const e = p.peer!.actor.getSnapshot().children['channel:channel1']!.getSnapshot() as { children: { election: { getSnapshot(): { context: { viewSize: number } } } } };
+      const e = p.peer!.actor.getSnapshot().children['channel:channel1']!.getSnapshot() as unknown as { children: { election: { getSnapshot(): { context: { viewSize: number } } } } };
       assert.is(e.children.election.getSnapshot().context.viewSize, 2, `${p.id}: election counts only its own org`);
     }
   } finally {

@@ -192,7 +192,7 @@ test('fabric channel/BlockExpiration', async () => {
   try {
     await h.advance(5000);
     await produce(h, 3, 10);
-    const store = () => h.peers.get('peer0.org1')!.peer!.dissemination.get(CH)!.intake.store;
+    const store = () => h.peers.get('peer0.org1')!.peer!.gossip.get(CH)!.intake.store;
     assert.is(store().size, 3);
     let digests = 0;
     h.network.taps.add((from, _s, bytes) => void (from === 'peer0.org1' && payloadOf(bytes)?.t === 'digest' && digests++));
@@ -248,7 +248,7 @@ test('fabric state/TestLargeBlockGap', async () => {
     await h.advance(5000);
     await produce(h, 499, 5);
     await h.start('peer1.org1');
-    const d = h.peers.get('peer1.org1')!.peer!.dissemination.get(CH)!;
+    const d = h.peers.get('peer1.org1')!.peer!.gossip.get(CH)!;
     const order: number[] = [];
     h.ledger('peer1.org1')!.commits$.subscribe((c) => order.push(...c.blocks.map((b) => b.number)));
     let maxBuffer = 0;

@@ -22,13 +22,13 @@ function countCopies(h: Harness, ids: () => Set<string>) {
 }
 
 const treeStat = (h: Harness, key: 'graftsSent' | 'prunesSent' | 'blocksServed') =>
-  h.running().reduce((n, p) => n + (p.peer!.dissemination.get(CH)!.tree?.stats[key] ?? 0), 0);
+  h.running().reduce((n, p) => n + (p.peer!.gossip.get(CH)!.tree?.stats[key] ?? 0), 0);
 
 test('3 orgs x 8 peers, 5 % loss, two followers per org crash and return: every block everywhere, ≤ 1.2 copies', async () => {
   const h = await Harness.create({ orgs: 3, peers: 8, seed: 'tree-loss-crash', signer: 'sim', link: { loss: 0.05 }, startJitterMs: 1000, orderer: ONE_TX_BLOCKS });
   try {
     assert.ok(await h.until(() => leaders(h).length === 3, 60_000, 500), 'one leader per org');
-    for (const p of h.running()) assert.is(p.peer!.dissemination.get(CH)!.mode, 'tree');
+    for (const p of h.running()) assert.is(p.peer!.gossip.get(CH)!.mode, 'tree');
     await h.advance(10_000);
     const victims = ['org1', 'org2', 'org3'].flatMap((o) =>
       h
@@ -116,7 +116,7 @@ test('an announcer that never delivers is skipped; announcements from another or
     let failures = 0;
     let foreignRefused = 0;
     for (const p of honest()) {
-      const t = p.peer!.dissemination.get(CH)!.tree!.tree;
+      const t = p.peer!.gossip.get(CH)!.tree!.tree;
       skipped += t.stats.skippedAnnouncements;
       failures += t.stats.failures;
       assert.ok(t.skipped(signer.identity.pkiIdHex, h.clock.now()), `${p.id} skips the liar`);
@@ -127,7 +127,7 @@ test('an announcer that never delivers is skipped; announcements from another or
     assert.ok(foreignRefused > 0, 'announcements signed by another org refused');
     // A graft that lists one block 32 times is served once: a graft does not amplify.
     const tgt = honest()[0]!;
-    const served = () => tgt.peer!.dissemination.get(CH)!.tree!.stats.blocksServed;
+    const served = () => tgt.peer!.gossip.get(CH)!.tree!.stats.blocksServed;
     const served0 = served();
     rogue.send(tgt.id, seal({ t: 'graft', ch: CH, seqs: Array(32).fill(h.ordering.height(CH) - 1), eager: false }, signer));
     await h.advance(100);
@@ -140,7 +140,7 @@ test('an announcer that never delivers is skipped; announcements from another or
     const goneSigner = signerOf(h.peers.get(gone)!.material, h.ed);
     await h.crash(gone);
     const target = 'peer1.org1';
-    assert.ok(await h.until(() => !h.peers.get(target)!.peer!.dissemination.get(CH)!.intake.orgPeers().some((x) => x.id === gone), 120_000, 1000), `${gone} left the view`);
+    assert.ok(await h.until(() => !h.peers.get(target)!.peer!.gossip.get(CH)!.intake.orgPeers().some((x) => x.id === gone), 120_000, 1000), `${gone} left the view`);
     const notIn = () => h.peers.get(target)!.peer!.status()[0]!.counters.rejected['tree-not-in-channel'] ?? 0;
     const before = notIn();
     rogue.send(target, seal({ t: 'graft', ch: CH, seqs: [], eager: true }, goneSigner));

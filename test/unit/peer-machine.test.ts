@@ -37,8 +37,6 @@ function harness(opts: { startFails?: boolean } = {}) {
       }),
       discovery: fromCallback(() => {}),
       stateInfo: fromCallback(() => {}),
-      elections: fromCallback(() => {}),
-      dissemination: fromCallback(() => {}),
     },
   });
   return { actor: createActor(machine, { input }), log };
@@ -49,7 +47,7 @@ test('starting → running spawns one child per concern and per channel', async 
   actor.start();
   await waitFor(actor, (s) => s.matches('running'), { timeout: 1000 });
   const kids = Object.keys(actor.getSnapshot().children).sort();
-  assert.equal(kids, ['channel:channel1', 'channel:channel2', 'discovery', 'dissemination', 'elections', 'session', 'stateInfo']);
+  assert.equal(kids, ['channel:channel1', 'channel:channel2', 'discovery', 'session', 'stateInfo']);
   assert.equal(log, ['start', 'session up']);
   actor.stop();
 });

@@ -185,8 +185,6 @@ function live() {
       session: concern('session'),
       discovery: concern('discovery'),
       stateInfo: concern('stateInfo'),
-      elections: concern('elections'),
-      dissemination: concern('dissemination'),
     },
   });
   const actor = createActor(machine, { input, clock });
