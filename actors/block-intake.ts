@@ -6,7 +6,9 @@
 //   check(...)  — then decode + number + dataHash + orderer signature (+ link to the predecessor when known),
 //                 by the ledger's verifier: the block's one signature check on this peer → VerifiedBlock
 //   admit(...)  — then store (push, pull) and offer to the commit queue
+import { Subject } from 'rxjs';
 import type { Transport } from '../runtime/transport/transport.ts';
+import type { InboundPort } from './inbound-router.ts';
 import type { DataMsg, Verified } from '../runtime/wire/messages.ts';
 import type { WireCodec } from '../runtime/wire/codec.ts';
 import type { LocalSigner } from '../runtime/crypto/signer.ts';
@@ -28,6 +30,8 @@ export interface GossipChannelContext {
   /** MSP ids of the channel's orgs (its config). */
   orgs: string[];
   transport: Transport;
+  /** The peer's inbound router: each part registers its kinds for this channel. */
+  inbound: InboundPort;
   codec: WireCodec;
   signer: LocalSigner;
   clock: Clock;
@@ -57,12 +61,20 @@ export interface GossipBlock extends StoredBlock {
 
 export type GossipSource = Exclude<BlockSource, 'orderer'>;
 
+/** One copy of a block that gossip brought (push or tree, a pull update item, a state response block). */
+export interface BlockCopy {
+  seq: number;
+  source: GossipSource;
+}
+
 export class BlockIntake {
   readonly store: MessageStore<GossipBlock>;
   readonly queue: CommitQueue;
   duplicates = 0;
   /** Fabric's straggler warnings (state/TestStraggler): far behind with no way to catch up alone. */
   stragglerWarnings = 0;
+  /** Every copy of a block from my org's gossip, before any dedupe (status `blocks` copies; nothing decodes twice). */
+  readonly copies$ = new Subject<BlockCopy>();
   /** A gossiped block `seq` from `originator` arrived beyond the ledger height (there may be a gap). */
   onAhead: ((originator: string, seq: number) => void) | null = null;
 
@@ -139,6 +151,7 @@ export class BlockIntake {
       return { kind: 'foreign' };
     }
     const seq = m.payload.seq;
+    this.copies$.next({ seq, source: 'push' });
     if (this.known(seq)) {
       this.duplicates++;
       return { kind: 'duplicate' };

@@ -15,9 +15,7 @@ import { Subscription, type Observable } from 'rxjs';
 import type { Block } from '../runtime/ledger/block.ts';
 import type { Ledger } from '../runtime/ledger/ledger.ts';
 import type { Clock } from '../runtime/clock.ts';
-import type { Transport } from '../runtime/transport/transport.ts';
-import { parseEnvelope } from '../runtime/wire/envelope.ts';
-import { decodeCbor } from '../runtime/wire/cbor.ts';
+import type { BlockCopy } from './block-intake.ts';
 import type { BlockFigures } from './status.ts';
 
 export type CopySource = 'orderer' | 'push' | 'pull' | 'state';
@@ -105,45 +103,20 @@ export function percentile(sorted: readonly number[], p: number): number | null 
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
 }
 
-/** The seq of a DataMsg envelope of `channel` (a pull update item), without verifying it; null if not one. */
-function dataSeqOf(envelope: Uint8Array, channel: string): number | null {
-  const env = parseEnvelope(envelope);
-  if (!env.ok) return null;
-  try {
-    const p = decodeCbor(env.env.payload) as { t?: unknown; ch?: unknown; seq?: unknown } | null;
-    return p && p.t === 'data' && p.ch === channel && Number.isSafeInteger(p.seq) ? (p.seq as number) : null;
-  } catch {
-    return null;
-  }
-}
-
 export interface BlockStatsSources {
-  channel: string;
-  /** This peer's MSP id: blocks and pull traffic are org-only (other orgs' copies are refused, not counted). */
-  mspId: string;
   ledger: Ledger;
-  transport: Transport;
   clock: Clock;
   /** Blocks the deliver actor committed from the orderer, this channel's. */
   fromOrderer$: Observable<{ block: Block }>;
+  /** Copies gossip brought from the org (the intake's, block-intake.ts: already decoded, never again here). */
+  copies$: Observable<BlockCopy>;
 }
 
-/** Feeds `stats` from the ledger's commits, the orderer's deliveries and the gossip traffic of the channel. */
+/** Feeds `stats` from the ledger's commits, the orderer's deliveries and the channel's gossip copies. */
 export function bindBlockStats(stats: BlockStats, s: BlockStatsSources): Subscription {
   const subs = new Subscription();
   subs.add(s.ledger.commits$.subscribe((c) => stats.committed(c.blocks, s.clock.now())));
   subs.add(s.fromOrderer$.subscribe(({ block }) => stats.copy(block.number, 'orderer')));
-  subs.add(
-    s.transport.inbound$.subscribe(({ msg }) => {
-      const p = msg.payload;
-      if (p.t === 'data' && p.ch === s.channel && msg.signer.mspId === s.mspId) stats.copy(p.seq, 'push');
-      else if (p.t === 'update' && p.ch === s.channel && p.kind === 'block' && msg.signer.mspId === s.mspId) {
-        for (const item of p.items) {
-          const seq = dataSeqOf(item, s.channel);
-          if (seq !== null) stats.copy(seq, 'pull');
-        }
-      } else if (p.t === 'stateRes' && p.ch === s.channel) for (const b of p.blocks) stats.copy(b.seq, 'state');
-    }),
-  );
+  subs.add(s.copies$.subscribe((c) => stats.copy(c.seq, c.source)));
   return subs;
 }

@@ -2,7 +2,6 @@
 // parts over them (channel-gossip.ts), the status block figures, and (while the channel runs) its election
 // binding. Built by the peer's start actor (actors/peer.actor.ts), driven by the channel's port children
 // (actors/channel.actor.ts), read by the status reporter (actors/status-reporter.ts).
-import type { Transport } from '../runtime/transport/transport.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { Ledger } from '../runtime/ledger/ledger.ts';
 import type { RejectionCounter } from '../runtime/wire/rejections.ts';
@@ -15,13 +14,11 @@ import type { ElectionBinding } from './election.actor.ts';
 
 export interface ChannelParts {
   readonly channel: string;
-  readonly mspId: string;
   readonly ledger: Ledger;
   readonly queue: CommitQueue;
   readonly gossip: ChannelGossip;
   readonly stats: BlockStats;
   readonly stateInfo: StateInfoTracker;
-  readonly transport: Transport;
   readonly clock: Clock;
   /** Set by the electionLink port while the channel runs. */
   election: ElectionBinding | null;
@@ -37,13 +34,11 @@ export function channelParts(ledger: Ledger, rejections: RejectionCounter, ctx: 
   ctx.stateInfo.setHeight(ledger.height());
   return {
     channel: ledger.channel,
-    mspId: ctx.signer.identity.mspId,
     ledger,
     queue,
     gossip: new ChannelGossip({ ...ctx, ledger, queue }, s, s.gossip),
     stats: new BlockStats(ledger.height()),
     stateInfo: ctx.stateInfo,
-    transport: ctx.transport,
     clock: ctx.clock,
     election: null,
   };

@@ -62,7 +62,7 @@ export function channelActorLogic(deps: ChannelActorDeps) {
             gossip.intake.reoffer();
           }),
           queue.refused$.subscribe((r) => r.source !== 'orderer' && gossip.intake.forget(r.number)),
-          bindBlockStats(stats, { channel, mspId: p.mspId, ledger, transport: p.transport, clock: p.clock, fromOrderer$: fromOrderer(channel) }),
+          bindBlockStats(stats, { ledger, clock: p.clock, fromOrderer$: fromOrderer(channel), copies$: gossip.intake.copies$ }),
         ];
         committed();
         return () => {

@@ -14,7 +14,9 @@
 // fresh one otherwise): liveness is the heartbeat's job, and the same bytes hit every receiver's verify cache
 // instead of costing a signature here and one verification per receiver.
 import { fromCallback, type EventObject } from 'xstate';
-import { BehaviorSubject, Subject, filter, type Subscription } from 'rxjs';
+import { BehaviorSubject, Subject, Subscription } from 'rxjs';
+import type { InboundPort } from './inbound-router.ts';
+
 import type { Transport } from '../runtime/transport/transport.ts';
 import { subjects as subjectsOf } from '../runtime/transport/subjects.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -39,6 +41,8 @@ export interface DiscoveryTimings {
 
 export interface DiscoveryDeps {
   transport: Transport;
+  /** The peer's inbound router (alive, memReq, memRes). */
+  inbound: InboundPort;
   codec: WireCodec;
   signer: LocalSigner;
   clock: Clock;
@@ -92,9 +96,9 @@ export class Discovery {
     const { transport, timings: t } = this.d;
     if (this.d.externalEndpoint && this.d.externalEndpoint !== transport.endpoint) transport.subscribe(this.s.inbox(this.d.externalEndpoint));
     this.subs.push(
-      transport.inbound$.pipe(filter((i) => i.msg.payload.t === 'alive')).subscribe((i) => this.onAlive(i.msg as Verified<AliveMsg>)),
-      transport.inbound$.pipe(filter((i) => i.msg.payload.t === 'memReq')).subscribe((i) => this.onMemReq(i.msg as Verified<MemReqMsg>)),
-      transport.inbound$.pipe(filter((i) => i.msg.payload.t === 'memRes')).subscribe((i) => this.onMemRes(i.msg as Verified<MemResMsg>)),
+      new Subscription(this.d.inbound.onPeer('alive', (m) => this.onAlive(m))),
+      new Subscription(this.d.inbound.onPeer('memReq', (m) => this.onMemReq(m))),
+      new Subscription(this.d.inbound.onPeer('memRes', (m) => this.onMemRes(m))),
     );
     this.timers.every(t.aliveTimeInterval, () => this.heartbeat());
     this.timers.every(Math.max(1, Math.floor(t.aliveExpirationTimeout / 10)), () => this.checkExpiry());

@@ -5,7 +5,9 @@
 //        the channel receives it; Fabric sends to all of them too, never forwarded)
 //   leading$: true while this peer leads the channel (drives the deliver actor)
 import type { Actor } from 'xstate';
-import { BehaviorSubject, filter } from 'rxjs';
+import { BehaviorSubject, Subscription } from 'rxjs';
+import type { InboundPort } from './inbound-router.ts';
+
 import type { electionMachine } from '../machines/election.machine.ts';
 import { roleOf } from '../machines/election.machine.ts';
 import { compareTime } from '../machines/discovery.logic.ts';
@@ -23,6 +25,7 @@ export interface ElectionBindingDeps {
   channel: string;
   actor: Actor<typeof electionMachine>;
   transport: Transport;
+  inbound: InboundPort;
   codec: WireCodec;
   signer: LocalSigner;
   prefix: string;
@@ -54,9 +57,7 @@ export class ElectionBinding {
       // Like Fabric, which sends to each peer of the view: with nobody in view nothing is signed or sent.
       actor.on('send.proposal', () => this.orgView().length > 0 && transport.publish(topic, this.sign(false))),
       actor.on('send.declaration', () => this.orgView().length > 0 && transport.publish(topic, this.sign(true))),
-      transport.inbound$
-        .pipe(filter((i) => i.msg.payload.t === 'leadership' && i.msg.payload.ch === this.d.channel))
-        .subscribe((i) => this.onLeadership(i.msg as Verified<LeadershipMsg>)),
+      new Subscription(this.d.inbound.onChannel('leadership', this.d.channel, (m) => this.onLeadership(m))),
       this.d.stateInfo.changes$.subscribe(() => this.pushView()),
     );
     this.pushView();

@@ -36,6 +36,7 @@ import type { ChannelGossip, DisseminationMode, DisseminationTimings } from './c
 import type { CommitQueue } from './commit-queue.ts';
 import type { TreeSettings } from '../machines/plumtree.logic.ts';
 import { channelActorLogic } from './channel.actor.ts';
+import { InboundRouter } from './inbound-router.ts';
 import { channelParts, type ChannelParts } from './channel-parts.ts';
 
 export interface PeerOptions {
@@ -122,6 +123,8 @@ export interface Peer {
   readonly actor: Actor<typeof peerMachine>;
   readonly sessions: SessionTable;
   readonly discovery: Discovery;
+  /** The one inbound router (its `unhandled` counts by kind). */
+  readonly inbound: InboundRouter;
   /** StateInfo and channel view per channel. */
   readonly stateInfo: ReadonlyMap<string, StateInfoTracker>;
   /** Each channel's parts (ledger, commit queue, gossip, election binding), from start to stop. */
@@ -146,8 +149,11 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
   // Incarnation: given by the caller (persisted so it never goes backwards), else the clock at start.
   const incNum = o.incNum ?? d.clock.now();
   const anchors = o.channels.flatMap((c) => c.genesis.config.anchorPeers);
+  // One inbound router: every concern registers its (kind, channel); it subscribes to the transport at start.
+  const inbound = new InboundRouter(d.transport.inbound$);
   const discovery = new Discovery({
     transport: d.transport,
+    inbound,
     codec: d.codec,
     signer: d.signer,
     clock: d.clock,
@@ -169,6 +175,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
         channel: name,
         orgs: orgsOf(genesis),
         transport: d.transport,
+        inbound,
         codec: d.codec,
         signer: d.signer,
         clock: d.clock,
@@ -197,7 +204,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     for (const { genesis } of o.channels) {
       const ledger = await d.ledgers.open(genesis);
       const name = ledger.channel;
-      const ctx = { channel: name, orgs: orgsOf(genesis), transport: d.transport, codec: d.codec, signer: d.signer, clock: d.clock, rng: d.rng.fork(`dissemination:${name}`), stateInfo: stateInfo.get(name)!, discovery, dependsOnOthers: mode !== 'static-leader', profile };
+      const ctx = { channel: name, orgs: orgsOf(genesis), transport: d.transport, inbound, codec: d.codec, signer: d.signer, clock: d.clock, rng: d.rng.fork(`dissemination:${name}`), stateInfo: stateInfo.get(name)!, discovery, dependsOnOthers: mode !== 'static-leader', profile };
       channels.set(name, channelParts(ledger, d.codec.rejections, ctx, { ...o.timings, gossip: { stateEnabled: o.stateEnabled, mode: o.dissemination, tree: o.tree } }));
     }
   };
@@ -229,6 +236,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
         }
         d.transport.subscribe(subjects.discoveryOrg(o.mspId));
         d.transport.subscribe(subjects.discoveryExternal());
+        inbound.start();
         subs.push(d.transport.status$.subscribe((e) => actor.send({ type: 'transport.status', connected: d.transport.connected || e.type === 'connected' || e.type === 'reconnected' })));
         const connecting = d.transport.start();
         try {
@@ -244,6 +252,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
       }),
       stop: fromPromise(async () => {
         stopServe?.();
+        inbound.stop();
         for (const s of subs) s.unsubscribe();
         await d.transport.stop();
         await d.ledgers.close();
@@ -251,6 +260,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
       session: sessionLogic(
         {
           transport: d.transport,
+          inbound,
           signer: d.signer,
           clock: d.clock,
           rng: d.rng.fork('session'),
@@ -274,7 +284,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
         deliver: deliver.machine,
         delivered$: deliver.delivered$,
         electionBinding: (channel, election) =>
-          new ElectionBinding({ channel, actor: election, transport: d.transport, codec: d.codec, signer: d.signer, prefix: o.prefix, stateInfo: stateInfo.get(channel)!, discovery, incNum, peerId: o.peerId }),
+          new ElectionBinding({ channel, actor: election, transport: d.transport, inbound, codec: d.codec, signer: d.signer, prefix: o.prefix, stateInfo: stateInfo.get(channel)!, discovery, incNum, peerId: o.peerId }),
       }),
     },
   });
@@ -322,6 +332,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     actor,
     sessions,
     discovery,
+    inbound,
     stateInfo,
     channels,
     get elections() {

@@ -7,7 +7,7 @@
 //   update: every item must be a DataMsg envelope of this channel from my org, with a seq I asked this peer
 //     for under this nonce, and every new block must verify — else the WHOLE update is dropped
 //   pulled blocks go to the store and the payload buffer; they are not pushed on (Fabric)
-import { filter, type Subscription } from 'rxjs';
+import { Subscription } from 'rxjs';
 import type { DataMsg, DigestMsg, HelloMsg, RequestMsg, UpdateMsg, Verified } from '../runtime/wire/messages.ts';
 import { seal } from '../runtime/wire/envelope.ts';
 import { TimerGroup } from '../runtime/timers.ts';
@@ -55,12 +55,12 @@ export class BlockPuller {
   }
 
   start(): void {
-    const { transport, channel } = this.intake.ctx;
+    const { inbound, channel } = this.intake.ctx;
     this.timers = new TimerGroup(this.intake.ctx.clock);
-    const kinds = new Set(['hello', 'digest', 'request', 'update']);
-    this.sub = transport.inbound$
-      .pipe(filter((i) => kinds.has(i.msg.payload.t) && (i.msg.payload as PullMsg).ch === channel && (i.msg.payload as PullMsg).kind === 'block'))
-      .subscribe((i) => this.onMessage(i.msg as Verified<PullMsg>));
+    // Only block pulls: murmur does not pull identities (they travel with alive messages).
+    const onPull = (m: Verified<PullMsg>) => void (m.payload.kind === 'block' && this.onMessage(m));
+    this.sub = new Subscription();
+    for (const kind of ['hello', 'digest', 'request', 'update'] as const) this.sub.add(inbound.onChannel(kind, channel, onPull));
     this.timers.every(this.s.pullInterval, () => this.round());
   }
 
@@ -115,6 +115,7 @@ export class BlockPuller {
       if (!r.ok || r.msg.payload.t !== 'data' || r.msg.payload.ch !== channel || r.msg.signer.mspId !== this.self.mspId) return drop('pull-bad-update');
       items.push({ seq: r.msg.payload.seq, msg: r.msg as Verified<DataMsg> });
     }
+    for (const i of items) this.intake.copies$.next({ seq: i.seq, source: 'pull' });
     const verdict = this.engine.onUpdate(from, p.nonce, items.map((i) => String(i.seq)));
     if (verdict !== 'accepted') return drop(`pull-${verdict}`);
     // Skip what the store or ledger already has; every remaining block must verify, or nothing is taken.

@@ -8,7 +8,7 @@
 //     pick propagatePeerNum random same-org peers of the channel view once for the flush; send every block to
 //     them except its relayer (`via`) and its originator; each pending block takes part in
 //     propagateIterations flushes
-import { filter, type Subscription } from 'rxjs';
+import { Subscription } from 'rxjs';
 import type { DataMsg, Verified } from '../runtime/wire/messages.ts';
 import { seal } from '../runtime/wire/envelope.ts';
 import { TimerGroup } from '../runtime/timers.ts';
@@ -48,11 +48,9 @@ export class BlockPusher {
   }
 
   start(): void {
-    const { transport, channel } = this.intake.ctx;
+    const { inbound, channel } = this.intake.ctx;
     this.timers = new TimerGroup(this.intake.ctx.clock);
-    this.sub = transport.inbound$
-      .pipe(filter((i) => i.msg.payload.t === 'data' && i.msg.payload.ch === channel))
-      .subscribe((i) => this.onData(i.msg as Verified<DataMsg>, i.via));
+    this.sub = new Subscription(inbound.onChannel('data', channel, (m, via) => this.onData(m, via)));
   }
 
   stop(): void {

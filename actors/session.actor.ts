@@ -6,7 +6,6 @@
 //   no answer within dialTimeout: probe again after reconnectInterval, at most maxConnectionAttempts times
 // Bindings and outstanding nonces are bounded. Membership (discovery) builds on these bindings.
 import { fromCallback, type EventObject } from 'xstate';
-import { filter, type Subscription } from 'rxjs';
 import type { Transport } from '../runtime/transport/transport.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { Rng } from '../runtime/rng.ts';
@@ -16,6 +15,7 @@ import { seal } from '../runtime/wire/envelope.ts';
 import { TimerGroup } from '../runtime/timers.ts';
 import { Lru } from '../runtime/util/lru.ts';
 import { bytesEqual } from '../runtime/util/bytes.ts';
+import type { InboundPort } from './inbound-router.ts';
 
 export interface SessionBinding {
   pkiIdHex: string;
@@ -28,6 +28,7 @@ export interface SessionBinding {
 
 export interface SessionDeps {
   transport: Transport;
+  inbound: InboundPort;
   signer: LocalSigner;
   clock: Clock;
   rng: Rng;
@@ -86,26 +87,23 @@ export function sessionLogic(deps: SessionDeps, table: SessionTable) {
       });
     };
 
-    const sub: Subscription = transport.inbound$
-      .pipe(filter((i) => i.msg.payload.t === 'session'))
-      .subscribe(({ msg }) => {
-        const m = msg as Verified<SessionMsg>;
-        if (m.signer.pkiIdHex === self.pkiIdHex) return;
-        if (m.payload.probe) {
-          remember(binding(m));
-          const reply: SessionMsg = { t: 'session', pkiId: self.pkiId, inbox: transport.endpoint, incNum: deps.incNum, nonce: m.payload.nonce, to: m.signer.pkiId, probe: false };
-          transport.send(m.payload.inbox, seal(reply, signer));
-          return;
-        }
-        if (!m.payload.to || !bytesEqual(m.payload.to, self.pkiId)) return;
-        if (!waiting.delete(m.payload.nonce)) return;
+    const unsubscribe = deps.inbound.onPeer('session', (m) => {
+      if (m.signer.pkiIdHex === self.pkiIdHex) return;
+      if (m.payload.probe) {
         remember(binding(m));
-      });
+        const reply: SessionMsg = { t: 'session', pkiId: self.pkiId, inbox: transport.endpoint, incNum: deps.incNum, nonce: m.payload.nonce, to: m.signer.pkiId, probe: false };
+        transport.send(m.payload.inbox, seal(reply, signer));
+        return;
+      }
+      if (!m.payload.to || !bytesEqual(m.payload.to, self.pkiId)) return;
+      if (!waiting.delete(m.payload.nonce)) return;
+      remember(binding(m));
+    });
 
     for (const t of new Set(deps.targets)) probe(t);
 
     return () => {
-      sub.unsubscribe();
+      unsubscribe();
       timers.clear();
       waiting.clear();
     };

@@ -5,7 +5,7 @@
 //   nonce, split by bytes so each stays under the bus's max_payload. Blocks are not re-verified when served.
 // Requests are answered synchronously (ledger reads), so there is no request queue to bound; a peer that
 // floods requests is limited by maxRequestsPerInterval per requester per checkInterval.
-import { filter, type Subscription } from 'rxjs';
+import { Subscription } from 'rxjs';
 import type { StateBlock, StateReqMsg, StateResMsg, Verified } from '../runtime/wire/messages.ts';
 import { seal } from '../runtime/wire/envelope.ts';
 import { TimerGroup } from '../runtime/timers.ts';
@@ -35,11 +35,9 @@ export class StateServer {
   }
 
   start(): void {
-    const { transport, channel } = this.intake.ctx;
+    const { inbound, channel } = this.intake.ctx;
     this.timers = new TimerGroup(this.intake.ctx.clock);
-    this.sub = transport.inbound$
-      .pipe(filter((i) => i.msg.payload.t === 'stateReq' && i.msg.payload.ch === channel))
-      .subscribe((i) => this.onRequest(i.msg as Verified<StateReqMsg>));
+    this.sub = new Subscription(inbound.onChannel('stateReq', channel, (m) => this.onRequest(m)));
     this.timers.every(this.s.checkInterval, () => this.served.clear());
   }
 

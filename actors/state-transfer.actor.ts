@@ -13,7 +13,7 @@
 //     blocks go to the commit queue in blocking mode; response.received(maxSeq = last block now held
 //     without a gap) tells the machine how far the range got (a response may come in several chunks)
 import type { Actor } from 'xstate';
-import { filter } from 'rxjs';
+import { Subscription } from 'rxjs';
 import type { StateReqMsg, StateResMsg, Verified } from '../runtime/wire/messages.ts';
 import { seal } from '../runtime/wire/envelope.ts';
 import { blockHash } from '../runtime/ledger/block.ts';
@@ -60,7 +60,7 @@ export class StateTransfer {
 
   /** Binds `actor` (the channel's stateTransfer child, already running) until stop(). */
   start(actor: StateTransferRef): void {
-    const { transport, channel, stateInfo, ledger, clock, profile } = this.intake.ctx;
+    const { inbound, channel, stateInfo, ledger, clock, profile } = this.intake.ctx;
     this.actor = actor;
     this.timers = new TimerGroup(clock);
     const view = () => actor.send({ type: 'view.changed', peers: stateInfo.channelPeers().map((p) => ({ id: p.pkiIdHex, height: p.height })) });
@@ -70,9 +70,7 @@ export class StateTransfer {
       stateInfo.changes$.subscribe(view),
       ledger.commits$.subscribe((c) => actor.send({ type: 'ledger.advanced', height: c.height })),
       this.intake.queue.full$.subscribe((full) => actor.send({ type: 'buffer.level', full })),
-      transport.inbound$
-        .pipe(filter((i) => i.msg.payload.t === 'stateRes' && i.msg.payload.ch === channel))
-        .subscribe((i) => this.onResponse(i.msg as Verified<StateResMsg>)),
+      new Subscription(inbound.onChannel('stateRes', channel, (m) => this.onResponse(m))),
     );
     if (profile !== 'fabric') this.intake.onAhead = (from, seq) => this.noteAhead(from, seq);
     view();
@@ -128,6 +126,7 @@ export class StateTransfer {
     const o = this.outstanding;
     if (!o || m.payload.nonce !== o.nonce || m.signer.pkiIdHex !== o.to) return void codec.rejections.count('state-unsolicited-response');
     this.stats.responses++;
+    for (const b of m.payload.blocks) this.intake.copies$.next({ seq: b.seq, source: 'state' });
     const invalid = (reason: string) => {
       codec.rejections.count(reason);
       this.stats.invalid++;

@@ -9,7 +9,9 @@
 // Idle cost: a snapshot answer carries this peer's last signed StateInfo while its height is unchanged (no
 // signature here, a verify-cache hit there), and a snapshot element that is exactly the StateInfo already
 // cached for its signer (same signature) is skipped before any decoding.
-import { Subject, filter, type Subscription } from 'rxjs';
+import { Subject, Subscription } from 'rxjs';
+import type { InboundPort } from './inbound-router.ts';
+
 import type { Transport } from '../runtime/transport/transport.ts';
 import { subjects as subjectsOf } from '../runtime/transport/subjects.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -44,6 +46,8 @@ export interface StateInfoDeps {
   /** MSP ids of the channel's orgs (from its config). */
   orgs: string[];
   transport: Transport;
+  /** The peer's inbound router (this channel's StateInfo kinds). */
+  inbound: InboundPort;
   codec: WireCodec;
   signer: LocalSigner;
   clock: Clock;
@@ -102,11 +106,11 @@ export class StateInfoTracker {
     if (this.running) return;
     this.running = true;
     this.timers = new TimerGroup(this.d.clock);
-    const mine = (t: string) => filter((i: { msg: Verified }) => i.msg.payload.t === t && (i.msg.payload as { ch: string }).ch === this.d.channel);
+    const { inbound, channel } = this.d;
     this.subs.push(
-      this.d.transport.inbound$.pipe(mine('stateInfo')).subscribe((i) => this.accept(i.msg as Verified<StateInfoMsg>)),
-      this.d.transport.inbound$.pipe(mine('stateInfoPullReq')).subscribe((i) => this.answerPull(i.msg as Verified<StateInfoPullReqMsg>)),
-      this.d.transport.inbound$.pipe(mine('stateInfoSnapshot')).subscribe((i) => this.onSnapshot(i.msg as Verified<StateInfoSnapshotMsg>)),
+      new Subscription(inbound.onChannel('stateInfo', channel, (m) => this.accept(m))),
+      new Subscription(inbound.onChannel('stateInfoPullReq', channel, (m) => this.answerPull(m))),
+      new Subscription(inbound.onChannel('stateInfoSnapshot', channel, (m) => this.onSnapshot(m))),
     );
     this.subs.push(this.d.discovery.alive$.subscribe(() => this.changes$.next()));
     const t = this.d.timings;

@@ -12,7 +12,7 @@
 //     batch, the same sealed bytes to every lazy link
 // The relayer of a DataMsg is the transport's unauthenticated `via`: it only steers links (a lie costs a
 // prune or an extra copy, never a block); ihave, graft and prune are signed like every message.
-import { filter, type Subscription } from 'rxjs';
+import { Subscription } from 'rxjs';
 import type { BlockAnnouncement, DataMsg, GraftMsg, IHaveMsg, PruneMsg, Verified } from '../runtime/wire/messages.ts';
 import { seal } from '../runtime/wire/envelope.ts';
 import { TimerGroup } from '../runtime/timers.ts';
@@ -34,8 +34,6 @@ const MAX_SERVED_PER_GRAFT = 32;
 const SEEN_BY_TREE = 4096;
 const SYNC_EVERY_MS = 1000;
 const SILENT_LINK_BLOCKS = 8;
-
-type TreeMsg = DataMsg | IHaveMsg | GraftMsg | PruneMsg;
 
 export class TreeDisseminator {
   readonly tree: PlumTree;
@@ -59,24 +57,13 @@ export class TreeDisseminator {
   }
 
   start(): void {
-    const { transport, channel, ledger } = this.intake.ctx;
+    const { inbound, channel, ledger } = this.intake.ctx;
     this.timers = new TimerGroup(this.intake.ctx.clock);
-    const kinds = new Set(['data', 'ihave', 'graft', 'prune']);
-    this.sub = transport.inbound$
-      .pipe(filter((i) => kinds.has(i.msg.payload.t) && (i.msg.payload as TreeMsg).ch === channel))
-      .subscribe((i) => {
-        const m = i.msg as Verified<TreeMsg>;
-        switch (m.payload.t) {
-          case 'data':
-            return this.onData(m as Verified<DataMsg>, i.via);
-          case 'ihave':
-            return this.onIHave(m as Verified<IHaveMsg>);
-          case 'graft':
-            return this.onGraft(m as Verified<GraftMsg>);
-          case 'prune':
-            return this.onPrune(m as Verified<PruneMsg>);
-        }
-      });
+    this.sub = new Subscription();
+    this.sub.add(inbound.onChannel('data', channel, (m, via) => this.onData(m, via)));
+    this.sub.add(inbound.onChannel('ihave', channel, (m) => this.onIHave(m)));
+    this.sub.add(inbound.onChannel('graft', channel, (m) => this.onGraft(m)));
+    this.sub.add(inbound.onChannel('prune', channel, (m) => this.onPrune(m)));
     this.sub.add(ledger.commits$.subscribe(() => this.tree.committedBelow(ledger.height())));
     // A peer nobody has linked to yet hears nothing: it opens its own links as the view fills.
     this.timers.every(SYNC_EVERY_MS, () => this.refresh());

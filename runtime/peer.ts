@@ -75,6 +75,7 @@ export async function startPeerProcess(
   const metrics = new PeerMetrics(
     {
       status: () => peerRef?.status() ?? [],
+      unhandled: () => peerRef?.inbound.unhandled ?? {},
       tree: () => [...(peerRef?.gossip ?? [])].flatMap(([channel, d]) => (d.tree ? [{ channel, ...d.tree.figures() }] : [])),
     },
     { peer: cfg.peer.id, org: cfg.peer.localMspId },

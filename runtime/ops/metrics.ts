@@ -5,13 +5,14 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { StatusRow } from '../../actors/status.ts';
 import type { SendOptions, Transport } from '../transport/transport.ts';
-import { parseEnvelope } from '../wire/envelope.ts';
-import { decodeCbor } from '../wire/cbor.ts';
+import { envelopeKind } from '../wire/envelope.ts';
 
 export interface MetricsSource {
   status(): StatusRow[];
   /** Tree dissemination per channel (absent or empty: push mode, or not started). */
   tree?(): TreeFigures[];
+  /** Verified messages no concern handles, by kind (actors/inbound-router.ts). */
+  unhandled?(): Record<string, number>;
 }
 
 /** A channel's tree links and repair counters (actors/tree.actor.ts, machines/plumtree.logic.ts). */
@@ -107,6 +108,15 @@ export class PeerMetrics {
       },
     });
     new Gauge({
+      name: 'murmur_inbound_unhandled',
+      help: 'Verified messages no concern of this peer handles (a kind it does not serve, a channel it has not joined), by kind',
+      labelNames: ['kind'],
+      registers: r,
+      collect() {
+        for (const [kind, n] of Object.entries(source.unhandled?.() ?? {})) this.set({ kind }, n);
+      },
+    });
+    new Gauge({
       name: 'murmur_nats_connected',
       help: '1 while connected to NATS',
       registers: r,
@@ -122,29 +132,17 @@ export class PeerMetrics {
   }
 }
 
-/** The payload kind of an outgoing envelope, for the sent-by-kind counter ('unknown' if unreadable). */
-export function kindOfEnvelope(bytes: Uint8Array): string {
-  const env = parseEnvelope(bytes);
-  if (!env.ok) return 'unknown';
-  try {
-    const t = (decodeCbor(env.env.payload) as { t?: unknown }).t;
-    return typeof t === 'string' ? t : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** Wraps a transport so every accepted send/publish is counted by payload kind. Everything else goes to
  * the transport itself (a Proxy, so its own state is never shadowed by the wrapper). */
 export function countingTransport<T extends Transport>(t: T, onSent: (kind: string) => void): T {
   const send = (to: string, bytes: Uint8Array, opts?: SendOptions) => {
     const ok = t.send(to, bytes, opts);
-    if (ok) onSent(kindOfEnvelope(bytes));
+    if (ok) onSent(envelopeKind(bytes) ?? 'unknown');
     return ok;
   };
   const publish = (subject: string, bytes: Uint8Array, opts?: SendOptions) => {
     const ok = t.publish(subject, bytes, opts);
-    if (ok) onSent(kindOfEnvelope(bytes));
+    if (ok) onSent(envelopeKind(bytes) ?? 'unknown');
     return ok;
   };
   return new Proxy(t, {

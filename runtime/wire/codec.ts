@@ -9,7 +9,7 @@
 // and certificate), and each codec still checks the signer against its own trust store before it looks there.
 import { createHash } from 'node:crypto';
 import type { DecodeResult, Identity, InboundDecoder, RejectReason, Secret } from './messages.ts';
-import { parseEnvelope } from './envelope.ts';
+import { noteEnvelopeKind, parseEnvelope } from './envelope.ts';
 import { decodeCbor } from './cbor.ts';
 import { claimedOriginator, LIMITS, validatePayload } from './validate.ts';
 import { scanCbor, type ScanLimits } from './cbor-scan.ts';
@@ -155,6 +155,7 @@ export class WireCodec implements InboundDecoder {
       if (!sec) return this.reject('bad-secret', 'structure');
     }
     this.stats.decoded++;
+    noteEnvelopeKind(bytes, payload.t);
     return { ok: true, msg: { payload, signer: identity, secret: sec, bytes } };
   }
 }

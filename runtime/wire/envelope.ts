@@ -106,6 +106,20 @@ export interface SealOptions {
 }
 
 /** Encodes and signs a payload. The signature covers the exact payload bytes that travel. */
+// The payload kind of envelopes this process sealed or verified, keyed by the bytes object: what the metrics
+// count a send under, so counting never decodes an envelope again (unknown bytes count as 'unknown').
+const kinds = new WeakMap<Uint8Array, string>();
+
+/** Payload kind of an envelope this process sealed, verified or stripped; null for bytes it never saw. */
+export function envelopeKind(bytes: Uint8Array): string | null {
+  return kinds.get(bytes) ?? null;
+}
+
+/** Records the kind of verified envelope bytes (the codec, after decoding them once). */
+export function noteEnvelopeKind(bytes: Uint8Array, kind: string): void {
+  kinds.set(bytes, kind);
+}
+
 export function seal(payload: Payload, signer: LocalSigner, opts: SealOptions = {}): Uint8Array {
   const p = encodeCbor(payload);
   let secret: RawEnvelope['secret'] = null;
@@ -113,13 +127,15 @@ export function seal(payload: Payload, signer: LocalSigner, opts: SealOptions = 
     const sp = encodeCbor({ internalEndpoint: opts.secret.internalEndpoint });
     secret = { payload: sp, signature: signer.sign(sp) };
   }
-  return encodeEnvelope({
+  const bytes = encodeEnvelope({
     payload: p,
     signature: signer.sign(p),
     signer: signer.identity.pkiId,
     cert: opts.withCert === false ? null : signer.identity.cert,
     secret,
   });
+  kinds.set(bytes, payload.t);
+  return bytes;
 }
 
 /** Removes the secret part (internal endpoint) before an envelope goes to another org. Payload and
@@ -128,5 +144,8 @@ export function stripSecret(bytes: Uint8Array): Uint8Array {
   const r = parseEnvelope(bytes);
   if (!r.ok) throw new Error(`cannot strip a malformed envelope: ${r.detail}`);
   if (!r.env.secret) return bytes;
-  return encodeEnvelope({ ...r.env, secret: null });
+  const stripped = encodeEnvelope({ ...r.env, secret: null });
+  const kind = kinds.get(bytes);
+  if (kind) kinds.set(stripped, kind);
+  return stripped;
 }

@@ -7,11 +7,8 @@ import { BlockStats, bindBlockStats, percentile } from '../../actors/block-stats
 import { stateValueString } from '../../actors/status.ts';
 import { ZERO_HASH, type Block } from '../../runtime/ledger/block.ts';
 import type { Ledger, LedgerCommit } from '../../runtime/ledger/ledger.ts';
-import type { Inbound, Transport } from '../../runtime/transport/transport.ts';
-import type { Payload, Verified } from '../../runtime/wire/messages.ts';
+import type { BlockCopy } from '../../actors/block-intake.ts';
 import { SimClock } from '../../runtime/clock.ts';
-import { encodeEnvelope } from '../../runtime/wire/envelope.ts';
-import { encodeCbor } from '../../runtime/wire/cbor.ts';
 
 const blk = (number: number, timestamp?: number): Block => ({
   number,
@@ -64,35 +61,23 @@ test('copies: every route counted per block, before and after its commit, bounde
   assert.is(s.figures().copiesPerBlock, 1, 'blocks 2 and 3: one copy each (block 3 pushed before its commit)');
 });
 
-test('bindBlockStats: ledger commits, orderer deliveries and the channel\'s gossip copies from the org', () => {
+test('bindBlockStats: ledger commits, orderer deliveries and the copies the intake reports', () => {
   const commits = new Subject<LedgerCommit>();
-  const inbound = new Subject<Inbound>();
+  const copies = new Subject<BlockCopy>();
   const fromOrderer = new Subject<{ block: Block }>();
   const clock = new SimClock(10_000);
   const s = new BlockStats(1);
-  const sub = bindBlockStats(s, {
-    channel: 'ch',
-    mspId: 'Org1MSP',
-    ledger: { commits$: commits } as unknown as Ledger,
-    transport: { inbound$: inbound } as unknown as Transport,
-    clock,
-    fromOrderer$: fromOrderer,
-  });
-  const msg = (payload: Payload, mspId = 'Org1MSP') => inbound.next({ msg: { payload, signer: { mspId } } as unknown as Verified, subject: 'x', via: null });
-  const item = (seq: number, ch = 'ch') =>
-    encodeEnvelope({ payload: encodeCbor({ t: 'data', ch, seq, block: new Uint8Array(1) }), signature: new Uint8Array(64), signer: new Uint8Array(32), cert: null, secret: null });
-  msg({ t: 'data', ch: 'ch', seq: 1, block: new Uint8Array(1) });
-  msg({ t: 'data', ch: 'other', seq: 1, block: new Uint8Array(1) });
-  msg({ t: 'data', ch: 'ch', seq: 1, block: new Uint8Array(1) }, 'Org2MSP');
-  msg({ t: 'update', ch: 'ch', nonce: 1, kind: 'block', items: [item(1), item(1, 'other'), new Uint8Array([1, 2])] });
-  msg({ t: 'stateRes', ch: 'ch', nonce: 1, blocks: [{ seq: 1, block: new Uint8Array(1) }] }, 'Org2MSP');
+  const sub = bindBlockStats(s, { ledger: { commits$: commits } as unknown as Ledger, clock, fromOrderer$: fromOrderer, copies$: copies });
+  copies.next({ seq: 1, source: 'push' });
+  copies.next({ seq: 1, source: 'pull' });
+  copies.next({ seq: 1, source: 'state' });
   commits.next({ channel: 'ch', height: 2, tipHash: '', blocks: [blk(1, 9_950)] });
   fromOrderer.next({ block: blk(1, 9_950) });
   const f = s.figures();
   assert.is(f.latencyP50Ms, 50);
   assert.equal(f.copiesBySource, { orderer: 1, push: 1, pull: 1, stateTransfer: 1 });
   sub.unsubscribe();
-  msg({ t: 'data', ch: 'ch', seq: 1, block: new Uint8Array(1) });
+  copies.next({ seq: 1, source: 'push' });
   assert.is(s.figures().copiesPerBlock, 4, 'nothing counted after unsubscribing');
 });
 

@@ -53,7 +53,7 @@ const row = (over: Partial<StatusRow> = {}): StatusRow => ({
 });
 
 test('metrics: Fabric names, values from status, valid Prometheus text', async () => {
-  const m = new PeerMetrics({ status: () => [row()] }, { peer: 'peer0.org1', org: 'Org1MSP' });
+  const m = new PeerMetrics({ status: () => [row()], unhandled: () => ({ identity: 4 }) }, { peer: 'peer0.org1', org: 'Org1MSP' });
   m.sent.inc({ kind: 'alive' }, 2);
   m.received.inc({ kind: 'data' });
   const samples = parsePrometheus(await m.text());
@@ -68,6 +68,7 @@ test('metrics: Fabric names, values from status, valid Prometheus text', async (
   assert.is(get('murmur_blocks_committed', { source: 'push' }), undefined, 'unknown counters are not invented');
   assert.is(get('murmur_messages_rejected', { reason: 'bad-signature' }), 3);
   assert.is(get('murmur_nats_connected'), 1);
+  assert.is(get('murmur_inbound_unhandled', { kind: 'identity' }), 4);
   assert.ok(samples.every((s) => s.labels.peer === 'peer0.org1'));
 });
 
