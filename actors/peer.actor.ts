@@ -9,7 +9,6 @@
 //       commit, electionLink, dissemination, pull, stateServer, stateTransferLink   ports
 // Status rows come from actors/status-reporter.ts over narrow getters.
 import { createActor, fromCallback, fromPromise, type Actor, type EventObject, type InspectionEvent } from 'xstate';
-import type { GossipConfig } from '../config/schema.ts';
 import { type Subscription, type Observable } from 'rxjs';
 import { peerMachine, channelActorId, type PeerInput } from '../machines/peer.machine.ts';
 import type { Transport } from '../runtime/transport/transport.ts';
@@ -74,38 +73,6 @@ export interface PeerOptions {
 }
 
 export type PeerTimings = DiscoveryTimings & StateInfoTimings & ElectionTimings & DisseminationTimings;
-
-/** The timers the peer's actors use, from the loaded `peer.gossip` section (ms). */
-export function gossipTimings(g: GossipConfig): PeerTimings {
-  return {
-    aliveTimeInterval: g.aliveTimeInterval,
-    aliveExpirationTimeout: g.aliveExpirationTimeout,
-    reconnectInterval: g.reconnectInterval,
-    pullInterval: g.pullInterval,
-    pullPeerNum: g.pullPeerNum,
-    msgExpirationFactor: g.msgExpirationFactor,
-    maxConnectionAttempts: g.maxConnectionAttempts,
-    publishStateInfoInterval: g.publishStateInfoInterval,
-    requestStateInfoInterval: g.requestStateInfoInterval,
-    startupGracePeriod: g.election.startupGracePeriod,
-    membershipSampleInterval: g.election.membershipSampleInterval,
-    leaderAliveThreshold: g.election.leaderAliveThreshold,
-    leaderElectionDuration: g.election.leaderElectionDuration,
-    maxBlockCountToStore: g.maxBlockCountToStore,
-    maxPropagationBurstLatency: g.maxPropagationBurstLatency,
-    maxPropagationBurstSize: g.maxPropagationBurstSize,
-    propagateIterations: g.propagateIterations,
-    propagatePeerNum: g.propagatePeerNum,
-    digestWaitTime: g.digestWaitTime,
-    requestWaitTime: g.requestWaitTime,
-    responseWaitTime: g.responseWaitTime,
-    stateCheckInterval: g.state.checkInterval,
-    stateResponseTimeout: g.state.responseTimeout,
-    stateBatchSize: g.state.batchSize,
-    stateBlockBufferSize: g.state.blockBufferSize,
-    stateMaxRetries: g.state.maxRetries,
-  };
-}
 
 export interface PeerDeps {
   transport: Transport;

@@ -21,13 +21,12 @@
 //
 // Usage: npm run bench:failover [-- --trials N --timings fast|fabric --profile murmur|fabric --orgs N --peers N
 //        --rate BLOCKS_PER_S --json]   (without --timings both run)
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { connect, createInbox, type NatsConnection } from 'nats';
-import { stringify as toYaml } from 'yaml';
 import { startNatsServer, type NatsServer } from '../runtime/nats-server.ts';
 import { channelNames, generateMaterial, parseOrgs, signerOf, writeMaterial } from '../runtime/crypto/material.ts';
 import { nodeEd25519 } from '../runtime/crypto/ed25519.ts';
@@ -38,6 +37,7 @@ import { toHex } from '../runtime/util/bytes.ts';
 import { decodeStatusRows, type StatusRow } from '../actors/status.ts';
 import { DEFAULT_TIMINGS, Harness } from '../runtime/sim/harness.ts';
 import { PRESETS } from '../config/presets.ts';
+import { ordererDir, ordererYaml, peerCore, peerDir, spawnMurmur, writeYaml, type NetworkLayout } from '../runtime/cli/network-writer.ts';
 
 export interface FailoverOptions {
   trials: number;
@@ -60,7 +60,6 @@ export interface FailoverResult {
 
 const CHANNEL = 'channel1';
 const PREFIX = 'murmur';
-const BIN = fileURLToPath(new URL('../bin/murmur.js', import.meta.url));
 
 /** The 'fast' gossip timings (core.yaml keys), over `murmur up`'s local preset. */
 export const FAST_TIMINGS: Readonly<Record<string, string>> = Object.freeze({
@@ -219,46 +218,19 @@ async function fast(o: Resolved): Promise<{ samples: number[]; config: Record<st
     const material = generateMaterial({ orgs: parseOrgs(o.orgs), peers: o.peersPerOrg, channels: channelNames(1), ed });
     const manifest = writeMaterial(material, join(dir, 'crypto'), PREFIX);
 
-    // The orderer: one transaction per block, so the block rate is the load's rate.
-    const ordDir = join(dir, 'orderer');
-    mkdirSync(ordDir, { recursive: true });
-    const ordererYaml = {
-      BatchTimeout: '1s',
-      BatchSize: { MaxMessageCount: 1 },
-      General: {
-        LocalMSPDir: manifest.orderer.mspDir,
-        LocalMSPID: manifest.orderer.mspId,
-        Channels: manifest.channels.map((c) => ({ name: c.name, genesisBlock: c.genesisBlock })),
-      },
-      NATS: { Servers: [server.url], Prefix: PREFIX },
-      // No operations listener: its default port (8443) may be taken by another orderer on the machine.
-      Operations: { ListenAddress: '' },
-    };
-    writeFileSync(join(ordDir, 'orderer.yaml'), toYaml(ordererYaml));
-    orderer = spawnMurmur(['orderer', 'start', '--config', join(ordDir, 'orderer.yaml')], join(ordDir, 'orderer.log'));
+    // The orderer: one transaction per block, so the block rate is the load's rate. No operations listeners:
+    // their default ports may be taken by another network on the machine.
+    const net: NetworkLayout = { manifest, dir, natsUrls: [server.url], prefix: PREFIX };
+    const ordDir = ordererDir(net);
+    const ordererConfig = writeYaml(join(ordDir, 'orderer.yaml'), ordererYaml(net, { opsListen: '', extra: { BatchTimeout: '1s', BatchSize: { MaxMessageCount: 1 } } }));
+    orderer = spawnMurmur(['orderer', 'start', '--config', ordererConfig], join(ordDir, 'orderer.log'));
 
     const settings = { ...PRESETS.local, ...FAST_TIMINGS, ...(o.profile === 'fabric' ? { 'peer.gossip.murmur.profile': 'fabric' } : {}) };
     for (const org of material.orgs) {
       const orgManifest = manifest.orgs.find((g) => g.mspId === org.mspId)!;
       for (const [i, p] of org.peers.entries()) {
-        const pdir = join(dir, 'peers', p.id);
-        mkdirSync(pdir, { recursive: true });
-        const core = nest({
-          ...settings,
-          'peer.id': p.id,
-          'peer.localMspId': org.mspId,
-          'peer.fileSystemPath': join(pdir, 'ledger'),
-          'peer.mspConfigPath': orgManifest.peers.find((x) => x.id === p.id)!.mspDir,
-          'peer.channels': manifest.channels.map((c) => ({ name: c.name, genesisBlock: c.genesisBlock })),
-          'peer.nats.servers': [server.url],
-          'peer.nats.prefix': PREFIX,
-          'peer.gossip.bootstrap': [org.peers[i === 0 ? 1 : 0]!.id],
-          'peer.gossip.externalEndpoint': i === 0 ? p.id : '',
-          'operations.listenAddress': '',
-        });
-        const config = join(pdir, 'core.yaml');
-        writeFileSync(config, toYaml(core));
-        peers.push({ id: p.id, org: org.name, mspId: org.mspId, pkiIdHex: signerOf(p, ed).identity.pkiIdHex, config, log: join(pdir, 'peer.log'), child: null });
+        const config = writeYaml(join(peerDir(net, p.id), 'core.yaml'), peerCore(net, orgManifest, i, { opsListen: '', settings }));
+        peers.push({ id: p.id, org: org.name, mspId: org.mspId, pkiIdHex: signerOf(p, ed).identity.pkiIdHex, config, log: join(peerDir(net, p.id), 'peer.log'), child: null });
       }
     }
     for (const p of peers) p.child = spawnMurmur(['peer', 'start', '--config', p.config], p.log);
@@ -456,14 +428,6 @@ function unsettled(rows: StatusRow[], peers: PeerProc[], orgs: string[], rate: n
   return null;
 }
 
-function spawnMurmur(args: string[], logFile: string): ChildProcess {
-  const fd = openSync(logFile, 'a');
-  // The IPC channel makes the child stop if this process dies, even by SIGKILL.
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', fd, fd, 'ipc'], env: process.env });
-  closeSync(fd);
-  return child;
-}
-
 function exited(c: ChildProcess): Promise<void> {
   if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => c.once('exit', () => resolve()));
@@ -476,18 +440,6 @@ async function stop(c: ChildProcess): Promise<void> {
   const t = setTimeout(() => c.kill('SIGKILL'), 5000);
   await done;
   clearTimeout(t);
-}
-
-/** Dotted keys → nested object for YAML. */
-function nest(flat: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(flat)) {
-    const parts = k.split('.');
-    let cur = out;
-    for (const p of parts.slice(0, -1)) cur = (cur[p] ??= {}) as Record<string, unknown>;
-    cur[parts.at(-1)!] = v;
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------

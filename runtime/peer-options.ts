@@ -2,8 +2,8 @@
 // options of the peer's actor tree. `murmur peer start`, the simulator's harness and the benchmarks all build
 // their peers through it, so a key means the same everywhere and a new key is wired once. What is not
 // configuration (the channels' genesis blocks, the incarnation, where a test places the peer) comes as `at`.
-import type { PeerConfig } from '../config/schema.ts';
-import { gossipTimings, type PeerOptions } from '../actors/peer.actor.ts';
+import type { GossipConfig, PeerConfig } from '../config/schema.ts';
+import type { PeerOptions, PeerTimings } from '../actors/peer.actor.ts';
 
 /** Where and as what this peer runs; each field present overrides what the configuration says. */
 export type PeerPlacement = Pick<PeerOptions, 'channels'> &
@@ -42,5 +42,37 @@ export function peerOptionsFrom(cfg: PeerConfig, at: PeerPlacement): PeerOptions
     pid: at.pid ?? null,
     opsUrl: at.opsUrl ?? null,
     ...(at.inspect ? { inspect: at.inspect } : {}),
+  };
+}
+
+/** The timers the peer's actors use, from the loaded `peer.gossip` section (ms). */
+export function gossipTimings(g: GossipConfig): PeerTimings {
+  return {
+    aliveTimeInterval: g.aliveTimeInterval,
+    aliveExpirationTimeout: g.aliveExpirationTimeout,
+    reconnectInterval: g.reconnectInterval,
+    pullInterval: g.pullInterval,
+    pullPeerNum: g.pullPeerNum,
+    msgExpirationFactor: g.msgExpirationFactor,
+    maxConnectionAttempts: g.maxConnectionAttempts,
+    publishStateInfoInterval: g.publishStateInfoInterval,
+    requestStateInfoInterval: g.requestStateInfoInterval,
+    startupGracePeriod: g.election.startupGracePeriod,
+    membershipSampleInterval: g.election.membershipSampleInterval,
+    leaderAliveThreshold: g.election.leaderAliveThreshold,
+    leaderElectionDuration: g.election.leaderElectionDuration,
+    maxBlockCountToStore: g.maxBlockCountToStore,
+    maxPropagationBurstLatency: g.maxPropagationBurstLatency,
+    maxPropagationBurstSize: g.maxPropagationBurstSize,
+    propagateIterations: g.propagateIterations,
+    propagatePeerNum: g.propagatePeerNum,
+    digestWaitTime: g.digestWaitTime,
+    requestWaitTime: g.requestWaitTime,
+    responseWaitTime: g.responseWaitTime,
+    stateCheckInterval: g.state.checkInterval,
+    stateResponseTimeout: g.state.responseTimeout,
+    stateBatchSize: g.state.batchSize,
+    stateBlockBufferSize: g.state.blockBufferSize,
+    stateMaxRetries: g.state.maxRetries,
   };
 }

@@ -4,7 +4,8 @@ import { startPeerProcess, type RunningPeer } from '../peer.ts';
 import type { Logs } from '../log.ts';
 
 export { startPeerProcess, type RunningPeer } from '../peer.ts';
-export { createPeer, gossipTimings, type Peer, type PeerOptions } from '../../actors/peer.actor.ts';
+export { createPeer, type Peer, type PeerOptions } from '../../actors/peer.actor.ts';
+export { gossipTimings } from '../peer-options.ts';
 export type { StatusRow, Role } from '../../actors/status.ts';
 export { createLogs, type Logs } from '../log.ts';
 

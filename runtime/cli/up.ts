@@ -3,10 +3,9 @@
 // under --data/orderer), writes one core.yaml per peer (with the chosen timing preset), starts each peer as its
 // own process (or, with --in-process, inside this one: in-process.ts), writes network.json, runs a light transaction load (--load-rate, 0 = none) and shows a live
 // status table. SIGINT/SIGTERM/SIGHUP (or the launcher going away) stop the load, every child it started and the embedded server, then exit 0.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { stringify as toYaml } from 'yaml';
 import { channelNames, generateMaterial, parseOrgs, writeMaterial, type Manifest } from '../crypto/material.ts';
 import { freePort, startNatsServer } from '../nats-server.ts';
 import { startNatsCluster, type NatsCluster } from '../nats-cluster.ts';
@@ -19,7 +18,7 @@ import type { Dashboard } from '../dashboard/server.ts';
 import { InProcessPeers } from './in-process.ts';
 import { watchParent } from '../die-with-parent.ts';
 import { prepareUpAuth } from './nats-credentials.ts';
-import { murmurCommand } from './self.ts';
+import { ordererDir, ordererYaml, peerCore, peerDir, spawnMurmur, writeYaml, type NetworkLayout } from './network-writer.ts';
 
 export interface UpOptions {
   orgs: string;
@@ -63,27 +62,6 @@ function watchInspector(child: ChildProcess, id: string, say: (s: string) => voi
 /** Bytes per transaction of `up`'s load. */
 const LOAD_TX_BYTES = 256;
 
-/** Dotted keys (`peer.gossip.pullInterval`) → nested object for YAML. */
-function nest(flat: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(flat)) {
-    const parts = k.split('.');
-    let o = out;
-    for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
-    o[parts.at(-1)!] = v;
-  }
-  return out;
-}
-
-function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    const cur = out[k];
-    out[k] = cur && typeof cur === 'object' && !Array.isArray(cur) && v && typeof v === 'object' && !Array.isArray(v) ? merge(cur as Record<string, unknown>, v as Record<string, unknown>) : v;
-  }
-  return out;
-}
-
 function loadOrCreateCrypto(o: UpOptions, dir: string, say: (s: string) => void): Manifest {
   const manifestPath = join(dir, 'crypto.json');
   const wanted = { orgs: parseOrgs(o.orgs), peers: o.peers, channels: channelNames(o.channels) };
@@ -108,7 +86,7 @@ export async function up(o: UpOptions): Promise<void> {
   const manifest = loadOrCreateCrypto(o, join(data, 'crypto'), say);
   const auth = await prepareUpAuth({ auth: o.auth, nats: o.nats, data, cryptoDir: join(data, 'crypto'), manifest, prefix: o.prefix, say });
   // Config files holding a password are readable by their owner only.
-  const secretMode = auth ? { mode: 0o600 } : {};
+  const secret = !!auth;
 
   const children = new Map<string, ChildProcess>();
   let server: Awaited<ReturnType<typeof startNatsServer>> | null = null;
@@ -188,27 +166,21 @@ export async function up(o: UpOptions): Promise<void> {
     say(`nats: ${network.natsUrl}`);
 
     // The ordering service first: it creates each channel's stream (block 0 = genesis) that leaders read.
-    const ordDir = join(data, 'orderer');
-    mkdirSync(ordDir, { recursive: true });
+    const net: NetworkLayout = { manifest, dir: data, natsUrls: network.natsUrl.split(','), prefix: o.prefix };
+    const ordDir = ordererDir(net);
     // A fixed free loopback port, so the orderer's opsUrl is known before it starts (as for peers).
     const ordererOpsUrl = `http://127.0.0.1:${await freePort()}`;
-    const ordererYaml = {
-      ...(o.timings === 'local' ? { BatchTimeout: '1s' } : {}),
-      General: {
-        LocalMSPDir: manifest.orderer.mspDir,
-        LocalMSPID: manifest.orderer.mspId,
-        Channels: manifest.channels.map((c) => ({ name: c.name, genesisBlock: c.genesisBlock })),
-      },
-      NATS: { Servers: network.natsUrl.split(','), Prefix: o.prefix, StreamReplicas: Math.min(3, o.natsCluster ?? 1), ...(auth ? { User: auth.orderer.user, Pass: auth.orderer.pass } : {}) },
-      Operations: { ListenAddress: ordererOpsUrl.slice('http://'.length) },
-    };
-    const ordererConfig = join(ordDir, 'orderer.yaml');
-    writeFileSync(ordererConfig, `# Written by murmur up; override with ORDERER_* variables.\n${toYaml(ordererYaml)}`, secretMode);
-    const ordererLog = createWriteStream(join(ordDir, 'orderer.log'), { flags: 'a' });
-    const ordCmd = murmurCommand(['orderer', 'start', '--config', ordererConfig]);
-    const ord = spawn(ordCmd.command, ordCmd.args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: process.env, detached: true });
-    ord.stdout!.pipe(ordererLog);
-    ord.stderr!.pipe(ordererLog);
+    const ordererConfig = writeYaml(
+      join(ordDir, 'orderer.yaml'),
+      ordererYaml(net, {
+        opsListen: ordererOpsUrl.slice('http://'.length),
+        replicas: Math.min(3, o.natsCluster ?? 1),
+        login: auth?.orderer,
+        extra: o.timings === 'local' ? { BatchTimeout: '1s' } : {},
+      }),
+      { header: 'Written by murmur up; override with ORDERER_* variables.', secret },
+    );
+    const ord = spawnMurmur(['orderer', 'start', '--config', ordererConfig], join(ordDir, 'orderer.log'), { detached: true, pipe: true });
     // The orderer says "orderer running" once it serves transactions (its streams exist before that).
     let tail = '';
     const serving = new Promise<void>((resolve) => {
@@ -227,33 +199,14 @@ export async function up(o: UpOptions): Promise<void> {
     network.orderer = { pid: ord.pid!, opsUrl: ordererOpsUrl };
     say(`${'orderer'.padEnd(14)} pid ${ord.pid}  opsUrl: ${ordererOpsUrl}  log: ${join(ordDir, 'orderer.log')}`);
 
-    const preset = o.timings === 'local' ? nest(PRESETS.local) : {};
     for (const org of manifest.orgs) {
       for (const [i, p] of org.peers.entries()) {
-        const dir = join(data, 'peers', p.id);
-        mkdirSync(dir, { recursive: true });
-        const isAnchor = i === 0;
+        const dir = peerDir(net, p.id);
+        // A fixed free loopback port per peer, so opsUrl is known before the peer starts.
         const opsPort = await freePort();
         const opsUrl = `http://127.0.0.1:${opsPort}`;
-        const core = merge(preset, {
-          peer: {
-            id: p.id,
-            localMspId: org.mspId,
-            fileSystemPath: join(dir, 'ledger'),
-            mspConfigPath: p.mspDir,
-            channels: manifest.channels.map((c) => ({ name: c.name, genesisBlock: c.genesisBlock })),
-            nats: { servers: network.natsUrl.split(','), prefix: o.prefix, ...(auth ? { user: auth.peer(p.id).user, pass: auth.peer(p.id).pass } : {}) },
-            gossip: {
-              // Bootstrap with the org's first peer (the first peer bootstraps with the second).
-              bootstrap: org.peers.length > 1 ? [org.peers[isAnchor ? 1 : 0]!.id] : [],
-              externalEndpoint: isAnchor ? p.id : '',
-            },
-          },
-          // A fixed free loopback port per peer, so opsUrl is known before the peer starts.
-          operations: { listenAddress: `127.0.0.1:${opsPort}` },
-        });
-        const configFile = join(dir, 'core.yaml');
-        writeFileSync(configFile, `# Written by murmur up; edit and restart, or override with CORE_PEER_GOSSIP_* variables.\n${toYaml(core)}`, secretMode);
+        const core = peerCore(net, org, i, { opsListen: `127.0.0.1:${opsPort}`, login: auth?.peer(p.id), settings: o.timings === 'local' ? PRESETS.local : {} });
+        const configFile = writeYaml(join(dir, 'core.yaml'), core, { header: 'Written by murmur up; edit and restart, or override with CORE_PEER_GOSSIP_* variables.', secret });
         if (inProcess) {
           const logFile = join(dir, 'peer.log');
           const r = await inProcess.start({ id: p.id, configFile, logFile });
@@ -262,14 +215,10 @@ export async function up(o: UpOptions): Promise<void> {
           if (r.inspectorUrl) say(`${p.id.padEnd(14)} inspector: ${r.inspectorUrl}  (https://stately.ai/inspect?server=${r.inspectorUrl})`);
           continue;
         }
-        const log = createWriteStream(join(dir, 'peer.log'), { flags: 'a' });
         // Own process group: a terminal's Ctrl-C reaches only `up`, which stops peers in order. The IPC channel
         // lets a peer notice when `up` itself dies (even by SIGKILL) and stop instead of lingering.
-        const cmd = murmurCommand(['peer', 'start', '--config', configFile, ...(o.inspect ? ['--inspect'] : [])]);
-        const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: process.env, detached: true });
+        const child = spawnMurmur(['peer', 'start', '--config', configFile, ...(o.inspect ? ['--inspect'] : [])], join(dir, 'peer.log'), { detached: true, pipe: true });
         if (o.inspect) watchInspector(child, p.id, say);
-        child.stdout!.pipe(log);
-        child.stderr!.pipe(log);
         child.on('exit', (code, signal) => {
           if (!stopping) say(`peer ${p.id} exited (${signal ?? `code ${code}`}); see ${join(dir, 'peer.log')}`);
         });

@@ -3,11 +3,11 @@
 // a deliver actor keeps going across a nats-server restart (same port, same store) with no gap.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
-import { stringify } from 'yaml';
+import { ordererYaml, peerCore, writeYaml, type NetworkLayout } from '../../runtime/cli/network-writer.ts';
 import { freePort, startNatsServer, type NatsServer } from '../../runtime/nats-server.ts';
 import { loadPeerConfig } from '../../config/load.ts';
 import { startPeerProcess, type RunningPeer } from '../../runtime/peer.ts';
@@ -50,28 +50,16 @@ test('a static leader (peer process assembly) ends with exactly the orderer\'s c
   let peer: RunningPeer | undefined;
   let client: OrdererClient | undefined;
   const log: string[] = [];
+  let ledgerDir = '';
   try {
     const m: Manifest = writeMaterial(material(), join(dir, 'crypto'));
-    writeFileSync(
-      join(dir, 'orderer.yaml'),
-      stringify({ BatchTimeout: '50ms', BatchSize: { MaxMessageCount: 20 }, General: { LocalMSPDir: m.orderer.mspDir, Channels: [{ name: 'channel1', genesisBlock: m.channels[0]!.genesisBlock }] }, NATS: { Servers: [server.url] }, Operations: { ListenAddress: '' } }),
-    );
-    orderer = await startOrdererProcess(loadOrdererConfig({ file: join(dir, 'orderer.yaml'), env: {} }).config, (l) => log.push(l));
-    writeFileSync(
-      join(dir, 'core.yaml'),
-      stringify({
-        peer: {
-          id: 'peer0.org1',
-          localMspId: 'Org1MSP',
-          mspConfigPath: m.orgs[0]!.peers[0]!.mspDir,
-          fileSystemPath: join(dir, 'peer0'),
-          channels: [{ name: 'channel1', genesisBlock: m.channels[0]!.genesisBlock }],
-          nats: { servers: [server.url] },
-          gossip: { useLeaderElection: false, orgLeader: true },
-        },
-      }),
-    );
+    // One channel, one org: the network writer's files (runtime/cli/network-writer.ts), no operations listeners.
+    const net: NetworkLayout = { manifest: { ...m, channels: m.channels.slice(0, 1) }, dir, natsUrls: [server.url], prefix: 'murmur' };
+    const ordererFile = writeYaml(join(dir, 'orderer.yaml'), ordererYaml(net, { opsListen: '', extra: { BatchTimeout: '50ms', BatchSize: { MaxMessageCount: 20 } } }));
+    orderer = await startOrdererProcess(loadOrdererConfig({ file: ordererFile, env: {} }).config, (l) => log.push(l));
+    writeYaml(join(dir, 'core.yaml'), peerCore(net, m.orgs[0]!, 0, { opsListen: '', settings: { 'peer.gossip.useLeaderElection': false, 'peer.gossip.orgLeader': true } }));
     const cfg = loadPeerConfig({ file: join(dir, 'core.yaml'), env: {} }).config;
+    ledgerDir = cfg.peer.fileSystemPath;
     peer = await startPeerProcess(cfg, join(dir, 'core.yaml'), (l) => log.push(l));
     client = await OrdererClient.connect(server.url);
     const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => client!.submit('channel1', new TextEncoder().encode(`tx ${i}`), 10_000)));
@@ -94,7 +82,7 @@ test('a static leader (peer process assembly) ends with exactly the orderer\'s c
     await server.stop();
   }
   // The ledger is durable: reopened after the stop, it holds the same chain.
-  const store = new LmdbLedgerStore(join(dir, 'peer0'), ed);
+  const store = new LmdbLedgerStore(ledgerDir, ed);
   try {
     const l = await store.open(genesisOf());
     assert.ok(l.height() > 50, `${l.height()}`);
