@@ -34,8 +34,15 @@ export interface DisseminationTimings {
 
 export type DisseminationMode = 'tree' | 'push';
 
+/** peer.gossip.murmur.limits: what one requester may ask of this peer per second. */
+export interface ServeLimits {
+  stateRequestsPerSecond: number;
+  graftsPerSecond: number;
+}
+
 export interface DisseminationOptions {
   stateEnabled: boolean;
+  limits?: ServeLimits;
   /** Default `tree`; the fabric profile always pushes. */
   mode?: DisseminationMode;
   tree?: Partial<TreeSettings>;
@@ -81,10 +88,11 @@ export class ChannelGossip {
             maxPropagationBurstLatency: t.maxPropagationBurstLatency,
             maxPropagationBurstSize: t.maxPropagationBurstSize,
             blockBufferSize: t.stateBlockBufferSize,
+            ...(opts.limits ? { graftsPerSecond: opts.limits.graftsPerSecond } : {}),
           })
         : null;
     this.pull = new BlockPuller(this.intake, { ...t, blockBufferSize: t.stateBlockBufferSize });
-    this.server = new StateServer(this.intake, { batchSize: t.stateBatchSize, checkInterval: t.stateCheckInterval });
+    this.server = new StateServer(this.intake, { batchSize: t.stateBatchSize, ...(opts.limits ? { requestsPerSecond: opts.limits.stateRequestsPerSecond } : {}) });
     this.stateTransfer = stateEnabled
       ? new StateTransfer(this.intake, {
           checkInterval: t.stateCheckInterval,

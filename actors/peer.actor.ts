@@ -31,7 +31,7 @@ import { FABRIC_DELIVER_TIMINGS, type DeliverTimings } from '../machines/deliver
 import { deliverLogic, type DeliveredBlock } from './deliver.actor.ts';
 import type { Ledger, LedgerStore } from '../runtime/ledger/ledger.ts';
 import type { OrderingFeed } from '../runtime/orderer/feed.ts';
-import type { ChannelGossip, DisseminationMode, DisseminationTimings } from './channel-gossip.ts';
+import type { ChannelGossip, DisseminationMode, DisseminationTimings, ServeLimits } from './channel-gossip.ts';
 import type { CommitQueue } from './commit-queue.ts';
 import type { TreeSettings } from '../machines/plumtree.logic.ts';
 import { channelActorLogic } from './channel.actor.ts';
@@ -62,6 +62,8 @@ export interface PeerOptions {
   dissemination?: DisseminationMode;
   /** peer.gossip.murmur.tree.* (defaults: TREE_DEFAULTS in tree.actor.ts). */
   tree?: Partial<TreeSettings>;
+  /** peer.gossip.murmur.limits (defaults: 20 state requests and 100 grafts per requester per second). */
+  limits?: ServeLimits;
   /** peer.deliveryclient timings (ms); default Fabric's. */
   deliveryclient?: DeliverTimings;
   dialTimeoutMs: number;
@@ -172,7 +174,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
       const ledger = await d.ledgers.open(genesis);
       const name = ledger.channel;
       const ctx = { channel: name, orgs: orgsOf(genesis), transport: d.transport, inbound, codec: d.codec, signer: d.signer, clock: d.clock, rng: d.rng.fork(`dissemination:${name}`), stateInfo: stateInfo.get(name)!, discovery, dependsOnOthers: mode !== 'static-leader', profile };
-      channels.set(name, channelParts(ledger, d.codec.rejections, ctx, { ...o.timings, gossip: { stateEnabled: o.stateEnabled, mode: o.dissemination, tree: o.tree } }));
+      channels.set(name, channelParts(ledger, d.codec.rejections, ctx, { ...o.timings, gossip: { stateEnabled: o.stateEnabled, mode: o.dissemination, tree: o.tree, ...(o.limits ? { limits: o.limits } : {}) } }));
     }
   };
 

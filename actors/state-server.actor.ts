@@ -4,11 +4,12 @@
 //   → blocks [start, min(end, height − 1)] read from the ledger as stored → stateRes messages echoing the
 //   nonce, split by bytes so each stays under the bus's max_payload. Blocks are not re-verified when served.
 // Requests are answered synchronously (ledger reads), so there is no request queue to bound; a peer that
-// floods requests is limited by maxRequestsPerInterval per requester per checkInterval.
+// floods requests is limited per requester (peer.gossip.murmur.limits.stateRequestsPerSecond, a token bucket:
+// machines/rate-limit.logic.ts), counted as state-request-rate when it bites.
 import { Subscription } from 'rxjs';
 import type { StateBlock, StateReqMsg, StateResMsg, Verified } from '../runtime/wire/messages.ts';
 import { seal } from '../runtime/wire/envelope.ts';
-import { TimerGroup } from '../runtime/timers.ts';
+import { RequesterLimits } from '../machines/rate-limit.logic.ts';
 import { chunkBySize } from '../machines/chunk.logic.ts';
 import { servedRange, validateRequest } from '../machines/state-transfer.logic.ts';
 import type { BlockIntake } from './block-intake.ts';
@@ -16,34 +17,29 @@ import { ENVELOPE_OVERHEAD } from './pull.actor.ts';
 
 export interface StateServerSettings {
   batchSize: number;
-  checkInterval: number;
-  /** Requests served per requester per checkInterval (default 4 × the blocks a catch-up can use: plenty). */
-  maxRequestsPerInterval?: number;
+  /** Requests served per requester per second (bursts of twice that); default 20. */
+  requestsPerSecond?: number;
 }
 
 export class StateServer {
   private sub: Subscription | null = null;
-  private timers: TimerGroup;
-  private readonly served = new Map<string, number>();
+  private readonly limits: RequesterLimits;
   readonly stats = { requests: 0, responses: 0, blocks: 0 };
 
   constructor(
     private readonly intake: BlockIntake,
     private readonly s: StateServerSettings,
   ) {
-    this.timers = new TimerGroup(intake.ctx.clock);
+    this.limits = new RequesterLimits(s.requestsPerSecond ?? 20);
   }
 
   start(): void {
     const { inbound, channel } = this.intake.ctx;
-    this.timers = new TimerGroup(this.intake.ctx.clock);
     this.sub = new Subscription(inbound.onChannel('stateReq', channel, (m) => this.onRequest(m)));
-    this.timers.every(this.s.checkInterval, () => this.served.clear());
   }
 
   stop(): void {
     this.sub?.unsubscribe();
-    this.timers.clear();
   }
 
   private onRequest(m: Verified<StateReqMsg>): void {
@@ -52,10 +48,7 @@ export class StateServer {
     if (!orgs.includes(m.signer.mspId)) return void codec.rejections.count('state-request-not-in-channel');
     const v = validateRequest(m.payload.start, m.payload.end, this.s.batchSize);
     if (!v.ok) return void codec.rejections.count(v.reason);
-    const n = this.served.get(m.signer.pkiIdHex) ?? 0;
-    // Caps how many requesters are tracked too: the map is cleared every checkInterval.
-    if (n >= (this.s.maxRequestsPerInterval ?? 1000) || (n === 0 && this.served.size >= 10_000)) return void codec.rejections.count('state-request-rate');
-    this.served.set(m.signer.pkiIdHex, n + 1);
+    if (!this.limits.take(m.signer.pkiIdHex, this.intake.ctx.clock.now())) return void codec.rejections.count('state-request-rate');
     const to = this.intake.endpointOf(m.signer.pkiIdHex);
     if (!to) return void codec.rejections.count('state-request-unreachable');
     this.stats.requests++;

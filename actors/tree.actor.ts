@@ -19,12 +19,15 @@ import { TimerGroup } from '../runtime/timers.ts';
 import { blockHash, type Block } from '../runtime/ledger/block.ts';
 import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import { PlumTree, type TreeSettings } from '../machines/plumtree.logic.ts';
+import { RequesterLimits } from '../machines/rate-limit.logic.ts';
 import type { BlockIntake } from './block-intake.ts';
 
 export interface TreeOptions extends TreeSettings {
   maxPropagationBurstLatency: number;
   maxPropagationBurstSize: number;
   blockBufferSize: number;
+  /** Grafts (and link requests) served per requester per second, bursts of twice that; default 100. */
+  graftsPerSecond?: number;
 }
 
 /** murmur's defaults for the tree (peer.gossip.murmur.tree.*), beside Fabric's burst settings. */
@@ -47,6 +50,7 @@ export class TreeDisseminator {
   private endpointOf = new Map<string, string>();
   private idOf = new Map<string, string>();
   private lastSync = -Infinity;
+  private readonly graftLimits: RequesterLimits;
 
   constructor(
     private readonly intake: BlockIntake,
@@ -54,6 +58,7 @@ export class TreeDisseminator {
   ) {
     this.tree = new PlumTree(o);
     this.timers = new TimerGroup(intake.ctx.clock);
+    this.graftLimits = new RequesterLimits(o.graftsPerSecond ?? 100);
   }
 
   start(): void {
@@ -194,6 +199,7 @@ export class TreeDisseminator {
   private onGraft(m: Verified<GraftMsg>): void {
     if (!this.member(m, m.payload.seqs.length === 0)) return;
     const id = m.signer.pkiIdHex;
+    if (!this.graftLimits.take(id, this.intake.ctx.clock.now())) return void this.intake.ctx.codec.rejections.count('tree-graft-rate');
     const linked = m.payload.seqs.length === 0 ? this.tree.onLinkRequest(id) : m.payload.eager ? this.tree.onGraft(id) : true;
     if (m.payload.seqs.length === 0) {
       // A link request: acknowledge with an empty announcement, so the opener stops asking (an eager link

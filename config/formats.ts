@@ -75,10 +75,15 @@ export function parseBoolean(input: unknown): Parsed<boolean> {
 
 // --- counts ------------------------------------------------------------------------------------------------
 
+/** The largest count any key accepts. */
+export const MAX_COUNT = 2 ** 31 - 1;
+
 function parseCount(input: unknown, min: number): Parsed<number> {
   const n = typeof input === 'string' && /^\s*-?\d+\s*$/.test(input) ? Number(input) : input;
   if (typeof n !== 'number' || !Number.isInteger(n)) return fail('must be a whole number');
   if (n < min) return fail(min === 0 ? 'must not be negative' : `must be at least ${min}`);
+  // Every count (peers, blocks, entries, requests) fits a 32-bit signed integer; more is a typo or an attack.
+  if (n > MAX_COUNT) return fail(`must be at most ${MAX_COUNT}`);
   return ok(n);
 }
 

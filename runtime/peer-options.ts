@@ -30,6 +30,7 @@ export function peerOptionsFrom(cfg: PeerConfig, at: PeerPlacement): PeerOptions
     stateEnabled: g.state.enabled,
     dissemination: g.murmur.dissemination,
     tree: g.murmur.tree,
+    limits: g.murmur.limits,
     deliveryclient: {
       connTimeoutMs: d.connTimeout,
       reConnectBackoffThresholdMs: d.reConnectBackoffThreshold,

@@ -1,5 +1,8 @@
 // Trust anchors: the org CAs named by the channels' genesis blocks. A signer's certificate is accepted when
-// it is well formed, issued by the CA of the org it names, and valid at the time of checking.
+// it is well formed, issued by the CA of the org it names, valid at the time of checking, and (a peer's) its
+// subject belongs to that org: the CA's subject names the org's domain (`ca.org1` → `org1`; a CA subject
+// without the `ca.` label is the domain itself) and a peer's subject is a name inside it (`peer0.org1`), so
+// an org's CA cannot issue a certificate that passes for another org's peer (`peer0.org2`).
 import type { Identity, RejectReason } from '../wire/messages.ts';
 import { parseCertificate, pkiIdOf, type Certificate } from './certificate.ts';
 import type { Ed25519 } from './ed25519.ts';
@@ -40,8 +43,19 @@ export class TrustStore {
     if (!this.ed.verify(ca.publicKey, cert.tbs, cert.signature)) return { ok: false, reason: 'bad-cert-signature' };
     if (now < cert.notBefore) return { ok: false, reason: 'cert-not-yet-valid' };
     if (now > cert.notAfter || now > ca.notAfter) return { ok: false, reason: 'cert-expired' };
+    if (cert.role === 'peer' && !inDomain(cert.subject, orgDomain(ca.subject))) return { ok: false, reason: 'cert-subject-outside-org', detail: `${cert.subject} under ${ca.subject}` };
     return { ok: true, identity: identityOf(cert) };
   }
+}
+
+/** The org's domain its CA names: `ca.org1` → `org1`. */
+export function orgDomain(caSubject: string): string {
+  return caSubject.startsWith('ca.') ? caSubject.slice(3) : caSubject;
+}
+
+/** `subject` is a name inside `domain` (at least one label before it): `peer0.org1` in `org1`. */
+export function inDomain(subject: string, domain: string): boolean {
+  return subject.length > domain.length + 1 && subject.endsWith(`.${domain}`) && domain.length > 0;
 }
 
 export function identityOf(cert: Certificate): Identity {

@@ -3,6 +3,8 @@
 // payload's structure before the decoder sees it. Nothing here allocates per item.
 //   head(i): major type (3 bits) ‖ additional info (5 bits); ai < 24 is the value, 24..27 a 1/2/4/8-byte value
 //   after it, 31 an indefinite length (refused: murmur's encoder never writes one); canonical = shortest head
+// A canonical payload scan also refuses maps keyed by anything but text strings, and a key twice in one map
+// (a decoder would keep one of them silently, so two different byte strings would mean the same message).
 
 export type Head = { major: number; value: number; next: number };
 
@@ -29,23 +31,40 @@ export interface ScanLimits {
   maxItems: number;
   /** Nesting of arrays, maps and tags. */
   maxDepth: number;
+  /** Only one encoding of a value: shortest heads, map keys text strings, no key twice in one map. */
+  canonical?: boolean;
 }
 
 /** Whether `b` is exactly one well-formed CBOR item within the limits; the reason otherwise. */
 export function scanCbor(b: Uint8Array, limits: ScanLimits): { ok: true; items: number } | { ok: false; reason: string } {
   let items = 0;
-  // Explicit stack of remaining children per open container: no recursion a deep input could overflow.
+  const canonical = limits.canonical === true;
+  // Explicit stack of remaining children per open container: no recursion a deep input could overflow. For
+  // a map (canonical), the keys seen so far in it; its children alternate key, value (a key when even remain).
   const remaining: number[] = [1];
+  const keys: (Set<string> | null)[] = [null];
   let i = 0;
   while (remaining.length > 0) {
-    if (remaining[remaining.length - 1] === 0) {
+    const top = remaining.length - 1;
+    if (remaining[top] === 0) {
       remaining.pop();
+      keys.pop();
       continue;
     }
-    remaining[remaining.length - 1]!--;
+    const mapKeys = keys[top]!;
+    const isKey = mapKeys !== null && remaining[top]! % 2 === 0;
+    remaining[top]!--;
     if (++items > limits.maxItems) return { ok: false, reason: `more than ${limits.maxItems} items` };
-    const h = readHead(b, i, false);
+    const h = readHead(b, i, canonical);
     if (!h) return { ok: false, reason: `bad head at ${i}` };
+    if (isKey) {
+      // Bounded by maxItems: at most that many keys are ever remembered.
+      if (h.major !== 3) return { ok: false, reason: `map key at ${i} is not a text string` };
+      if (h.next + h.value > b.length) return { ok: false, reason: 'truncated string' };
+      const k = Buffer.from(b.buffer, b.byteOffset + h.next, h.value).toString('latin1');
+      if (mapKeys.has(k)) return { ok: false, reason: `duplicate map key at ${i}` };
+      mapKeys.add(k);
+    }
     i = h.next;
     switch (h.major) {
       case 0:
@@ -65,6 +84,7 @@ export function scanCbor(b: Uint8Array, limits: ScanLimits): { ok: true; items: 
         // Each child needs at least one byte: a count beyond the bytes left is a lie, refused before any work.
         if (children > b.length - i) return { ok: false, reason: 'count beyond the input' };
         remaining.push(children);
+        keys.push(canonical && h.major === 5 ? new Set() : null);
         break;
       }
     }

@@ -3,7 +3,9 @@
 // hostile input cannot install shared record structures in the decoder.
 import { Decoder, Encoder } from 'cbor-x';
 
-const encoder = new Encoder({ useRecords: false, tagUint8Array: false, mapsAsObjects: true });
+// variableMapSize: a map's count in its shortest head (cbor-x otherwise reserves two bytes), so what murmur writes
+// is canonical and a receiver can refuse every other encoding (runtime/wire/cbor-scan.ts).
+const encoder = new Encoder({ useRecords: false, tagUint8Array: false, mapsAsObjects: true, variableMapSize: true });
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
 export function encodeCbor(value: unknown): Uint8Array {

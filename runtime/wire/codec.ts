@@ -41,7 +41,7 @@ export interface CodecStats {
 
 /** The most structure a valid payload has: its longest lists (LIMITS.listItems byte strings; at most 1 000 state
  * blocks of a few fields) with room to spare, and maps of lists of maps. */
-const PAYLOAD_LIMITS: ScanLimits = { maxItems: 4 * LIMITS.listItems + 1024, maxDepth: 8 };
+const PAYLOAD_LIMITS: ScanLimits = { maxItems: 4 * LIMITS.listItems + 1024, maxDepth: 8, canonical: true };
 
 export class WireCodec implements InboundDecoder {
   readonly rejections = new RejectionCounter();

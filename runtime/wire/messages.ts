@@ -254,6 +254,7 @@ export type RejectReason =
   | 'unknown-identity'
   | 'signer-mismatch'
   | 'bad-role'
+  | 'cert-subject-outside-org'
   | 'bad-signature'
   | 'bad-secret';
 
@@ -273,6 +274,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'unknown-identity',
   'signer-mismatch',
   'bad-role',
+  'cert-subject-outside-org',
   'bad-signature',
   'bad-secret',
 ];

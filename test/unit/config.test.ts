@@ -104,7 +104,7 @@ test("defaults: murmur's differences and its own keys", () => {
   assert.equal(g.bootstrap, []);
   assert.is(g.externalEndpoint, '');
   assert.is(g.nonBlockingCommitMode, false);
-  assert.equal(g.murmur, { profile: 'murmur', election: { maxLeaderLag: 10 }, dissemination: 'tree', tree: { fanout: 3, maxLinks: 12, graftTimeout: 50, skipAfter: 3, skipFor: 30_000 }, signer: 'node', verifyCacheSize: 4096 });
+  assert.equal(g.murmur, { profile: 'murmur', election: { maxLeaderLag: 10 }, dissemination: 'tree', tree: { fanout: 3, maxLinks: 12, graftTimeout: 50, skipAfter: 3, skipFor: 30_000 }, signer: 'node', verifyCacheSize: 4096, limits: { stateRequestsPerSecond: 20, graftsPerSecond: 100 } });
   assert.is(config.peer.id, 'peer0.org1');
   assert.is(config.peer.localMspId, 'Org1MSP');
   assert.is(config.peer.fileSystemPath, './.murmur/peer');
@@ -353,6 +353,9 @@ test('refused: invalid values name the key, the value and where it came from', (
   refuses(() => load({ env: { CORE_PEER_GOSSIP_ALIVETIMEINTERVAL: '0s' } }), 'peer.gossip.aliveTimeInterval', 'greater than zero');
   refuses(() => load({ env: { CORE_PEER_GOSSIP_ALIVETIMEINTERVAL: '600h' } }), 'peer.gossip.aliveTimeInterval', 'CORE_PEER_GOSSIP_ALIVETIMEINTERVAL', 'longest timer');
   refuses(() => load({ env: { CORE_PEER_GOSSIP_PULLINTERVAL: '1ns' } }), 'peer.gossip.pullInterval', 'shorter than 1 ms');
+  refuses(() => load({ env: { CORE_PEER_GOSSIP_PROPAGATEPEERNUM: '3000000000' } }), 'peer.gossip.propagatePeerNum', 'CORE_PEER_GOSSIP_PROPAGATEPEERNUM', 'at most 2147483647');
+  refuses(() => load({ env: { CORE_PEER_GOSSIP_MURMUR_LIMITS_STATEREQUESTSPERSECOND: '0' } }), 'peer.gossip.murmur.limits.stateRequestsPerSecond', 'at least 1');
+  assert.is(load({ env: { CORE_PEER_GOSSIP_MURMUR_LIMITS_GRAFTSPERSECOND: '7' } }).config.peer.gossip.murmur.limits.graftsPerSecond, 7);
   refuses(() => load({ env: { CORE_PEER_GOSSIP_BOOTSTRAP: 'ok bad*one' } }), 'peer.gossip.bootstrap', 'bad*one');
   refuses(() => load({ env: { CORE_PEER_CHANNELS: 'bad name=/x' } }), 'peer.channels');
   refuses(() => load({ overrides: { 'peer.gossip.murmur.signer': 'openssl' } }), 'peer.gossip.murmur.signer', 'node, noble', 'overrides');

@@ -63,7 +63,7 @@ test('certificate round trip and PKI-ID = SHA-256(mspId ‖ cert)', () => {
   assert.is(parseCertificate(c.bytes.subarray(0, c.bytes.length - 1)), null);
 });
 
-test('trust store: valid, expired, not yet valid, foreign CA, unknown org, CA as signer', () => {
+test('trust store: valid, expired, not yet valid, foreign CA, unknown org, CA as signer, subject outside the org', () => {
   const m = material();
   const trust = trustFor();
   const p = m.orgs[0]!.peers[0]!;
@@ -89,6 +89,13 @@ test('trust store: valid, expired, not yet valid, foreign CA, unknown org, CA as
   assert.is(r(other.orgs[0]!.peers[0]!.cert.bytes), 'unknown-org');
   assert.is(r(m.orgs[0]!.ca.cert.bytes), 'bad-role');
   assert.is(r(rand(50)), 'malformed-cert');
+  // Org1's CA issuing a certificate named as another org's peer, or as nobody's: refused; a new name in Org1: fine.
+  const as = (subject: string) => issueCertificate({ ...p.cert, subject }, m.orgs[0]!.ca.secret, ed).bytes;
+  assert.is(r(as('peer0.org2')), 'cert-subject-outside-org');
+  assert.is(r(as('mallory')), 'cert-subject-outside-org');
+  assert.is(r(as('org1')), 'cert-subject-outside-org');
+  assert.is(r(as('peer0.xorg1')), 'cert-subject-outside-org');
+  assert.is(r(as('peer7.org1')), 'ok');
   assert.throws(() => new TrustStore(ed).addOrg('Org1MSP', p.cert.bytes), /not a CA/);
 });
 

@@ -31,9 +31,18 @@ function randomCbor(rng: Rng, depth = 0): unknown {
   }
 }
 
-function mutate(rng: Rng): { bytes: Uint8Array; altered: boolean } {
+/** A valid payload written another way that decodes to the same object: a widened map head or a key twice. */
+function nonCanonical(rng: Rng, payload: Uint8Array): Uint8Array {
+  const n = payload[0]! & 0x1f;
+  if (rng.chance(0.5)) return new Uint8Array([0xb8, n, ...payload.subarray(1)]);
+  // The kind key again at the end of the top map, with its value ('t' → the same kind).
+  const kind = encodeCbor((codecFor().decode(valid[0]!) as { ok: true; msg: { payload: { t: string } } }).msg.payload.t);
+  return new Uint8Array([0xa0 + n + 1, ...payload.subarray(1), 0x61, 0x74, ...kind]);
+}
+
+function mutate(rng: Rng): { bytes: Uint8Array; altered: boolean; nonCanonical?: boolean } {
   const base = valid[rng.int(valid.length)]!;
-  switch (rng.int(7)) {
+  switch (rng.int(8)) {
     case 0: return { bytes: rng.bytes(rng.int(600)), altered: true };
     case 1: return { bytes: encodeCbor(randomCbor(rng)), altered: true };
     case 2: return { bytes: base.subarray(0, rng.int(base.length)), altered: true };
@@ -56,6 +65,13 @@ function mutate(rng: Rng): { bytes: Uint8Array; altered: boolean } {
       const swapped = encodeEnvelope({ ...env.env, signature: other.env.signature });
       return { bytes: swapped, altered: !Buffer.from(other.env.signature).equals(Buffer.from(env.env.signature)) };
     }
+    case 6: {
+      // Signed by the real sender, so only the canonical rule can refuse it.
+      const env = parseEnvelope(base);
+      if (!env.ok) throw new Error('fixture');
+      const p = nonCanonical(rng, env.env.payload);
+      return { bytes: encodeEnvelope({ payload: p, signature: alice.sign(p), signer: alice.identity.pkiId, cert: alice.identity.cert, secret: null }), altered: true, nonCanonical: true };
+    }
     default: {
       const big = new Uint8Array(70_000 + rng.int(10_000));
       big.set(base);
@@ -70,10 +86,12 @@ test(`${ITERATIONS} fuzzed inputs: no exception escapes, nothing altered is acce
   let escaped = 0;
   let refused = 0;
   let alteredAccepted = 0;
+  let nonCanonicalAccepted = 0;
   for (let i = 0; i < ITERATIONS; i++) {
-    const { bytes, altered } = mutate(rng);
+    const { bytes, altered, nonCanonical } = mutate(rng);
     try {
       const r = codec.decode(bytes);
+      if (r.ok && nonCanonical) nonCanonicalAccepted++;
       if (!r.ok) {
         refused++;
         assert.ok(REJECT_REASONS.includes(r.reason), r.reason);
@@ -89,9 +107,10 @@ test(`${ITERATIONS} fuzzed inputs: no exception escapes, nothing altered is acce
   }
   assert.is(escaped, 0, 'exceptions escaped the decoder');
   assert.is(alteredAccepted, 0, 'an altered message was accepted');
+  assert.is(nonCanonicalAccepted, 0, 'a second encoding of a signed payload was accepted');
   assert.is(codec.rejections.total, refused, 'every refusal is counted');
   const counted = codec.rejections.snapshot();
-  for (const reason of ['oversized', 'malformed-envelope', 'bad-envelope', 'bad-payload', 'bad-signature']) assert.ok((counted[reason] ?? 0) > 0, `no ${reason} seen: ${JSON.stringify(counted)}`);
+  for (const reason of ['oversized', 'malformed-envelope', 'bad-envelope', 'bad-payload', 'bad-signature', 'malformed-payload']) assert.ok((counted[reason] ?? 0) > 0, `no ${reason} seen: ${JSON.stringify(counted)}`);
   console.log(`    fuzz: ${refused} refused of ${ITERATIONS}: ${JSON.stringify(counted)}`);
 });
 

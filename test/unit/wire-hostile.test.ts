@@ -64,6 +64,28 @@ test('only the canonical envelope is accepted: longer heads and trailing bytes a
   assert.equal([trailing.ok, !trailing.ok && trailing.reason], [false, 'bad-envelope']);
 });
 
+test('a signed payload has one encoding: no longer heads, no key twice, only text keys; an honest one passes', () => {
+  const codec = codecFor();
+  const signed = (payload: Uint8Array) => codec.decode(envelope(payload, alice.sign(payload), alice.identity.pkiId, alice.identity.cert));
+  const reason = (payload: Uint8Array) => {
+    const r = signed(payload);
+    return r.ok ? 'ok' : r.reason;
+  };
+  // {t: 'prune', ch: 'c'} as murmur's encoder writes it, then three encodings that decode to the same object.
+  const text = (s: string) => [0x60 + s.length, ...Buffer.from(s)];
+  const honest = new Uint8Array([0xa2, ...text('t'), ...text('prune'), ...text('ch'), ...text('c')]);
+  assert.is(reason(honest), 'ok');
+  assert.is(reason(new Uint8Array([0xb8, 0x02, ...text('t'), ...text('prune'), ...text('ch'), ...text('c')])), 'malformed-payload', 'a one-byte count written in two');
+  assert.is(reason(new Uint8Array([0xa3, ...text('t'), ...text('prune'), ...text('ch'), ...text('x'), ...text('ch'), ...text('c')])), 'malformed-payload', 'a key twice');
+  assert.is(reason(new Uint8Array([0xa3, ...text('t'), ...text('prune'), ...text('ch'), ...text('c'), 0x01, 0x02])), 'malformed-payload', 'an integer key');
+  // The scanner alone: the same rules only when asked for canonical input.
+  const lim = { maxItems: 100, maxDepth: 4 };
+  const dup = new Uint8Array([0xa2, ...text('a'), 0x01, ...text('a'), 0x02]);
+  assert.ok(scanCbor(dup, lim).ok);
+  assert.not.ok(scanCbor(dup, { ...lim, canonical: true }).ok);
+  assert.ok(scanCbor(new Uint8Array([0xa2, ...text('a'), 0xa1, ...text('a'), 0x01, ...text('b'), 0x02]), { ...lim, canonical: true }).ok, 'the same key in a nested map is another map\'s');
+});
+
 test('the same message with and without its certificate is verified once', () => {
   const codec = codecFor();
   const bytes = seal(samplePayload('alive', alice.identity.pkiId), alice);
