@@ -10,12 +10,17 @@
 //     committed → counted by source; `committed$` gets the committed run (one event per ledger commit)
 //     refused → that block leaves the buffer and `refused$` says so (the block store drops its gossip copy,
 //       the deliver actor fails its session), so a genuine copy can take its place
+//     the storage fails (a full disk, an I/O error) → nothing is lost: the blocks stay queued, the failure is
+//       counted, `storage$` reports the episode once (failing, then ok again), and the commit is retried after
+//       a backoff (100 ms doubling to 5 s, on the injected clock) until the storage works again
 import { BehaviorSubject, Subject, type Observable, type Subscription } from 'rxjs';
 import { PayloadBuffer, type PushMode, type PushResult } from '../machines/payload-buffer.logic.ts';
 import { blockHash } from '../runtime/ledger/block.ts';
 import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import type { Ledger, LedgerRejectReason } from '../runtime/ledger/ledger.ts';
 import type { RejectionCounter } from '../runtime/wire/rejections.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { StorageHealth } from './status.ts';
 
 export type BlockSource = 'orderer' | 'push' | 'pull' | 'state';
 
@@ -41,7 +46,12 @@ export interface CommitQueueSettings {
   maxBatch?: number;
   /** Room for the orderer's blocks beyond the gossip fence (default 1024). */
   orderedCapacity?: number;
+  /** Times the storage retries (default: no retry timer, a failed commit waits for the next offer). */
+  clock?: Clock;
 }
+
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5000;
 
 export class CommitQueue {
   readonly committedBy: Record<BlockSource, number> = { orderer: 0, push: 0, pull: 0, state: 0 };
@@ -53,6 +63,10 @@ export class CommitQueue {
   private running: Promise<void> | null = null;
   private sub: Subscription | null = null;
   private stopped = false;
+  /** The storage's health: an episode of failures is reported once when it starts and once when it ends. */
+  readonly storage$ = new BehaviorSubject<StorageHealth>({ ok: true, failures: 0, lastError: null });
+  private retry: { cancel(): void } | null = null;
+  private backoff = RETRY_FIRST_MS;
 
   constructor(
     readonly ledger: Ledger,
@@ -84,6 +98,9 @@ export class CommitQueue {
 
   stop(): void {
     this.stopped = true;
+    this.retry?.cancel();
+    this.retry = null;
+    this.storage$.complete();
     this.sub?.unsubscribe();
     this.full$.complete();
     this.committedSubject.complete();
@@ -121,6 +138,21 @@ export class CommitQueue {
     while (this.running) await this.running;
   }
 
+  /** Counts the failure, reports a new episode, and retries after the backoff (the blocks stay queued). */
+  private storageFailed(e: unknown): void {
+    const h = this.storage$.value;
+    this.storage$.next({ ok: false, failures: h.failures + 1, lastError: e instanceof Error ? e.message : String(e) });
+    const clock = this.s.clock;
+    if (!clock) return;
+    const delay = this.backoff;
+    this.backoff = Math.min(RETRY_MAX_MS, this.backoff * 2);
+    const t = clock.setTimeout(() => {
+      this.retry = null;
+      this.kick();
+    }, delay);
+    this.retry = { cancel: () => clock.clearTimeout(t) };
+  }
+
   private level(): void {
     if (this.stopped) return;
     const full = !this.buffer.hasRoomForBlocking();
@@ -128,7 +160,8 @@ export class CommitQueue {
   }
 
   private kick(): void {
-    if (this.stopped || this.running) return;
+    // While backing off after a storage failure only the retry timer commits.
+    if (this.stopped || this.running || this.retry) return;
     this.running = this.run().finally(() => {
       this.running = null;
       // Something may have arrived while the last commit was in flight.
@@ -145,10 +178,13 @@ export class CommitQueue {
       let r;
       try {
         r = await this.ledger.commit(batch.map((b) => b.item.block));
-      } catch {
-        // A closed ledger (the peer is stopping): nothing more to do.
+      } catch (e) {
+        // A closed ledger (the peer is stopping): nothing more to do. Anything else is the storage failing.
+        if (!this.stopped && !this.ledger.closed) this.storageFailed(e);
         return;
       }
+      if (!this.storage$.value.ok) this.storage$.next({ ...this.storage$.value, ok: true });
+      this.backoff = RETRY_FIRST_MS;
       this.buffer.committed(r.height);
       if (r.committed.length) {
         const done = batch.slice(0, r.committed.length).map((b) => b.item);

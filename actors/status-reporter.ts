@@ -70,6 +70,7 @@ export function statusRows(s: StatusSources): StatusRow[] {
       },
       blocks: p?.stats.figures() ?? null,
       machines: machinesOf(ref),
+      storage: p ? p.queue.storage$.value : null,
     };
   });
 }

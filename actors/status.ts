@@ -38,6 +38,17 @@ export interface MachineStates {
   deliver: string | null;
 }
 
+/**
+ * Extension: the channel's ledger storage. `ok` false while commits fail (a full disk, an I/O error): the peer
+ * keeps running, backs off and retries, and resumes when the storage works again; `failures` counts failed
+ * commits since start, `lastError` is the last one's message. Null when the channel's ledger is not open.
+ */
+export interface StorageHealth {
+  ok: boolean;
+  failures: number;
+  lastError: string | null;
+}
+
 export interface StatusRow {
   id: string;
   org: string;
@@ -56,6 +67,8 @@ export interface StatusRow {
   blocks: BlockFigures | null;
   /** Extension (README): the machines' current states. */
   machines: MachineStates;
+  /** Extension (README): the ledger storage's health. */
+  storage: StorageHealth | null;
 }
 
 export const STATUS_FIELDS: readonly (keyof StatusRow)[] = [
@@ -75,6 +88,7 @@ export const STATUS_FIELDS: readonly (keyof StatusRow)[] = [
   // Extensions to the contract (README "Extensions to the contract").
   'blocks',
   'machines',
+  'storage',
 ];
 
 /** An XState state value as one string: `a.b.c` for nested states, `p.x, q.y` for parallel regions. */

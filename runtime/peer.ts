@@ -150,4 +150,13 @@ function watchPeer(peer: Peer, logs: Logs): void {
     l.commits$.subscribe((c) => ledger.debug({ channel, height: c.height, blocks: c.blocks.length }, 'committed'));
     l.rejections.onReject((reason) => ledger.warn({ channel, reason }, 'block refused'));
   }
+  // Storage failures: one line when an episode starts, one when commits work again (never one per retry).
+  for (const [channel, q] of peer.queues) {
+    let failing = false;
+    q.storage$.subscribe((h) => {
+      if (!h.ok && !failing) ledger.error({ channel, error: h.lastError, failures: h.failures }, 'ledger storage failing: blocks kept in memory, commits retried with backoff');
+      if (h.ok && failing) ledger.info({ channel, failures: h.failures }, 'ledger storage works again');
+      failing = !h.ok;
+    });
+  }
 }

@@ -59,6 +59,8 @@ export interface Ledger extends BlockVerifierPort {
   verify(b: Block, expect?: { number?: number; previousHash?: Uint8Array | null }): BlockVerdict;
   /** Verifies and persists in order; resolves once the valid prefix is durable. Never rejects for a bad block. */
   commit(blocks: readonly Block[]): Promise<CommitResult>;
+  /** True once the store closed it (commits are refused; not a storage failure). */
+  readonly closed: boolean;
   /** Refused blocks by reason. */
   readonly rejections: RejectionCounter;
   /** Every durable commit (one event per commit call that committed something). */
@@ -95,7 +97,7 @@ export class ChainLedger implements Ledger {
   private h: number;
   private tip: Uint8Array;
   private queue: Promise<unknown> = Promise.resolve();
-  private closed = false;
+  private isClosed = false;
   private readonly verifier: BlockVerifier;
 
   private constructor(
@@ -172,15 +174,19 @@ export class ChainLedger implements Ledger {
     return run;
   }
 
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
   /** Stops accepting commits; waits for the one in progress. */
   async close(): Promise<void> {
-    this.closed = true;
+    this.isClosed = true;
     await this.queue;
     this.commitsSubject.complete();
   }
 
   private async commitNow(blocks: readonly Block[]): Promise<CommitResult> {
-    if (this.closed) throw new LedgerError(`ledger of ${this.channel} is closed`);
+    if (this.isClosed) throw new LedgerError(`ledger of ${this.channel} is closed`);
     const ok: Block[] = [];
     const encoded: Uint8Array[] = [];
     let rejected: CommitResult['rejected'] = null;

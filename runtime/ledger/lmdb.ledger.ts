@@ -33,10 +33,18 @@ class LmdbBlocks implements BlockStorage {
   }
   async append(first: number, encoded: Uint8Array[]): Promise<void> {
     if (first !== this.n) throw new LedgerError(`lmdb append at ${first}, but the db holds ${this.n} blocks`);
-    await this.db.transaction(() => {
-      encoded.forEach((b, i) => this.db.putSync(first + i, Buffer.from(b.buffer, b.byteOffset, b.byteLength), { append: true }));
-    });
-    await this.root.flushed;
+    // One synchronous write transaction (the blocks are small and already encoded; the disk sync overlaps the
+    // next commit): a failing disk (ENOSPC, EIO) throws here or rejects the flush, never an unhandled rejection
+    // that would end the process, and the caller gets one error naming the cause.
+    try {
+      this.root.transactionSync(() => {
+        encoded.forEach((b, i) => this.db.putSync(first + i, Buffer.from(b.buffer, b.byteOffset, b.byteLength), { append: true }));
+      });
+      await this.root.flushed;
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      throw new LedgerError(`lmdb commit of blocks ${first}..${first + encoded.length - 1} failed: ${(e as Error).message}${code !== undefined ? ` (code ${String(code)})` : ''}`, { cause: e });
+    }
     this.n = first + encoded.length;
   }
 }

@@ -7,6 +7,8 @@ import { ChainLedger, LedgerError, type BlockStorage, type Ledger, type LedgerSt
 
 class MemoryBlocks implements BlockStorage {
   readonly blocks: Uint8Array[] = [];
+  /** While set, every append fails with it (a full disk, injected by tests: MemoryLedgerStore.failWith). */
+  failure: Error | null = null;
   count(): number {
     return this.blocks.length;
   }
@@ -14,6 +16,7 @@ class MemoryBlocks implements BlockStorage {
     return this.blocks[n] ?? null;
   }
   async append(first: number, encoded: Uint8Array[]): Promise<void> {
+    if (this.failure) throw this.failure;
     if (first !== this.blocks.length) throw new LedgerError(`memory append at ${first}, but it holds ${this.blocks.length} blocks`);
     this.blocks.push(...encoded.map((b) => b.slice()));
   }
@@ -35,10 +38,18 @@ export class MemoryLedgerStore implements LedgerStore {
     }
     let blocks = this.chains.get(channel);
     if (!blocks) this.chains.set(channel, (blocks = new MemoryBlocks()));
+    blocks.failure = this.failing;
     const ledger = await ChainLedger.open(genesis, blocks, this.ed);
     this.open_.set(channel, ledger);
     return ledger;
   }
+
+  /** Every append of every channel fails with `error` from now on (a full disk); null makes them work again. */
+  failWith(error: Error | null): void {
+    this.failing = error;
+    for (const b of this.chains.values()) b.failure = error;
+  }
+  private failing: Error | null = null;
 
   /** Closes the open ledgers; the chains stay, and a later `open` continues them (a restart). */
   async close(): Promise<void> {

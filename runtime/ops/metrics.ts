@@ -108,6 +108,24 @@ export class PeerMetrics {
       },
     });
     new Gauge({
+      name: 'murmur_storage_failures',
+      help: 'Ledger commits that failed in the storage (full disk, I/O error) since start, by channel; retried with backoff',
+      labelNames: ['channel'],
+      registers: r,
+      collect() {
+        for (const row of source.status()) if (row.storage) this.set({ channel: row.channel }, row.storage.failures);
+      },
+    });
+    new Gauge({
+      name: 'murmur_storage_ok',
+      help: '1 while the channel ledger storage commits, 0 while it fails',
+      labelNames: ['channel'],
+      registers: r,
+      collect() {
+        for (const row of source.status()) if (row.storage) this.set({ channel: row.channel }, row.storage.ok ? 1 : 0);
+      },
+    });
+    new Gauge({
       name: 'murmur_inbound_unhandled',
       help: 'Verified messages no concern of this peer handles (a kind it does not serve, a channel it has not joined), by kind',
       labelNames: ['kind'],

@@ -26,6 +26,7 @@ function row(id: string, over: Partial<StatusRow> = {}): StatusRow {
     counters: { blocksFromOrderer: 0, blocksByPush: null, blocksByPull: null, blocksByStateTransfer: null, duplicates: null, rejected: {} },
     blocks: null,
     machines: { election: null, stateTransfer: null, deliver: null },
+    storage: null,
     ...over,
   };
 }

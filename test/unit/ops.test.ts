@@ -49,6 +49,7 @@ const row = (over: Partial<StatusRow> = {}): StatusRow => ({
   counters: { blocksFromOrderer: 40, blocksByPush: null, blocksByPull: null, blocksByStateTransfer: 1, duplicates: 0, rejected: { 'bad-signature': 3 } },
   blocks: null,
   machines: { election: null, stateTransfer: null, deliver: null },
+  storage: null,
   ...over,
 });
 
