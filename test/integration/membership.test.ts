@@ -1,6 +1,6 @@
 // Issue 4 on a real nats-server: 2 orgs x 2 peers as separate processes discover each other (short timings
 // through the environment); a peer killed with SIGKILL is seen as dead by the rest.
-import { test } from 'uvu';
+import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

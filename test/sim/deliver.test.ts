@@ -1,6 +1,6 @@
 // The leader's deliver actor on the whole peer, in simulated time: the harness's in-process orderer cuts
 // blocks from submitted transactions; leaders pull them into their in-memory ledgers.
-import { test } from 'uvu';
+import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { Harness } from '../../runtime/sim/harness.ts';
 import { blockHash, makeBlock } from '../../runtime/ledger/block.ts';

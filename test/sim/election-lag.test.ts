@@ -6,7 +6,7 @@
 //   fabric profile: P's smaller PKI-ID wins: Q steps down and P takes over (the RFC 0011 failure).
 // The ordering service stays unreachable until the election has settled: with it reachable, P (leading its side)
 // catches up from it within a deliver back-off and is no longer behind when the two sides meet.
-import { test } from 'uvu';
+import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { Harness } from '../../runtime/sim/harness.ts';
 import { FABRIC_TIMINGS as T } from '../helpers/timings.ts';

@@ -1,6 +1,6 @@
 // Fabric's discovery, membership and channel scenarios (digest §7.2, §7.3) ported to murmur's simulated
 // network. Names follow ../shared/protocol/fabric-scenarios.md.
-import { test } from 'uvu';
+import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { Harness, type SimPeer } from '../../runtime/sim/harness.ts';
 import { seal } from '../../runtime/wire/envelope.ts';

@@ -1,7 +1,7 @@
 // Fabric's gossip, channel and state scenarios about blocks, ported to the whole murmur peer in simulated
 // time (digest §7.3, §7.4). Static org leaders (Fabric's default since v2.2) unless the scenario is about
 // election, so blocks start flowing at once.
-import { test } from 'uvu';
+import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { Harness, type HarnessOptions } from '../../runtime/sim/harness.ts';
 import { signerOf } from '../../runtime/crypto/material.ts';

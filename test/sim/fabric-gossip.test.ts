@@ -1,5 +1,5 @@
 // More of Fabric's gossip, discovery and service scenarios (digest §7.1–7.3) on the simulated network.
-import { test } from 'uvu';
+import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { Harness, type SimPeer } from '../../runtime/sim/harness.ts';
 import { MembershipTable } from '../../machines/discovery.logic.ts';

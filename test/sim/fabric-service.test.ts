@@ -1,5 +1,5 @@
 // Fabric's gossip/service scenarios (digest §7.1, service level): who runs the deliver client, and Connect.
-import { test } from 'uvu';
+import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { Harness } from '../../runtime/sim/harness.ts';
 

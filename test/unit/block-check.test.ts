@@ -1,5 +1,5 @@
 // Block validation before a gossiped block is stored, forwarded or enqueued (actors/block-check.ts).
-import { test } from 'uvu';
+import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { checkBlockBytes } from '../../actors/block-check.ts';
 import { blockHash, encodeBlock, makeBlock } from '../../runtime/ledger/block.ts';

@@ -1,6 +1,6 @@
 // Fabric's election scenarios (gossip/election/election_test.go, digest §7.1) on the pure machine with
 // Fabric's test timings, plus murmur's differences: the restarting follower timer and the lag rule.
-import { test } from 'uvu';
+import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { ElectionMesh } from '../helpers/election-mesh.ts';
 import { bestHeightOf } from '../../machines/election.machine.ts';

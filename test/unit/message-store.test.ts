@@ -1,5 +1,5 @@
 // The message store and Fabric's block replacing policy (machines/message-store.logic.ts).
-import { test } from 'uvu';
+import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { MessageStore, blockPolicy, blockStore, type Relation, type StoredBlock } from '../../machines/message-store.logic.ts';
 

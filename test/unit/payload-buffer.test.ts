@@ -1,5 +1,5 @@
 // The payload (reorder) buffer and the channel's commit queue in front of a real in-memory ledger.
-import { test } from 'uvu';
+import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { firstValueFrom, filter } from 'rxjs';
 import { PayloadBuffer } from '../../machines/payload-buffer.logic.ts';

@@ -1,5 +1,5 @@
 // The generic pull engine (machines/pull.logic.ts) and Fabric's algo/pull_test scenarios on a simulated mesh.
-import { test } from 'uvu';
+import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { PullMesh, range } from '../helpers/pull-mesh.ts';
 import { PullEngine } from '../../machines/pull.logic.ts';

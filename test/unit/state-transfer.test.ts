@@ -1,5 +1,5 @@
 // State transfer: the pure helpers (table tests) and the machine driven in simulated time.
-import { test } from 'uvu';
+import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { createActor } from 'xstate';
 import { candidates, isStraggler, maxHeight, nextRange, rand, servedRange, validateRequest } from '../../machines/state-transfer.logic.ts';

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// `npm run test:mutations [-- FILTER]`: every Fabric scenario port must fail when the rule it names breaks.
+// test/fabric-mutations.json lists, per scenario, a deliberate break (file, exact text to find once, its
+// replacement). For each: the scenario's test runs alone (MURMUR_TEST, test/helpers/test.ts) and must pass;
+// then the break is applied, the test runs alone again and must fail; the file is restored (also on Ctrl-C).
+// Ends with `mutations: C caught of T`; exit 1 when a mutation survived or an entry is stale. Results go to
+// test/results/mutations.json (read by scripts/scenarios.mjs for the README table). Outside `npm test`.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const filter = process.argv[2] ?? '';
+const entries = JSON.parse(readFileSync(join(root, 'test', 'fabric-mutations.json'), 'utf8')).filter((e) => e.scenario.includes(filter));
+
+const files = (dir) => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : f.endsWith('.test.ts') ? [join(dir, f)] : []));
+const testFileOf = new Map();
+for (const f of files(join(root, 'test'))) for (const m of readFileSync(f, 'utf8').matchAll(/test\(\s*['"`]fabric ([a-z]+\/[A-Za-z_]+)['"`]/g)) testFileOf.set(m[1], f);
+
+/** Runs one scenario's test alone: 'pass', 'fail', or 'missing' (no test of that name ran). */
+function run(scenario) {
+  const file = testFileOf.get(scenario);
+  if (!file) return { verdict: 'missing', ms: 0 };
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, env: { ...process.env, MURMUR_TEST: `fabric ${scenario}`, FORCE_COLOR: '0' }, encoding: 'utf8', timeout: 600_000 });
+  const out = `${r.stdout}${r.stderr}`;
+  const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const passed = Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const verdict = total === 0 && r.status === 0 ? 'missing' : r.status === 0 && passed === total ? 'pass' : 'fail';
+  return { verdict, ms: Date.now() - t0 };
+}
+
+let restore = null;
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { restore?.(); process.exit(130); });
+
+const results = [];
+let caught = 0;
+for (const e of entries) {
+  const path = join(root, e.file);
+  const original = readFileSync(path, 'utf8');
+  const at = original.split(e.find).length - 1;
+  const base = run(e.scenario);
+  let outcome;
+  if (at !== 1) outcome = `stale: the text occurs ${at} times in ${e.file}`;
+  else if (base.verdict !== 'pass') outcome = `baseline ${base.verdict}: the port does not pass unmutated`;
+  else {
+    restore = () => writeFileSync(path, original);
+    writeFileSync(path, original.replace(e.find, e.replace));
+    let mutated;
+    try {
+      mutated = run(e.scenario);
+    } finally {
+      restore();
+      restore = null;
+    }
+    outcome = mutated.verdict === 'fail' ? 'caught' : 'SURVIVED';
+  }
+  if (outcome === 'caught') caught++;
+  results.push({ scenario: e.scenario, file: e.file, why: e.why, outcome, test: testFileOf.has(e.scenario) ? relative(root, testFileOf.get(e.scenario)) : null });
+  console.log(`${outcome === 'caught' ? 'caught  ' : 'NOT     '} ${e.scenario.padEnd(44)} ${e.why}${outcome === 'caught' ? '' : `  (${outcome})`}`);
+}
+mkdirSync(join(root, 'test', 'results'), { recursive: true });
+if (!filter) writeFileSync(join(root, 'test', 'results', 'mutations.json'), JSON.stringify({ date: new Date().toISOString(), caught, total: entries.length, results }, null, 2) + '\n');
+console.log(`mutations: ${caught} caught of ${entries.length}`);
+process.exit(caught === entries.length ? 0 : 1);
