@@ -62,7 +62,7 @@ export interface PeerOptions {
   dissemination?: DisseminationMode;
   /** peer.gossip.murmur.tree.* (defaults: TREE_DEFAULTS in tree.actor.ts). */
   tree?: Partial<TreeSettings>;
-  /** peer.gossip.murmur.limits (defaults: 20 state requests and 100 grafts per requester per second). */
+  /** peer.gossip.murmur.limits (defaults: 200 state requests and 100 grafts per requester per second). */
   limits?: ServeLimits;
   /** peer.deliveryclient timings (ms); default Fabric's. */
   deliveryclient?: DeliverTimings;

@@ -17,7 +17,7 @@ import { ENVELOPE_OVERHEAD } from './pull.actor.ts';
 
 export interface StateServerSettings {
   batchSize: number;
-  /** Requests served per requester per second (bursts of twice that); default 20. */
+  /** Requests served per requester per second (bursts of twice that); default 200. */
   requestsPerSecond?: number;
 }
 
@@ -30,7 +30,7 @@ export class StateServer {
     private readonly intake: BlockIntake,
     private readonly s: StateServerSettings,
   ) {
-    this.limits = new RequesterLimits(s.requestsPerSecond ?? 20);
+    this.limits = new RequesterLimits(s.requestsPerSecond ?? 200);
   }
 
   start(): void {

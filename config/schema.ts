@@ -189,7 +189,7 @@ const gossip = {
     signer: key(['node', 'noble'], 'node', 'ed25519 implementation that verifies (node:crypto or @noble/curves); node|noble; default node'),
     verifyCacheSize: key('count', 4096, 'signature verification cache bound; entries; default 4096'),
     limits: {
-      stateRequestsPerSecond: key('positive-count', 20, 'state requests served to one requester per second (bursts of twice that), more refused and counted; requests/s; default 20'),
+      stateRequestsPerSecond: key('positive-count', 200, 'state requests served to one requester per second (bursts of twice that), more refused and counted; requests/s; default 200'),
       graftsPerSecond: key('positive-count', 100, 'tree grafts and link requests served to one requester per second (bursts of twice that), more refused and counted; requests/s; default 100'),
     },
   },

@@ -26,12 +26,23 @@ test('fabric discovery/TestNoSigningIfNoMembership', async () => {
 });
 
 test('fabric discovery/TestGossipDiscoverySkipConnectingToLocalhostBootstrap', async () => {
-  const sent: string[] = [];
-  const h = await Harness.create({ orgs: 1, peers: 2, seed: 2, timings: fast, perPeer: (id) => ({ bootstrap: [id] }) });
+  // Each peer lists itself and the other peer as bootstrap. The tap is on before the peers start (they are
+  // restarted under it), and the window spans three reconnect intervals, so the first attempts and every retry
+  // are seen; the positive control is that each peer does reach its other bootstrap peer.
+  const ids = ['peer0.org1', 'peer1.org1'];
+  const h = await Harness.create({ orgs: 1, peers: 2, seed: 2, timings: fast, perPeer: (id) => ({ bootstrap: [id, ids.find((x) => x !== id)!] }) });
   try {
-    h.network.taps.add((from, subject) => void (subject === `murmur.inbox.${from}` && sent.push(from)));
-    await h.advance(5000);
-    assert.equal(sent, [], 'no peer sends to its own endpoint');
+    for (const id of ids) await h.crash(id);
+    const toSelf: string[] = [];
+    const toOther = new Set<string>();
+    h.network.taps.add((from, subject) => {
+      if (subject === `murmur.inbox.${from}`) toSelf.push(from);
+      else if (ids.some((id) => subject === `murmur.inbox.${id}`)) toOther.add(from);
+    });
+    for (const id of ids) await h.start(id);
+    await h.advance(3 * fast.reconnectInterval);
+    assert.equal(toSelf, [], 'no peer sends to its own endpoint');
+    assert.equal([...toOther].sort(), ids, 'each peer reached its other bootstrap peer');
   } finally {
     await h.stop();
   }

@@ -45,19 +45,39 @@ test('fabric gossip/TestPull', async () => {
 });
 
 test('fabric gossip/TestNoMessagesSelfLoop', async () => {
-  const h = await Harness.create({ orgs: 1, peers: 4, seed: 'fabric-selfloop', signer: 'sim', ...staticLeaders });
-  try {
-    const back: string[] = [];
-    h.network.taps.add((from, subject, bytes) => {
-      if (payloadOf(bytes)?.t === 'data' && inboxOf(subject) === 'peer0.org1') back.push(from);
+  // Twelve peers, so a block also travels beyond the originator's own fan-out (relayed by peers that got it
+  // from another relayer, whose links may include the originator): under the tree (murmur) and under push
+  // (the fabric profile's dissemination). Positive control: blocks were relayed by peers other than the
+  // originator.
+  for (const dissemination of ['tree', 'push'] as const) {
+    // Few links per peer (a deep tree) and reordering links, so a peer linked to the originator often gets a
+    // relayed copy before the originator's own: only the originator filter keeps it from sending one back.
+    const h = await Harness.create({
+      orgs: 1,
+      peers: 12,
+      seed: 'fabric-selfloop',
+      signer: 'sim',
+      ...staticLeaders,
+      link: { reorder: 0.3, reorderDelay: { minMs: 5, maxMs: 30 } },
+      peerOptions: { useLeaderElection: false, dissemination, tree: { fanout: 2, maxLinks: 3 } },
     });
-    await h.advance(10_000);
-    await produce(h, 20, 100);
-    await h.advance(2000);
-    assert.equal(back, [], 'the originator never receives its own blocks back');
-    for (const p of h.running()) assert.is(height(h, p.id), 21, p.id);
-  } finally {
-    await h.stop();
+    try {
+      const back: string[] = [];
+      let relayedFromRelayers = 0;
+      h.network.taps.add((from, subject, bytes) => {
+        if (payloadOf(bytes)?.t !== 'data') return;
+        if (inboxOf(subject) === 'peer0.org1') back.push(from);
+        if (from !== 'peer0.org1') relayedFromRelayers++;
+      });
+      await h.advance(10_000);
+      await produce(h, 20, 100);
+      await h.advance(2000);
+      assert.equal(back, [], `${dissemination}: the originator never receives its own blocks back`);
+      assert.ok(relayedFromRelayers > 20, `${dissemination}: blocks were relayed beyond the first hop (${relayedFromRelayers})`);
+      for (const p of h.running()) assert.is(height(h, p.id), 21, `${dissemination}: ${p.id}`);
+    } finally {
+      await h.stop();
+    }
   }
 });
 
