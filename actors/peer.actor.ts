@@ -258,41 +258,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     },
   });
 
-  const input: PeerInput = {
-    peerId: o.peerId,
-    mspId: o.mspId,
-    channels: o.channels.map(({ name, genesis }) => ({
-      channel: name,
-      height: 1,
-      tipHash: toHex(blockHash(genesis.block)),
-      ports: true,
-      election: {
-        self: d.signer.identity.pkiIdHex,
-        mode,
-        profile,
-        timings: {
-          startupGracePeriod: o.timings.startupGracePeriod,
-          membershipSampleInterval: o.timings.membershipSampleInterval,
-          leaderAliveThreshold: o.timings.leaderAliveThreshold,
-          leaderElectionDuration: o.timings.leaderElectionDuration,
-        },
-        maxLeaderLag: o.maxLeaderLag ?? 10,
-      },
-      deliver: { channel: name, ...(o.deliveryclient ?? FABRIC_DELIVER_TIMINGS) },
-      ...(o.stateEnabled
-        ? {
-            stateTransfer: {
-              profile,
-              height: 1,
-              batchSize: o.timings.stateBatchSize,
-              maxRetries: o.timings.stateMaxRetries,
-              timings: { checkInterval: o.timings.stateCheckInterval, responseTimeout: o.timings.stateResponseTimeout },
-              seed: d.rng.fork(`stateTransfer:${name}`).int(2 ** 32),
-            },
-          }
-        : {}),
-    })),
-  };
+  const input = peerInput(o, { self: d.signer.identity.pkiIdHex, mode, profile, rng: d.rng });
   const actor = createActor(machine, { input, clock: d.clock, inspect: o.inspect, systemId: `peer:${o.peerId}` });
   d.codec.learn(d.signer.identity);
 
@@ -353,4 +319,39 @@ function mergeCounts(a: Record<string, number>, b: Record<string, number>): Reco
   const out = { ...a };
   for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
   return out;
+}
+
+/** The root machine's input: each channel's head (genesis), election, deliver and state-transfer settings. */
+function peerInput(o: PeerOptions, c: { self: string; mode: ElectionMode; profile: ElectionProfile; rng: Rng }): PeerInput {
+  const t = o.timings;
+  return {
+    peerId: o.peerId,
+    mspId: o.mspId,
+    channels: o.channels.map(({ name, genesis }) => ({
+      channel: name,
+      height: 1,
+      tipHash: toHex(blockHash(genesis.block)),
+      ports: true,
+      election: {
+        self: c.self,
+        mode: c.mode,
+        profile: c.profile,
+        timings: { startupGracePeriod: t.startupGracePeriod, membershipSampleInterval: t.membershipSampleInterval, leaderAliveThreshold: t.leaderAliveThreshold, leaderElectionDuration: t.leaderElectionDuration },
+        maxLeaderLag: o.maxLeaderLag ?? 10,
+      },
+      deliver: { channel: name, ...(o.deliveryclient ?? FABRIC_DELIVER_TIMINGS) },
+      ...(o.stateEnabled
+        ? {
+            stateTransfer: {
+              profile: c.profile,
+              height: 1,
+              batchSize: t.stateBatchSize,
+              maxRetries: t.stateMaxRetries,
+              timings: { checkInterval: t.stateCheckInterval, responseTimeout: t.stateResponseTimeout },
+              seed: c.rng.fork(`stateTransfer:${name}`).int(2 ** 32),
+            },
+          }
+        : {}),
+    })),
+  };
 }
