@@ -19,7 +19,7 @@ import type { Block } from '../runtime/ledger/block.ts';
 import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import type { PushMode, PushResult } from '../machines/payload-buffer.logic.ts';
 import { blockStore, type MessageStore, type StoredBlock } from '../machines/message-store.logic.ts';
-import type { ChannelPeer, StateInfoTracker } from './stateinfo.actor.ts';
+import type { ChannelPeer, StateInfoTracker } from './stateinfo-tracker.ts';
 import type { Discovery } from './discovery.actor.ts';
 import type { BlockSource, CommitQueue } from './commit-queue.ts';
 import { checkBlockBytes, type BlockCheckResult } from './block-check.ts';

@@ -16,7 +16,7 @@ import type { Block } from '../runtime/ledger/block.ts';
 import type { Ledger } from '../runtime/ledger/ledger.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { BlockCopy } from './block-intake.ts';
-import type { BlockFigures } from './status.ts';
+import type { BlockFigures } from './status-row.ts';
 
 export type CopySource = 'orderer' | 'push' | 'pull' | 'state';
 

@@ -1,17 +1,17 @@
 // The gossip parts of one channel, built when its ledger opens: the gossip block store and intake rule over
-// the channel's commit queue (block-intake.ts, commit-queue.ts), dissemination (push.actor.ts, Fabric's
-// infect-and-die push, or tree.actor.ts, murmur's Plumtree default), pull (pull.actor.ts), serving state
-// requests (state-server.actor.ts) and, when state.enabled, the state-transfer binding (state-transfer.actor.ts).
+// the channel's commit queue (block-intake.ts, commit-queue.ts), dissemination (block-pusher.ts, Fabric's
+// infect-and-die push, or tree-disseminator.ts, murmur's Plumtree default), pull (block-puller.ts), serving state
+// requests (state-server.ts) and, when state.enabled, the state-transfer binding (state-transfer-link.ts).
 // No lifecycle of its own: the channel's port children (actors/channel.actor.ts) start and stop each part.
 //   dissemination mode: `tree` or `push`; the fabric profile always pushes, and `propagateIterations: 0`
 //   means pull only in both. Pull and state transfer run under both.
 import { BlockIntake, type GossipChannelContext } from './block-intake.ts';
-import { BlockPusher } from './push.actor.ts';
-import { TreeDisseminator, TREE_DEFAULTS } from './tree.actor.ts';
+import { BlockPusher } from './block-pusher.ts';
+import { TreeDisseminator, TREE_DEFAULTS } from './tree-disseminator.ts';
 import type { TreeSettings } from '../machines/plumtree.logic.ts';
-import { BlockPuller } from './pull.actor.ts';
-import { StateServer } from './state-server.actor.ts';
-import { StateTransfer } from './state-transfer.actor.ts';
+import { BlockPuller } from './block-puller.ts';
+import { StateServer } from './state-server.ts';
+import { StateTransferLink } from './state-transfer-link.ts';
 
 /** The `peer.gossip` keys dissemination and state transfer use (ms, counts), flat as in PeerTimings. */
 export interface DisseminationTimings {
@@ -64,7 +64,7 @@ export class ChannelGossip {
   readonly pull: BlockPuller;
   readonly server: StateServer;
   /** Null when state.enabled is false (requests are still served). */
-  readonly stateTransfer: StateTransfer | null;
+  readonly stateTransfer: StateTransferLink | null;
 
   constructor(
     readonly ctx: GossipChannelContext,
@@ -94,7 +94,7 @@ export class ChannelGossip {
     this.pull = new BlockPuller(this.intake, { ...t, blockBufferSize: t.stateBlockBufferSize });
     this.server = new StateServer(this.intake, { batchSize: t.stateBatchSize, ...(opts.limits ? { requestsPerSecond: opts.limits.stateRequestsPerSecond } : {}) });
     this.stateTransfer = stateEnabled
-      ? new StateTransfer(this.intake, {
+      ? new StateTransferLink(this.intake, {
           checkInterval: t.stateCheckInterval,
           responseTimeout: t.stateResponseTimeout,
           batchSize: t.stateBatchSize,

@@ -9,8 +9,8 @@ import { CommitQueue } from './commit-queue.ts';
 import { BlockStats } from './block-stats.ts';
 import { ChannelGossip, type DisseminationOptions, type DisseminationTimings } from './channel-gossip.ts';
 import type { GossipChannelContext } from './block-intake.ts';
-import type { StateInfoTracker } from './stateinfo.actor.ts';
-import type { ElectionBinding } from './election.actor.ts';
+import type { StateInfoTracker } from './stateinfo-tracker.ts';
+import type { ElectionBinding } from './election-binding.ts';
 
 export interface ChannelParts {
   readonly channel: string;

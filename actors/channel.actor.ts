@@ -4,7 +4,7 @@
 //   commit             the channel's one commit queue; every ledger commit → ledger.committed (height, tip) to
 //                      the channel, the height StateInfo advertises, blocks the gossip window holds offered
 //                      again; a gossiped block the ledger refused leaves the block store; status block figures
-//   electionLink       the election child ↔ the bus (election.actor.ts); relays the election's
+//   electionLink       the election child ↔ the bus (election-binding.ts); relays the election's
 //                      leadership.changed and the deliver child's deliver.gaveUp to the channel, which links them
 //   dissemination      push or tree; the leader's orderer blocks (committed by the deliver child) → originate
 //   pull, stateServer  Fabric's pull mediator and the state request server
@@ -16,8 +16,8 @@ import type { electionMachine } from '../machines/election.machine.ts';
 import type { deliverMachine } from '../machines/deliver.machine.ts';
 import { toHex } from '../runtime/util/bytes.ts';
 import type { DeliveredBlock } from './deliver.actor.ts';
-import type { ElectionBinding } from './election.actor.ts';
-import type { StateTransferRef } from './state-transfer.actor.ts';
+import type { ElectionBinding } from './election-binding.ts';
+import type { StateTransferRef } from './state-transfer-link.ts';
 import { bindBlockStats } from './block-stats.ts';
 import type { ChannelParts } from './channel-parts.ts';
 

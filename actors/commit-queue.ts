@@ -20,7 +20,7 @@ import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import type { Ledger, LedgerRejectReason } from '../runtime/ledger/ledger.ts';
 import type { RejectionCounter } from '../runtime/wire/rejections.ts';
 import type { Clock } from '../runtime/clock.ts';
-import type { StorageHealth } from './status.ts';
+import type { StorageHealth } from './status-row.ts';
 
 export type BlockSource = 'orderer' | 'push' | 'pull' | 'state';
 

@@ -1,7 +1,7 @@
-// `murmur status` rows (actors/status.ts, the contract's fields) from narrow getters: the peer assembly hands
+// `murmur status` rows (actors/status-row.ts, the contract's fields) from narrow getters: the peer assembly hands
 // over what each field is read from, and nothing here reaches into actors or closures. Unknown is null, never
 // a guess: a channel whose actor is not running has no height, tip or machine states.
-import { stateValueString, type MachineStates, type Role, type StatusRow } from './status.ts';
+import { stateValueString, type MachineStates, type Role, type StatusRow } from './status-row.ts';
 import type { ChannelParts } from './channel-parts.ts';
 
 /** A running actor's snapshot as the reporter reads it (state value, status, named children). */
@@ -73,4 +73,13 @@ export function statusRows(s: StatusSources): StatusRow[] {
       storage: p ? p.queue.storage$.value : null,
     };
   });
+}
+
+/** Every refusal of a channel: the wire's and the ledger's, and requests the transport refused to answer (a
+ * reply subject outside _INBOX: hostile input, so a rejection; its other drops are not). */
+export function rejectedCounts(wire: Record<string, number>, ledger: Record<string, number>, dropped: Record<string, number>): Record<string, number> {
+  const out = { ...wire };
+  const served = dropped['reply-not-inbox'];
+  for (const [k, v] of Object.entries({ ...ledger }).concat(served ? [['reply-not-inbox', served]] : [])) out[k] = (out[k] ?? 0) + v;
+  return out;
 }

@@ -31,10 +31,11 @@ import { startNatsServer, type NatsServer } from '../runtime/nats-server.ts';
 import { channelNames, generateMaterial, parseOrgs, signerOf, writeMaterial } from '../runtime/crypto/material.ts';
 import { nodeEd25519 } from '../runtime/crypto/ed25519.ts';
 import { OrdererClient } from '../runtime/orderer/client.ts';
-import { LoadGenerator } from '../runtime/orderer/load.ts';
+import { LoadGenerator } from '../runtime/orderer/load-generator.ts';
 import { peek } from '../runtime/sim/kinds.ts';
 import { toHex } from '../runtime/util/bytes.ts';
-import { decodeStatusRows, type StatusRow } from '../actors/status.ts';
+import { percentile } from '../actors/block-stats.ts';
+import { decodeStatusRows, type StatusRow } from '../actors/status-row.ts';
 import { DEFAULT_TIMINGS, Harness } from '../runtime/sim/harness.ts';
 import { PRESETS } from '../config/presets.ts';
 import { ordererDir, ordererYaml, peerCore, peerDir, spawnMurmur, writeYaml, type NetworkLayout } from '../runtime/cli/network-writer.ts';
@@ -74,13 +75,6 @@ export const FAST_TIMINGS: Readonly<Record<string, string>> = Object.freeze({
   'peer.gossip.requestStateInfoInterval': '300ms',
 });
 
-/** Nearest-rank percentile (q in 0..1); null when there is no sample. */
-export function percentile(xs: readonly number[], q: number): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-}
-
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -97,7 +91,8 @@ export async function measureFailover(opts: FailoverOptions): Promise<FailoverRe
   };
   if (o.peersPerOrg < 2) throw new Error('failover needs at least 2 peers per org');
   const r = o.timings === 'fast' ? await fast(o) : await simulated(o);
-  return { p50_ms: percentile(r.samples, 0.5), p99_ms: percentile(r.samples, 0.99), samples_ms: r.samples, simulated: o.timings === 'fabric', config: r.config };
+  const sortedSamples = [...r.samples].sort((a, b) => a - b);
+  return { p50_ms: percentile(sortedSamples, 0.5), p99_ms: percentile(sortedSamples, 0.99), samples_ms: r.samples, simulated: o.timings === 'fabric', config: r.config };
 }
 
 type Resolved = Required<Omit<FailoverOptions, 'log'>> & { log: (line: string) => void };

@@ -13,7 +13,6 @@ export interface SchemaLeaf<T = unknown> {
   sensitive?: boolean;
 }
 
-export type ChannelConfig = ChannelEntry;
 
 /** The loaded configuration (durations in ms). Keep in sync with `peerSchema` (a unit test compares them). */
 export interface PeerConfig {
@@ -22,7 +21,7 @@ export interface PeerConfig {
     localMspId: string;
     fileSystemPath: string;
     mspConfigPath: string;
-    channels: ChannelConfig[];
+    channels: ChannelEntry[];
     maxRecvMsgSize: number;
     nats: {
       servers: string[];
@@ -201,7 +200,7 @@ const definition = {
     localMspId: key('non-empty-text', 'Org1MSP', "the peer's org (MSP id); string; default Org1MSP"),
     fileSystemPath: key('non-empty-text', './.murmur/peer', 'ledger directory; path (relative to the config file); default ./.murmur/peer'),
     mspConfigPath: key('non-empty-text', 'msp', "directory with the peer's cert and key files; path (relative to the config file); default msp"),
-    channels: key<ChannelConfig[]>('channel-list', [], 'channels joined: list of {name, genesisBlock}, env name=path,name=path; default none'),
+    channels: key<ChannelEntry[]>('channel-list', [], 'channels joined: list of {name, genesisBlock}, env name=path,name=path; default none'),
     maxRecvMsgSize: key('positive-count', 104857600, "largest message accepted; bytes; default 104857600 (clamped to the NATS server's max_payload)"),
     nats: {
       servers: key<string[]>('string-list', ['nats://127.0.0.1:4222'], 'NATS server URLs; list; default nats://127.0.0.1:4222'),

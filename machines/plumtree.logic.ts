@@ -1,5 +1,5 @@
 // Plumtree links (Leitão, Pereira, Rodrigues, "Epidemic Broadcast Trees", SRDS 2007) over one org's peers of a
-// channel: the state of murmur's tree dissemination (actors/tree.actor.ts). Pure: no clock, no randomness.
+// channel: the state of murmur's tree dissemination (actors/tree-disseminator.ts). Pure: no clock, no randomness.
 //   links    every peer keeps `fanout` out-links to random org peers of the channel view, plus in-links of the
 //            peers that chose it (learned from their graft), at most `maxLinks`. A new link is eager. The opener
 //            repeats its (empty) graft until the other end sends anything back: a graft may be lost, or come

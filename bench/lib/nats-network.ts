@@ -43,12 +43,12 @@ import { DeliverFeed } from '../../runtime/orderer/deliver.feed.ts';
 import { inboxTokenFor } from '../../runtime/transport/subjects.ts';
 import { DeliverService } from '../../runtime/orderer/deliver.service.ts';
 import { MemoryOrderingService } from '../../runtime/orderer/memory.ordering.ts';
-import type { AppendResult, BlockLog } from '../../runtime/orderer/log.ts';
+import type { AppendResult, BlockLog } from '../../runtime/orderer/block-log.ts';
 import type { OrderingFeed } from '../../runtime/orderer/feed.ts';
 import { bytesEqual } from '../../runtime/util/bytes.ts';
 import type { Payload } from '../../runtime/wire/messages.ts';
 import { paced, sleep, tx, until } from './stats.ts';
-import { OrdererProcess, type LoadResult } from './orderer-process.ts';
+import { OrdererProcess, type OrdererLoadResult } from './orderer-process.ts';
 
 export { sleep, until };
 
@@ -266,7 +266,7 @@ export class BenchNetwork {
    * One `txBytes` transaction per block at `rate` blocks/s for `ms`, cut by the orderer wherever it runs: how
    * many were submitted, how many blocks the orderer appended meanwhile (counted where it runs) and its height.
    */
-  async load(rate: number, ms: number, txBytes: number): Promise<LoadResult> {
+  async load(rate: number, ms: number, txBytes: number): Promise<OrdererLoadResult> {
     if (this.ordererProcess) return this.ordererProcess.load(rate, ms, txBytes);
     const o = this.inproc!;
     const h0 = this.ordererHeight();

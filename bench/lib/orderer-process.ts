@@ -8,7 +8,7 @@ import { toHex } from '../../runtime/util/bytes.ts';
 import { absNow, type ChildReply, type ChildRequest } from './orderer-protocol.ts';
 import { sleep } from './stats.ts';
 
-export interface LoadResult {
+export interface OrdererLoadResult {
   /** Transactions submitted (one per block). */
   sent: number;
   /** Blocks the orderer appended during the load (counted where it runs). */
@@ -24,7 +24,7 @@ export class OrdererProcess {
   offsetMs = 0;
   rttMs = 0;
   onAppended: ((n: number, at: number) => void) | null = null;
-  private onDone: ((r: LoadResult) => void) | null = null;
+  private onDone: ((r: OrdererLoadResult) => void) | null = null;
   private onPong: ((t: number) => void) | null = null;
 
   private constructor(private readonly proc: ChildProcess) {}
@@ -80,8 +80,8 @@ export class OrdererProcess {
     }
   }
 
-  load(rate: number, ms: number, txBytes: number): Promise<LoadResult> {
-    const done = new Promise<LoadResult>((resolve) => (this.onDone = resolve));
+  load(rate: number, ms: number, txBytes: number): Promise<OrdererLoadResult> {
+    const done = new Promise<OrdererLoadResult>((resolve) => (this.onDone = resolve));
     this.send({ type: 'load', rate, ms, txBytes });
     return done;
   }

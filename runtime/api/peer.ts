@@ -6,7 +6,7 @@ import type { Logs } from '../log.ts';
 export { startPeerProcess, type RunningPeer } from '../peer.ts';
 export { createPeer, type Peer, type PeerOptions } from '../../actors/peer.actor.ts';
 export { gossipTimings } from '../peer-options.ts';
-export type { StatusRow, Role } from '../../actors/status.ts';
+export type { StatusRow, Role } from '../../actors/status-row.ts';
 export { createLogs, type Logs } from '../log.ts';
 
 export interface StartPeerOptions {

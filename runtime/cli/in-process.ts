@@ -10,7 +10,7 @@
 import pino from 'pino';
 import { createLogs } from '../log.ts';
 import { Lru } from '../util/lru.ts';
-import type { StatusRow } from '../../actors/status.ts';
+import type { StatusRow } from '../../actors/status-row.ts';
 import { launchPeer, type LaunchedPeer } from './peer-start.ts';
 
 export interface InProcessPeer {

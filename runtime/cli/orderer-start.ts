@@ -1,6 +1,6 @@
 // `murmur orderer start [--config FILE]`: load orderer.yaml (defaults < file < ORDERER_* environment), run
 // the ordering service, stop cleanly on SIGTERM/SIGINT (pending batch cut and appended, NATS drained).
-import { loadOrdererConfig } from '../../config/orderer.ts';
+import { loadOrdererConfig } from '../../config/orderer-schema.ts';
 import { startOrdererProcess } from '../orderer/process.ts';
 import { processLogs, stopOnSignals } from './lifecycle.ts';
 

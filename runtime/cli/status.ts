@@ -4,7 +4,7 @@
 import { connect, createInbox, type Subscription } from 'nats';
 import { subjects } from '../transport/subjects.ts';
 import { loginOptions, type NatsLogin } from '../transport/nats-login.ts';
-import { decodeStatusRows, type StatusRow } from '../../actors/status.ts';
+import { decodeStatusRows, type StatusRow } from '../../actors/status-row.ts';
 import { readNetworkFile } from './network-file.ts';
 import { clientLogin, explainLoginError, type ClientRole } from './nats-credentials.ts';
 

@@ -4,7 +4,7 @@
 //   load: R transactions/s of BYTES random bytes for DURATION; the last line is `accepted=N rejected=M`.
 import { txIdOf } from '../orderer/orderer.ts';
 import { OrdererClient } from '../orderer/client.ts';
-import { LoadGenerator, type LoadStats } from '../orderer/load.ts';
+import { LoadGenerator, type LoadStats } from '../orderer/load-generator.ts';
 import { resolveNats } from './status.ts';
 import { explainLoginError } from './nats-credentials.ts';
 

@@ -13,7 +13,7 @@ import { PRESETS } from '../../config/presets.ts';
 import { writeNetworkFile, type NetworkFile } from './network-file.ts';
 import { formatStatusTable, queryStatus } from './status.ts';
 import { OrdererClient } from '../orderer/client.ts';
-import { LoadGenerator } from '../orderer/load.ts';
+import { LoadGenerator } from '../orderer/load-generator.ts';
 import type { Dashboard } from '../dashboard/server.ts';
 import { InProcessPeers } from './in-process.ts';
 import { watchParent } from '../die-with-parent.ts';

@@ -3,7 +3,7 @@
 // sample with the one before (leader changes per org, peers that stop or resume answering, peers dropped from
 // or back in another peer's membership view, rejected messages by reason). Nothing here is estimated: a value
 // the peers do not report stays null and the page shows "n/a".
-import type { StatusRow } from '../../actors/status.ts';
+import type { StatusRow } from '../../actors/status-row.ts';
 
 export type EventKind = 'up' | 'gone' | 'back' | 'restart' | 'leader' | 'dead' | 'resurrected' | 'rejected' | 'error';
 

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { DashboardModel, type ExpectedPeer, type SampleUpdate } from './model.ts';
 import { queryStatus } from '../cli/status.ts';
-import type { StatusRow } from '../../actors/status.ts';
+import type { StatusRow } from '../../actors/status-row.ts';
 import type { NatsLogin } from '../transport/nats-login.ts';
 
 export interface DashboardOptions {

@@ -3,7 +3,7 @@
 // gossip_leader_election_leader, gossip_membership_total_peers_known. Gauges read the peer's status at scrape
 // time, so they are never stale and cost nothing between scrapes.
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { StatusRow } from '../../actors/status.ts';
+import type { StatusRow } from '../../actors/status-row.ts';
 import type { SendOptions, Transport } from '../transport/transport.ts';
 import { envelopeKind } from '../wire/envelope.ts';
 
@@ -15,7 +15,7 @@ export interface MetricsSource {
   unhandled?(): Record<string, number>;
 }
 
-/** A channel's tree links and repair counters (actors/tree.actor.ts, machines/plumtree.logic.ts). */
+/** A channel's tree links and repair counters (actors/tree-disseminator.ts, machines/plumtree.logic.ts). */
 export interface TreeFigures {
   channel: string;
   eagerLinks: number;

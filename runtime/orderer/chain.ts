@@ -10,7 +10,7 @@
 import { blockHash, encodeBlock, makeBlock, type Block } from '../ledger/block.ts';
 import type { Genesis } from '../ledger/channel-config.ts';
 import type { Clock } from '../clock.ts';
-import { OrdererError, type BlockLog } from './log.ts';
+import { OrdererError, type BlockLog } from './block-log.ts';
 
 export interface ChainWriterOptions {
   clock: Clock;

@@ -18,7 +18,7 @@ import { nodeEd25519, type Ed25519 } from '../crypto/ed25519.ts';
 import type { Genesis } from '../ledger/channel-config.ts';
 import { subjects as subjectsOf, type Subjects } from '../transport/subjects.ts';
 import { bytesEqual } from '../util/bytes.ts';
-import { OrdererError, type AppendResult, type BlockLog } from './log.ts';
+import { OrdererError, type AppendResult, type BlockLog } from './block-log.ts';
 
 /** JetStream's "wrong last sequence" API error. */
 export const JS_WRONG_LAST_SEQUENCE = 10071;

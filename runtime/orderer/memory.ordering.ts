@@ -9,7 +9,7 @@ import { blockHash, decodeBlock, encodeBlock, type Block } from '../ledger/block
 import type { Genesis } from '../ledger/channel-config.ts';
 import { bytesEqual } from '../util/bytes.ts';
 import { FeedError, type FeedEvent, type OrderingFeed } from './feed.ts';
-import { OrdererError, type AppendResult, type BlockLog } from './log.ts';
+import { OrdererError, type AppendResult, type BlockLog } from './block-log.ts';
 
 interface Chain {
   encoded: Uint8Array[];

@@ -14,7 +14,7 @@ import { sha256, toHex } from '../util/bytes.ts';
 import { Batcher } from './batcher.ts';
 import { ChainWriter } from './chain.ts';
 import type { BatchSize } from './cutter.ts';
-import type { BlockLog } from './log.ts';
+import type { BlockLog } from './block-log.ts';
 
 export interface OrdererOptions {
   channels: Genesis[];

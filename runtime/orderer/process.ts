@@ -5,7 +5,7 @@
 // Its operations service (Operations.ListenAddress) serves /metrics (runtime/ops/orderer-metrics.ts) and
 // /healthz (NATS connected, the orderer open, every channel's stream answering) from the moment NATS is up.
 import { connect, Events, type NatsConnection } from 'nats';
-import type { OrdererConfig } from '../../config/orderer.ts';
+import type { OrdererConfig } from '../../config/orderer-schema.ts';
 import { realClock } from '../clock.ts';
 import { nodeEd25519 } from '../crypto/ed25519.ts';
 import { readSigner } from '../crypto/material.ts';

@@ -12,7 +12,7 @@
 //   explore       = breadth-first over every interleaving, deduplicated by a canonical key, until no new state
 //                   (or until `maxDepth` transitions from the start)
 //
-// Why per-link FIFO queues cover every reordering: the election binding (actors/election.actor.ts) drops a
+// Why per-link FIFO queues cover every reordering: the election binding (actors/election-binding.ts) drops a
 // leadership message that is not newer than the last one seen from its sender, so a receiver only ever acts
 // on an increasing subsequence of what a sender sent, which is what a FIFO link that may lose messages
 // delivers. Losing only the head is enough for the same reason (a message lost later has the same effect).

@@ -50,7 +50,7 @@ export interface DataMsg {
   seq: number;
   block: Uint8Array;
 }
-/** Tree dissemination (murmur, actors/tree.actor.ts): blocks this peer holds, announced on lazy links. */
+/** Tree dissemination (murmur, actors/tree-disseminator.ts): blocks this peer holds, announced on lazy links. */
 export interface BlockAnnouncement {
   seq: number;
   /** SHA-256 block hash (runtime/ledger/block.ts), checked against the payload a graft brings. */

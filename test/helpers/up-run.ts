@@ -7,7 +7,7 @@ import { runCli, alive, cli, type CliRun } from './cli.ts';
 import { until, withDeadline } from './deadline.ts';
 import { parsePrometheus, type Sample } from './prometheus.ts';
 import type { NetworkFile } from '../../runtime/cli/network-file.ts';
-import type { StatusRow } from '../../actors/status.ts';
+import type { StatusRow } from '../../actors/status-row.ts';
 
 export async function statusRows(dir: string): Promise<StatusRow[]> {
   const r = await cli(['status', '--data', dir, '--json', '--timeout', '700ms']);

@@ -16,13 +16,13 @@ import { stringify as toYaml } from 'yaml';
 import { generateMaterial, writeMaterial, type Manifest, type NatsCredentials } from '../../runtime/crypto/material.ts';
 import { startNatsServer, type NatsServer } from '../../runtime/nats-server.ts';
 import { loadPeerConfig } from '../../config/load.ts';
-import { loadOrdererConfig } from '../../config/orderer.ts';
+import { loadOrdererConfig } from '../../config/orderer-schema.ts';
 import { startPeerProcess, type RunningPeer } from '../../runtime/peer.ts';
 import { startOrdererProcess, type RunningOrderer } from '../../runtime/orderer/process.ts';
 import { OrdererClient } from '../../runtime/orderer/client.ts';
-import { LoadGenerator } from '../../runtime/orderer/load.ts';
+import { LoadGenerator } from '../../runtime/orderer/load-generator.ts';
 import { queryStatus } from '../../runtime/cli/status.ts';
-import type { StatusRow } from '../../actors/status.ts';
+import type { StatusRow } from '../../actors/status-row.ts';
 import { SHORT_TIMINGS_ENV } from '../helpers/short-timings.ts';
 import { withDeadline } from '../helpers/deadline.ts';
 

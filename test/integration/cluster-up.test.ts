@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { runCli, cli, alive, type CliRun } from '../helpers/cli.ts';
 import { until, withDeadline } from '../helpers/deadline.ts';
 import type { NetworkFile } from '../../runtime/cli/network-file.ts';
-import type { StatusRow } from '../../actors/status.ts';
+import type { StatusRow } from '../../actors/status-row.ts';
 
 let dir = '';
 let run: CliRun | undefined;

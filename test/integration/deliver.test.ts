@@ -12,7 +12,7 @@ import { freePort, startNatsServer, type NatsServer } from '../../runtime/nats-s
 import { loadPeerConfig } from '../../config/load.ts';
 import { startPeerProcess, type RunningPeer } from '../../runtime/peer.ts';
 import { startOrdererProcess, type RunningOrderer } from '../../runtime/orderer/process.ts';
-import { loadOrdererConfig } from '../../config/orderer.ts';
+import { loadOrdererConfig } from '../../config/orderer-schema.ts';
 import { writeMaterial, type Manifest } from '../../runtime/crypto/material.ts';
 import { OrdererClient } from '../../runtime/orderer/client.ts';
 import { DeliverFeed } from '../../runtime/orderer/deliver.feed.ts';

@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { runCli, cli, type CliRun } from '../helpers/cli.ts';
 import { until, withDeadline } from '../helpers/deadline.ts';
 import type { NetworkFile } from '../../runtime/cli/network-file.ts';
-import type { StatusRow } from '../../actors/status.ts';
+import type { StatusRow } from '../../actors/status-row.ts';
 import { SHORT_TIMINGS_ENV } from '../helpers/short-timings.ts';
 
 let dir = '';

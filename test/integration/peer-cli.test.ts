@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startNatsServer, type NatsServer } from '../../runtime/nats-server.ts';
-import { STATUS_FIELDS, type StatusRow } from '../../actors/status.ts';
+import { STATUS_FIELDS, type StatusRow } from '../../actors/status-row.ts';
 import { cli, runCli, type CliRun } from '../helpers/cli.ts';
 import { withDeadline } from '../helpers/deadline.ts';
 

@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness } from '../../runtime/sim/harness.ts';
-import { kindOf } from '../helpers/kinds.ts';
+import { kindOf } from '../../runtime/sim/kinds.ts';
 import { FABRIC_TIMINGS as T } from '../helpers/timings.ts';
 
 function leaders(h: Harness, org?: string): string[] {

@@ -6,7 +6,7 @@ import { Harness, type SimPeer } from '../../runtime/sim/harness.ts';
 import { seal } from '../../runtime/wire/envelope.ts';
 import { signerOf } from '../../runtime/crypto/material.ts';
 import type { MemReqMsg, SessionMsg, LeadershipMsg } from '../../runtime/wire/messages.ts';
-import { kindOf } from '../helpers/kinds.ts';
+import { kindOf } from '../../runtime/sim/kinds.ts';
 
 const fast = { aliveTimeInterval: 300, aliveExpirationTimeout: 3000, reconnectInterval: 3000, pullInterval: 1000, msgExpirationFactor: 20, publishStateInfoInterval: 300, requestStateInfoInterval: 300 };
 const view = (p: SimPeer) => p.peer!.discovery.aliveMembers().map((m) => m.id).sort();

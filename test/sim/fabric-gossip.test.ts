@@ -8,7 +8,7 @@ import { parseEnvelope, seal } from '../../runtime/wire/envelope.ts';
 import { decodeCbor } from '../../runtime/wire/cbor.ts';
 import { signerOf } from '../../runtime/crypto/material.ts';
 import type { MemReqMsg, StateInfoPullReqMsg, StateInfoSnapshotMsg } from '../../runtime/wire/messages.ts';
-import { kindOf } from '../helpers/kinds.ts';
+import { kindOf } from '../../runtime/sim/kinds.ts';
 
 const fast = { aliveTimeInterval: 300, aliveExpirationTimeout: 3000, reconnectInterval: 1500, pullInterval: 1000, msgExpirationFactor: 20, publishStateInfoInterval: 300, requestStateInfoInterval: 300 };
 const electionFast = { startupGracePeriod: 1000, membershipSampleInterval: 100, leaderAliveThreshold: 1000, leaderElectionDuration: 500 };

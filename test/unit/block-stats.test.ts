@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Subject } from 'rxjs';
 import { BlockStats, bindBlockStats, percentile } from '../../actors/block-stats.ts';
-import { stateValueString } from '../../actors/status.ts';
+import { stateValueString } from '../../actors/status-row.ts';
 import { ZERO_HASH, type Block } from '../../runtime/ledger/block.ts';
 import type { Ledger, LedgerCommit } from '../../runtime/ledger/ledger.ts';
 import type { BlockCopy } from '../../actors/block-intake.ts';

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { request } from 'node:http';
 import { DashboardModel } from '../../runtime/dashboard/model.ts';
 import { startDashboard } from '../../runtime/dashboard/server.ts';
-import type { StatusRow } from '../../actors/status.ts';
+import type { StatusRow } from '../../actors/status-row.ts';
 import { withDeadline } from '../helpers/deadline.ts';
 
 function row(id: string, over: Partial<StatusRow> = {}): StatusRow {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ordererYaml, peerCore, writeYaml, type NetworkLayout } from '../../runtime/cli/network-writer.ts';
 import type { Manifest } from '../../runtime/crypto/material.ts';
 import { loadPeerConfig } from '../../config/load.ts';
-import { loadOrdererConfig } from '../../config/orderer.ts';
+import { loadOrdererConfig } from '../../config/orderer-schema.ts';
 
 const manifest: Manifest = {
   orgs: [

@@ -7,7 +7,7 @@ import { startOpsServer } from '../../runtime/ops/server.ts';
 import { OrdererMetrics } from '../../runtime/ops/orderer-metrics.ts';
 import type { AppendedBlock } from '../../runtime/orderer/orderer.ts';
 import { Subject } from 'rxjs';
-import type { StatusRow } from '../../actors/status.ts';
+import type { StatusRow } from '../../actors/status-row.ts';
 import { parsePrometheus } from '../helpers/prometheus.ts';
 
 test('logging spec: default level, per-module levels, longest prefix wins, bad levels refused', () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { SimClock } from '../../runtime/clock.ts';
 import { BlockCutter, clampBatchSize, BLOCK_OVERHEAD_BYTES, type BatchSize } from '../../runtime/orderer/cutter.ts';
 import { Batcher } from '../../runtime/orderer/batcher.ts';
-import { loadOrdererConfig, parseByteSize } from '../../config/orderer.ts';
+import { loadOrdererConfig, parseByteSize } from '../../config/orderer-schema.ts';
 
 const tx = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
 const size: BatchSize = { maxMessageCount: 3, preferredMaxBytes: 100, absoluteMaxBytes: 1000 };

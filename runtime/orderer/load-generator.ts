@@ -12,7 +12,7 @@ export interface LoadStats {
   errors: Record<string, number>;
 }
 
-export interface LoadOptions {
+export interface LoadGeneratorOptions {
   channels: string[];
   /** Transactions per second per channel. */
   rate: number;
@@ -31,7 +31,7 @@ export class LoadGenerator {
 
   constructor(
     private readonly client: OrdererClient,
-    private readonly o: LoadOptions,
+    private readonly o: LoadGeneratorOptions,
   ) {
     this.timer = setInterval(() => this.tick(), 10);
   }

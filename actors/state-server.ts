@@ -13,7 +13,7 @@ import { RequesterLimits } from '../machines/rate-limit.logic.ts';
 import { chunkBySize } from '../machines/chunk.logic.ts';
 import { servedRange, validateRequest } from '../machines/state-transfer.logic.ts';
 import type { BlockIntake } from './block-intake.ts';
-import { ENVELOPE_OVERHEAD } from './pull.actor.ts';
+import { ENVELOPE_OVERHEAD } from './block-puller.ts';
 
 export interface StateServerSettings {
   batchSize: number;

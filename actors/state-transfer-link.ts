@@ -40,7 +40,7 @@ interface Outstanding {
   end: number;
 }
 
-export class StateTransfer {
+export class StateTransferLink {
   /** The bound machine (the channel's child), while the link runs. */
   actor: StateTransferRef | null = null;
   private readonly subs: { unsubscribe(): void }[] = [];

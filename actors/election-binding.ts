@@ -17,9 +17,9 @@ import type { LocalSigner } from '../runtime/crypto/signer.ts';
 import type { WireCodec } from '../runtime/wire/codec.ts';
 import type { LeadershipMsg, PeerTime, Verified } from '../runtime/wire/messages.ts';
 import { seal } from '../runtime/wire/envelope.ts';
-import type { StateInfoTracker } from './stateinfo.actor.ts';
+import type { StateInfoTracker } from './stateinfo-tracker.ts';
 import type { Discovery } from './discovery.actor.ts';
-import type { Role } from './status.ts';
+import type { Role } from './status-row.ts';
 
 export interface ElectionBindingDeps {
   channel: string;

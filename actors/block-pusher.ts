@@ -14,7 +14,7 @@ import { seal } from '../runtime/wire/envelope.ts';
 import { TimerGroup } from '../runtime/timers.ts';
 import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import { BatchingEmitter, routeBatch } from '../machines/emitter.logic.ts';
-import type { ChannelPeer } from './stateinfo.actor.ts';
+import type { ChannelPeer } from './stateinfo-tracker.ts';
 import type { BlockIntake } from './block-intake.ts';
 
 export interface PushSettings {

@@ -1,0 +1,37 @@
+// The peer-level concerns beside the channels: discovery (membership over every channel) and one StateInfo
+// tracker per channel (heights and the channel view), plus the endpoints the session dials at start
+// (bootstrap and anchor peers, never this peer itself).
+import { fromCallback, type EventObject } from 'xstate';
+import type { Genesis } from '../runtime/ledger/channel-config.ts';
+import { Discovery } from './discovery.actor.ts';
+import { StateInfoTracker } from './stateinfo-tracker.ts';
+import type { InboundPort } from './inbound-router.ts';
+import type { PeerDeps, PeerOptions } from './peer.types.ts';
+
+export const orgsOf = (g: Genesis) => g.config.orgs.map((x) => x.mspId);
+
+export function peerConcerns(o: PeerOptions, d: PeerDeps, inbound: InboundPort, incNum: number) {
+  const anchors = o.channels.flatMap((c) => c.genesis.config.anchorPeers);
+  const common = { transport: d.transport, inbound, codec: d.codec, signer: d.signer, clock: d.clock, prefix: o.prefix, externalEndpoint: o.externalEndpoint, incNum, timings: o.timings };
+  const discovery = new Discovery({
+    ...common,
+    rng: d.rng.fork('discovery'),
+    internalEndpoint: o.internalEndpoint ?? d.transport.endpoint,
+    bootstrap: o.bootstrap,
+    anchors,
+    channels: o.channels.map((c) => c.name),
+  });
+  const stateInfo = new Map(
+    o.channels.map(({ name, genesis }) => [name, new StateInfoTracker({ ...common, channel: name, orgs: orgsOf(genesis), rng: d.rng.fork(`stateinfo:${name}`), discovery, height: 1 })]),
+  );
+  const own = new Set([d.transport.endpoint, o.peerId]);
+  const targets = [...new Set([...o.bootstrap, ...anchors.map((a) => a.endpoint)])].filter((e) => !own.has(e));
+  /** The root machine's `stateInfo` child: every tracker runs while the peer runs. */
+  const stateInfoLogic = fromCallback<EventObject>(() => {
+    for (const t of stateInfo.values()) t.start();
+    return () => {
+      for (const t of stateInfo.values()) t.stop();
+    };
+  });
+  return { discovery, stateInfo, targets, stateInfoLogic };
+}
