@@ -19,11 +19,13 @@ import type { Block } from '../runtime/ledger/block.ts';
 import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import type { PushMode, PushResult } from '../machines/payload-buffer.logic.ts';
 import { blockStore, type MessageStore, type StoredBlock } from '../machines/message-store.logic.ts';
-import type { ChannelPeer, StateInfoTracker } from './stateinfo-tracker.ts';
-import type { Discovery } from './discovery.actor.ts';
+import type { ChannelPeer, Membership, StateInfoTracker } from './stateinfo-tracker.ts';
 import type { BlockSource, CommitQueue } from './commit-queue.ts';
 import { checkBlockBytes, type BlockCheckResult } from './block-check.ts';
 import { isStraggler } from '../machines/state-transfer.logic.ts';
+
+/** The channel view the gossip parts read (StateInfo implements it): its peers with heights, and its changes. */
+export type ChannelView = Pick<StateInfoTracker, 'channelPeers' | 'changes$'>;
 
 export interface GossipChannelContext {
   channel: string;
@@ -39,8 +41,8 @@ export interface GossipChannelContext {
   ledger: Ledger;
   /** The channel's one commit queue (shared with the deliver actor). */
   queue: CommitQueue;
-  stateInfo: StateInfoTracker;
-  discovery: Discovery;
+  stateInfo: ChannelView;
+  discovery: Pick<Membership, 'member'>;
   /** Gets blocks only from other peers (election on, or not a static leader): straggler warnings apply. */
   dependsOnOthers?: boolean;
   /** `murmur` (default) or Fabric's stock behaviour. */
@@ -67,23 +69,75 @@ export interface BlockCopy {
   source: GossipSource;
 }
 
+/**
+ * One channel's intake, and the channel as its gossip parts see it: each part (block-pusher.ts,
+ * block-puller.ts, tree-disseminator.ts, state-server.ts, state-transfer-link.ts) declares the few members it
+ * consumes as its own port type, and this class is the one adapter that implements them all.
+ */
 export class BlockIntake {
   readonly store: MessageStore<GossipBlock>;
   readonly queue: CommitQueue;
+  readonly channel: string;
+  readonly orgs: string[];
+  readonly transport: Transport;
+  readonly inbound: InboundPort;
+  readonly codec: WireCodec;
+  readonly signer: LocalSigner;
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly ledger: Ledger;
+  readonly stateInfo: ChannelView;
+  readonly profile: 'murmur' | 'fabric';
   duplicates = 0;
   /** Fabric's straggler warnings (state/TestStraggler): far behind with no way to catch up alone. */
   stragglerWarnings = 0;
   /** Every copy of a block from my org's gossip, before any dedupe (status `blocks` copies; nothing decodes twice). */
   readonly copies$ = new Subject<BlockCopy>();
   /** A gossiped block `seq` from `originator` arrived beyond the ledger height (there may be a gap). */
-  onAhead: ((originator: string, seq: number) => void) | null = null;
+  readonly ahead$ = new Subject<{ originator: string; seq: number }>();
 
   constructor(
-    readonly ctx: GossipChannelContext,
+    private readonly ctx: GossipChannelContext,
     private readonly s: IntakeSettings,
   ) {
     this.store = blockStore<GossipBlock>({ maxBlockCountToStore: s.maxBlockCountToStore, pullInterval: s.pullInterval });
     this.queue = ctx.queue;
+    this.channel = ctx.channel;
+    this.orgs = ctx.orgs;
+    this.transport = ctx.transport;
+    this.inbound = ctx.inbound;
+    this.codec = ctx.codec;
+    this.signer = ctx.signer;
+    this.clock = ctx.clock;
+    this.rng = ctx.rng;
+    this.ledger = ctx.ledger;
+    this.stateInfo = ctx.stateInfo;
+    this.profile = ctx.profile ?? 'murmur';
+  }
+
+  /** The commit queue is full (state transfer waits, as Fabric's blocking buffer does). */
+  get queueFull$() {
+    return this.queue.full$;
+  }
+
+  /** Keeps a block this peer originated or forwarded in the gossip window, with its envelope. */
+  remember(block: VerifiedBlock, envelope: Uint8Array): void {
+    this.store.add({ seq: block.number, envelope, block, source: 'push' }, this.clock.now());
+  }
+
+  /** The signed envelope the gossip window holds for block `seq`. */
+  envelopeOf(seq: number): Uint8Array | null {
+    return this.store.find((b) => b.seq === seq)?.envelope ?? null;
+  }
+
+  /** Block numbers the gossip window holds (the pull digest). */
+  storedSeqs(): number[] {
+    return this.store.items().map((b) => b.seq);
+  }
+
+  /** Drops what has outlived the gossip window. */
+  expireStored(): void {
+    this.store.expire(this.clock.now());
   }
 
   /** The ledger refused a block: drop its gossip copy too, so a genuine copy can take its place. */
@@ -102,7 +156,7 @@ export class BlockIntake {
 
   /** Where to reach a peer: its internal endpoint inside the org, its external one across orgs. */
   endpointOf(pkiIdHex: string): string | null {
-    const m = this.ctx.discovery.table.get(pkiIdHex);
+    const m = this.ctx.discovery.member(pkiIdHex);
     if (!m) return null;
     if (m.mspId === this.mspId) return m.internalEndpoint ?? (m.endpoint || null);
     return m.endpoint || null;
@@ -160,7 +214,7 @@ export class BlockIntake {
     if (!r.ok) return { kind: 'refused' };
     this.admit(seq, r.block, m.bytes, 'push', 'non-blocking');
     // The originator committed this block from the orderer, so it holds every block before it.
-    if (seq > this.ctx.ledger.height()) this.onAhead?.(m.signer.pkiIdHex, seq);
+    if (seq > this.ctx.ledger.height()) this.ahead$.next({ originator: m.signer.pkiIdHex, seq });
     return { kind: 'admitted', block: r.block };
   }
 

@@ -16,6 +16,9 @@ import { chunkBySize } from '../machines/chunk.logic.ts';
 import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import type { BlockIntake } from './block-intake.ts';
 
+/** What the puller consumes of its channel (BlockIntake is the adapter). */
+export type PullChannel = Pick<BlockIntake, 'admit' | 'channel' | 'check' | 'clock' | 'codec' | 'copies$' | 'duplicates' | 'endpointOf' | 'envelopeOf' | 'expireStored' | 'inbound' | 'known' | 'ledger' | 'orgPeers' | 'rng' | 'signer' | 'storedSeqs' | 'transport'>;
+
 export interface PullSettings extends PullTimings {
   pullInterval: number;
   pullPeerNum: number;
@@ -35,28 +38,28 @@ export class BlockPuller {
   readonly stats = { rounds: 0, updatesAccepted: 0, updatesDropped: 0 };
 
   constructor(
-    private readonly intake: BlockIntake,
+    private readonly intake: PullChannel,
     private readonly s: PullSettings,
   ) {
-    this.self = intake.ctx.signer.identity;
-    this.timers = new TimerGroup(intake.ctx.clock);
+    this.self = intake.signer.identity;
+    this.timers = new TimerGroup(intake.clock);
     this.engine = new PullEngine(
       {
-        digests: () => intake.store.items().map((b) => String(b.seq)),
+        digests: () => intake.storedSeqs().map(String),
         wants: (id) => {
           const seq = Number(id);
-          const h = intake.ctx.ledger.height();
+          const h = intake.ledger.height();
           return Number.isSafeInteger(seq) && String(seq) === id && seq >= h && seq < h + s.blockBufferSize && !intake.known(seq);
         },
       },
-      intake.ctx.rng,
+      intake.rng,
       s,
     );
   }
 
   start(): void {
-    const { inbound, channel } = this.intake.ctx;
-    this.timers = new TimerGroup(this.intake.ctx.clock);
+    const { inbound, channel } = this.intake;
+    this.timers = new TimerGroup(this.intake.clock);
     // Only block pulls: murmur does not pull identities (they travel with alive messages).
     const onPull = (m: Verified<PullMsg>) => void (m.payload.kind === 'block' && this.onMessage(m));
     this.sub = new Subscription();
@@ -71,10 +74,10 @@ export class BlockPuller {
 
   /** One pull round now (the timer calls it every pullInterval). */
   round(): void {
-    this.intake.store.expire(this.intake.ctx.clock.now());
+    this.intake.expireStored();
     const peers = this.intake.orgPeers();
     if (!peers.length) return;
-    const chosen = this.intake.ctx.rng.sample(peers, this.s.pullPeerNum).map((p) => p.pkiIdHex);
+    const chosen = this.intake.rng.sample(peers, this.s.pullPeerNum).map((p) => p.pkiIdHex);
     const { round, out } = this.engine.startRound(chosen);
     this.stats.rounds++;
     this.sendAll(out);
@@ -83,7 +86,7 @@ export class BlockPuller {
   }
 
   private onMessage(m: Verified<PullMsg>): void {
-    const { codec, clock } = this.intake.ctx;
+    const { codec, clock } = this.intake;
     const from = m.signer.pkiIdHex;
     if (from === this.self.pkiIdHex) return;
     if (m.signer.mspId !== this.self.mspId) return void codec.rejections.count('pull-foreign-org');
@@ -103,7 +106,7 @@ export class BlockPuller {
   }
 
   private onUpdate(from: string, p: UpdateMsg): void {
-    const { codec, channel } = this.intake.ctx;
+    const { codec, channel } = this.intake;
     const drop = (reason: string) => {
       codec.rejections.count(reason);
       this.stats.updatesDropped++;
@@ -134,16 +137,16 @@ export class BlockPuller {
   }
 
   private sendAll(out: readonly (PullSend | null)[]): void {
-    const { transport, signer, channel } = this.intake.ctx;
+    const { transport, signer, channel } = this.intake;
     for (const o of out) {
       if (!o) continue;
       const to = this.intake.endpointOf(o.to);
       if (!to) continue;
       if (o.t === 'update') {
-        const envs = o.ids.map((id) => this.intake.store.find((b) => String(b.seq) === id)?.envelope).filter((e): e is Uint8Array => !!e);
+        const envs = o.ids.map((id) => (String(Number(id)) === id ? this.intake.envelopeOf(Number(id)) : null)).filter((e): e is Uint8Array => !!e);
         const budget = transport.maxPayload - ENVELOPE_OVERHEAD;
         const { chunks, oversized } = chunkBySize(envs, (e) => e.byteLength, budget);
-        if (oversized.length) this.intake.ctx.codec.rejections.count('pull-item-oversized');
+        if (oversized.length) this.intake.codec.rejections.count('pull-item-oversized');
         for (const items of chunks) transport.send(to, seal({ t: 'update', ch: channel, nonce: o.nonce, kind: 'block', items } satisfies UpdateMsg, signer));
         continue;
       }

@@ -17,6 +17,9 @@ import { BatchingEmitter, routeBatch } from '../machines/emitter.logic.ts';
 import type { ChannelPeer } from './stateinfo-tracker.ts';
 import type { BlockIntake } from './block-intake.ts';
 
+/** What push consumes of its channel (BlockIntake is the adapter). */
+export type PushChannel = Pick<BlockIntake, 'acceptData' | 'channel' | 'clock' | 'inbound' | 'orgPeers' | 'remember' | 'rng' | 'signer' | 'transport'>;
+
 export interface PushSettings {
   propagateIterations: number;
   propagatePeerNum: number;
@@ -40,16 +43,16 @@ export class BlockPusher {
   readonly stats = { originated: 0, forwarded: 0, sends: 0 };
 
   constructor(
-    private readonly intake: BlockIntake,
+    private readonly intake: PushChannel,
     private readonly s: PushSettings,
   ) {
     this.emitter = new BatchingEmitter({ propagateIterations: s.propagateIterations, maxPropagationBurstSize: s.maxPropagationBurstSize });
-    this.timers = new TimerGroup(intake.ctx.clock);
+    this.timers = new TimerGroup(intake.clock);
   }
 
   start(): void {
-    const { inbound, channel } = this.intake.ctx;
-    this.timers = new TimerGroup(this.intake.ctx.clock);
+    const { inbound, channel } = this.intake;
+    this.timers = new TimerGroup(this.intake.clock);
     this.sub = new Subscription(inbound.onChannel('data', channel, (m, via) => this.onData(m, via)));
   }
 
@@ -61,9 +64,9 @@ export class BlockPusher {
 
   /** A block this peer committed from the ordering service: sign it once and push it. */
   originate(block: VerifiedBlock, bytes: Uint8Array): void {
-    const msg: DataMsg = { t: 'data', ch: this.intake.ctx.channel, seq: block.number, block: bytes };
-    const envelope = seal(msg, this.intake.ctx.signer);
-    this.intake.store.add({ seq: block.number, envelope, block, source: 'push' }, this.intake.ctx.clock.now());
+    const msg: DataMsg = { t: 'data', ch: this.intake.channel, seq: block.number, block: bytes };
+    const envelope = seal(msg, this.intake.signer);
+    this.intake.remember(block, envelope);
     this.stats.originated++;
     this.enqueue({ seq: block.number, envelope, exclude: [] });
   }
@@ -90,11 +93,11 @@ export class BlockPusher {
     const batch = this.emitter.flush();
     const peers = this.intake.orgPeers();
     const same = (x: string, p: ChannelPeer) => x === p.pkiIdHex || x === p.internalEndpoint || x === p.endpoint || x === p.id;
-    for (const { msg, to } of routeBatch(batch, peers, this.s.propagatePeerNum, (xs, k) => this.intake.ctx.rng.sample(xs, k), same)) {
+    for (const { msg, to } of routeBatch(batch, peers, this.s.propagatePeerNum, (xs, k) => this.intake.rng.sample(xs, k), same)) {
       for (const p of to) {
         const endpoint = p.internalEndpoint ?? (p.endpoint || null);
         if (!endpoint) continue;
-        this.intake.ctx.transport.send(endpoint, msg.envelope, { via: this.intake.ctx.transport.endpoint });
+        this.intake.transport.send(endpoint, msg.envelope, { via: this.intake.transport.endpoint });
         this.stats.sends++;
       }
     }

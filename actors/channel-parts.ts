@@ -29,7 +29,7 @@ export interface ChannelPartsSettings extends DisseminationTimings {
 }
 
 /** The parts of a channel over its open ledger; nothing runs until the channel's ports start. */
-export function channelParts(ledger: Ledger, rejections: RejectionCounter, ctx: Omit<GossipChannelContext, 'ledger' | 'queue'>, s: ChannelPartsSettings): ChannelParts {
+export function channelParts(ledger: Ledger, rejections: RejectionCounter, ctx: Omit<GossipChannelContext, 'ledger' | 'queue' | 'stateInfo'> & { stateInfo: StateInfoTracker }, s: ChannelPartsSettings): ChannelParts {
   const queue = new CommitQueue(ledger, rejections, { blockBufferSize: s.stateBlockBufferSize, batchSize: s.stateBatchSize, clock: ctx.clock });
   ctx.stateInfo.setHeight(ledger.height());
   return {

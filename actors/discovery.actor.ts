@@ -120,6 +120,11 @@ export class Discovery {
     return this.table.alive();
   }
 
+  /** What the table holds of a peer (alive or dead), by PKI-ID. */
+  member(pkiIdHex: string): MemberRecord | undefined {
+    return this.table.get(pkiIdHex);
+  }
+
   // ---- outgoing ---------------------------------------------------------------------------------
 
   /** The last signed alive while younger than aliveTimeInterval, else a fresh one. */

@@ -17,9 +17,11 @@ import type { LocalSigner } from '../runtime/crypto/signer.ts';
 import type { WireCodec } from '../runtime/wire/codec.ts';
 import type { LeadershipMsg, PeerTime, Verified } from '../runtime/wire/messages.ts';
 import { seal } from '../runtime/wire/envelope.ts';
-import type { StateInfoTracker } from './stateinfo-tracker.ts';
-import type { Discovery } from './discovery.actor.ts';
+import type { Membership, StateInfoTracker } from './stateinfo-tracker.ts';
 import type { Role } from './status-row.ts';
+
+/** What the election reads of the channel (StateInfo implements it): the view, this peer's height, changes. */
+export type ElectionView = Pick<StateInfoTracker, 'channelPeers' | 'ownHeight' | 'changes$'>;
 
 export interface ElectionBindingDeps {
   channel: string;
@@ -29,8 +31,8 @@ export interface ElectionBindingDeps {
   codec: WireCodec;
   signer: LocalSigner;
   prefix: string;
-  stateInfo: StateInfoTracker;
-  discovery: Discovery;
+  stateInfo: ElectionView;
+  discovery: Pick<Membership, 'member'>;
   incNum: number;
   peerId: string;
 }
@@ -82,7 +84,7 @@ export class ElectionBinding {
     const c = this.d.actor.getSnapshot().context;
     if (c.isLeader) return this.d.peerId;
     if (!c.leaderId) return null;
-    return this.d.discovery.table.get(c.leaderId)?.id ?? null;
+    return this.d.discovery.member(c.leaderId)?.id ?? null;
   }
 
   private orgView() {

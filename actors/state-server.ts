@@ -15,6 +15,9 @@ import { servedRange, validateRequest } from '../machines/state-transfer.logic.t
 import type { BlockIntake } from './block-intake.ts';
 import { ENVELOPE_OVERHEAD } from './block-puller.ts';
 
+/** What the state server consumes of its channel (BlockIntake is the adapter). */
+export type StateServerChannel = Pick<BlockIntake, 'channel' | 'clock' | 'codec' | 'endpointOf' | 'inbound' | 'ledger' | 'orgs' | 'signer' | 'transport'>;
+
 export interface StateServerSettings {
   batchSize: number;
   /** Requests served per requester per second (bursts of twice that); default 200. */
@@ -27,14 +30,14 @@ export class StateServer {
   readonly stats = { requests: 0, responses: 0, blocks: 0 };
 
   constructor(
-    private readonly intake: BlockIntake,
+    private readonly intake: StateServerChannel,
     private readonly s: StateServerSettings,
   ) {
     this.limits = new RequesterLimits(s.requestsPerSecond ?? 200);
   }
 
   start(): void {
-    const { inbound, channel } = this.intake.ctx;
+    const { inbound, channel } = this.intake;
     this.sub = new Subscription(inbound.onChannel('stateReq', channel, (m) => this.onRequest(m)));
   }
 
@@ -43,12 +46,12 @@ export class StateServer {
   }
 
   private onRequest(m: Verified<StateReqMsg>): void {
-    const { codec, ledger, transport, signer, channel, orgs } = this.intake.ctx;
+    const { codec, ledger, transport, signer, channel, orgs } = this.intake;
     if (m.signer.pkiIdHex === signer.identity.pkiIdHex) return;
     if (!orgs.includes(m.signer.mspId)) return void codec.rejections.count('state-request-not-in-channel');
     const v = validateRequest(m.payload.start, m.payload.end, this.s.batchSize);
     if (!v.ok) return void codec.rejections.count(v.reason);
-    if (!this.limits.take(m.signer.pkiIdHex, this.intake.ctx.clock.now())) return void codec.rejections.count('state-request-rate');
+    if (!this.limits.take(m.signer.pkiIdHex, this.intake.clock.now())) return void codec.rejections.count('state-request-rate');
     const to = this.intake.endpointOf(m.signer.pkiIdHex);
     if (!to) return void codec.rejections.count('state-request-unreachable');
     this.stats.requests++;

@@ -22,6 +22,9 @@ import { syncStateOf, type StateTransferTimings, type stateTransferMachine } fro
 import { TimerGroup } from '../runtime/timers.ts';
 import type { BlockIntake } from './block-intake.ts';
 
+/** What the state-transfer link consumes of its channel (BlockIntake is the adapter). */
+export type StateTransferChannel = Pick<BlockIntake, 'admit' | 'channel' | 'check' | 'clock' | 'codec' | 'copies$' | 'duplicates' | 'endpointOf' | 'inbound' | 'known' | 'ledger' | 'ahead$' | 'profile' | 'queueFull$' | 'rng' | 'signer' | 'stateInfo' | 'stored' | 'transport'>;
+
 export interface StateTransferSettings extends StateTransferTimings {
   batchSize: number;
   maxRetries: number;
@@ -51,16 +54,16 @@ export class StateTransferLink {
   readonly stats = { requests: 0, responses: 0, invalid: 0, abandoned: 0 };
 
   constructor(
-    private readonly intake: BlockIntake,
+    private readonly intake: StateTransferChannel,
     s: StateTransferSettings,
   ) {
-    this.timers = new TimerGroup(intake.ctx.clock);
+    this.timers = new TimerGroup(intake.clock);
     this.gapGrace = Math.max(100, 25 * s.maxPropagationBurstLatency);
   }
 
   /** Binds `actor` (the channel's stateTransfer child, already running) until stop(). */
   start(actor: StateTransferRef): void {
-    const { inbound, channel, stateInfo, ledger, clock, profile } = this.intake.ctx;
+    const { inbound, channel, stateInfo, ledger, clock, profile } = this.intake;
     this.actor = actor;
     this.timers = new TimerGroup(clock);
     const view = () => actor.send({ type: 'view.changed', peers: stateInfo.channelPeers().map((p) => ({ id: p.pkiIdHex, height: p.height })) });
@@ -69,10 +72,10 @@ export class StateTransferLink {
       actor.on('round.abandoned', () => void this.stats.abandoned++),
       stateInfo.changes$.subscribe(view),
       ledger.commits$.subscribe((c) => actor.send({ type: 'ledger.advanced', height: c.height })),
-      this.intake.queue.full$.subscribe((full) => actor.send({ type: 'buffer.level', full })),
+      this.intake.queueFull$.subscribe((full) => actor.send({ type: 'buffer.level', full })),
       new Subscription(inbound.onChannel('stateRes', channel, (m) => this.onResponse(m))),
     );
-    if (profile !== 'fabric') this.intake.onAhead = (from, seq) => this.noteAhead(from, seq);
+    if (profile !== 'fabric') this.subs.push(this.intake.ahead$.subscribe((a) => this.noteAhead(a.originator, a.seq)));
     view();
     actor.send({ type: 'ledger.advanced', height: ledger.height() });
   }
@@ -80,7 +83,6 @@ export class StateTransferLink {
   stop(): void {
     for (const s of this.subs) s.unsubscribe();
     this.subs.length = 0;
-    this.intake.onAhead = null;
     this.timers.clear();
     this.gap = null;
     this.outstanding = null;
@@ -96,7 +98,7 @@ export class StateTransferLink {
     this.timers.later(this.gapGrace, () => {
       const g = this.gap;
       this.gap = null;
-      if (g && this.intake.ctx.ledger.height() <= g.seq) this.ahead(g.from, g.seq + 1);
+      if (g && this.intake.ledger.height() <= g.seq) this.ahead(g.from, g.seq + 1);
     });
   }
 
@@ -111,7 +113,7 @@ export class StateTransferLink {
   }
 
   private request(e: { attempt: number; to: string; start: number; end: number }): void {
-    const { transport, signer, channel, rng } = this.intake.ctx;
+    const { transport, signer, channel, rng } = this.intake;
     const nonce = rng.nonce();
     this.outstanding = { attempt: e.attempt, nonce, to: e.to, start: e.start, end: e.end };
     const to = this.intake.endpointOf(e.to);
@@ -122,7 +124,7 @@ export class StateTransferLink {
   }
 
   private onResponse(m: Verified<StateResMsg>): void {
-    const { codec, ledger } = this.intake.ctx;
+    const { codec, ledger } = this.intake;
     const o = this.outstanding;
     if (!o || m.payload.nonce !== o.nonce || m.signer.pkiIdHex !== o.to) return void codec.rejections.count('state-unsolicited-response');
     this.stats.responses++;

@@ -22,7 +22,8 @@ import type { StateInfoMsg, StateInfoPullReqMsg, StateInfoSnapshotMsg, Verified 
 import { TimerGroup } from '../runtime/timers.ts';
 import { envelopeSignature, seal } from '../runtime/wire/envelope.ts';
 import { compareTime } from '../machines/discovery.logic.ts';
-import type { Discovery } from './discovery.actor.ts';
+import type { Observable } from 'rxjs';
+import type { MemberRecord } from '../machines/discovery.logic.ts';
 
 export interface ChannelPeer {
   pkiIdHex: string;
@@ -41,6 +42,13 @@ export interface StateInfoTimings {
   pullPeerNum: number;
 }
 
+/** What StateInfo reads of membership (discovery implements it). */
+export interface Membership {
+  aliveMembers(): MemberRecord[];
+  member(pkiIdHex: string): MemberRecord | undefined;
+  readonly alive$: Observable<unknown>;
+}
+
 export interface StateInfoDeps {
   channel: string;
   /** MSP ids of the channel's orgs (from its config). */
@@ -53,7 +61,7 @@ export interface StateInfoDeps {
   clock: Clock;
   rng: Rng;
   prefix: string;
-  discovery: Discovery;
+  discovery: Membership;
   externalEndpoint: string;
   incNum: number;
   height: number;
@@ -222,7 +230,7 @@ export class StateInfoTracker {
       this.d.codec.rejections.count('not-in-channel');
       return;
     }
-    const requester = this.d.discovery.table.get(m.signer.pkiIdHex);
+    const requester = this.d.discovery.member(m.signer.pkiIdHex);
     const sameOrg = m.signer.mspId === this.self.mspId;
     const to = sameOrg ? (requester?.internalEndpoint ?? requester?.endpoint) : requester?.endpoint;
     if (!to) return;
@@ -230,7 +238,7 @@ export class StateInfoTracker {
     for (const [pki, c] of this.cache) {
       if (pki === m.signer.pkiIdHex) continue;
       // A foreign requester does not learn my org's internal-only peers.
-      if (!sameOrg && c.msg.signer.mspId === this.self.mspId && !this.d.discovery.table.get(pki)?.endpoint) continue;
+      if (!sameOrg && c.msg.signer.mspId === this.self.mspId && !this.d.discovery.member(pki)?.endpoint) continue;
       elements.push(c.msg.bytes);
     }
     this.d.transport.send(to, seal({ t: 'stateInfoSnapshot', ch: this.d.channel, nonce: m.payload.nonce, elements } satisfies StateInfoSnapshotMsg, this.d.signer));
@@ -248,7 +256,7 @@ export class StateInfoTracker {
       // The first bad element aborts the rest (Fabric).
       if (!r.ok || r.msg.payload.t !== 'stateInfo' || r.msg.payload.ch !== this.d.channel) return;
       // Only peers discovery knows (Fabric skips unknown originators).
-      if (!this.d.discovery.table.get(r.msg.signer.pkiIdHex) && r.msg.signer.pkiIdHex !== m.signer.pkiIdHex) continue;
+      if (!this.d.discovery.member(r.msg.signer.pkiIdHex) && r.msg.signer.pkiIdHex !== m.signer.pkiIdHex) continue;
       this.accept(r.msg as Verified<StateInfoMsg>);
     }
   }
@@ -256,7 +264,7 @@ export class StateInfoTracker {
   private sweep(): void {
     let changed = false;
     for (const [pki, c] of this.cache) {
-      if (this.d.discovery.table.get(pki)) continue;
+      if (this.d.discovery.member(pki)) continue;
       this.bySignature.delete(c.sig);
       changed = this.cache.delete(pki);
     }

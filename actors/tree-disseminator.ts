@@ -22,6 +22,9 @@ import { PlumTree, type TreeSettings } from '../machines/plumtree.logic.ts';
 import { RequesterLimits } from '../machines/rate-limit.logic.ts';
 import type { BlockIntake } from './block-intake.ts';
 
+/** What the tree consumes of its channel (BlockIntake is the adapter). */
+export type TreeChannel = Pick<BlockIntake, 'acceptData' | 'channel' | 'clock' | 'codec' | 'envelopeOf' | 'inbound' | 'known' | 'ledger' | 'mspId' | 'orgPeers' | 'remember' | 'rng' | 'signer' | 'transport'>;
+
 export interface TreeOptions extends TreeSettings {
   maxPropagationBurstLatency: number;
   maxPropagationBurstSize: number;
@@ -53,17 +56,17 @@ export class TreeDisseminator {
   private readonly graftLimits: RequesterLimits;
 
   constructor(
-    private readonly intake: BlockIntake,
+    private readonly intake: TreeChannel,
     private readonly o: TreeOptions,
   ) {
     this.tree = new PlumTree(o);
-    this.timers = new TimerGroup(intake.ctx.clock);
+    this.timers = new TimerGroup(intake.clock);
     this.graftLimits = new RequesterLimits(o.graftsPerSecond ?? 100);
   }
 
   start(): void {
-    const { inbound, channel, ledger } = this.intake.ctx;
-    this.timers = new TimerGroup(this.intake.ctx.clock);
+    const { inbound, channel, ledger } = this.intake;
+    this.timers = new TimerGroup(this.intake.clock);
     this.sub = new Subscription();
     this.sub.add(inbound.onChannel('data', channel, (m, via) => this.onData(m, via)));
     this.sub.add(inbound.onChannel('ihave', channel, (m) => this.onIHave(m)));
@@ -90,10 +93,9 @@ export class TreeDisseminator {
 
   /** A block this peer committed from the ordering service: sign it once, send it down the tree. */
   originate(block: VerifiedBlock, bytes: Uint8Array): void {
-    const { ctx } = this.intake;
-    const msg: DataMsg = { t: 'data', ch: ctx.channel, seq: block.number, block: bytes };
-    const envelope = seal(msg, ctx.signer);
-    this.intake.store.add({ seq: block.number, envelope, block, source: 'push' }, ctx.clock.now());
+    const msg: DataMsg = { t: 'data', ch: this.intake.channel, seq: block.number, block: bytes };
+    const envelope = seal(msg, this.intake.signer);
+    this.intake.remember(block, envelope);
     this.stats.originated++;
     this.remember(block.number);
     this.spread(block, envelope, null);
@@ -105,7 +107,7 @@ export class TreeDisseminator {
     const from = via ? (this.idOf.get(via) ?? null) : null;
     const r = this.intake.acceptData(m);
     if (r.kind === 'duplicate') {
-      if (from && this.seenByTree.has(seq) && this.tree.onPayload(from, false).prune) this.send(from, { t: 'prune', ch: this.intake.ctx.channel });
+      if (from && this.seenByTree.has(seq) && this.tree.onPayload(from, false).prune) this.send(from, { t: 'prune', ch: this.intake.channel });
       return;
     }
     if (r.kind !== 'admitted') return;
@@ -124,8 +126,8 @@ export class TreeDisseminator {
 
   /** Blocks between the ledger height and `seq` that nobody announced: ask the relayer of `seq` for them. */
   private graftGap(from: string, seq: number): void {
-    const h = this.intake.ctx.ledger.height();
-    const now = this.intake.ctx.clock.now();
+    const h = this.intake.ledger.height();
+    const now = this.intake.clock.now();
     for (let s = Math.max(h, seq - this.o.blockBufferSize); s < seq; s++)
       if (!this.intake.known(s, false) && !this.tree.isMissing(s) && this.tree.onGap(from, s, now) === 'arm') this.armGraft(s);
   }
@@ -137,16 +139,16 @@ export class TreeDisseminator {
    */
   private spread(block: Block, envelope: Uint8Array, from: string | null, originator: string | null = null, repaired = false): void {
     this.refresh();
-    const via = this.intake.ctx.transport.endpoint;
+    const via = this.intake.transport.endpoint;
     const announcement = { seq: block.number, hash: blockHash(block) };
     const eager = this.tree.eager(from).filter((id) => id !== originator);
     if (repaired && eager.length) {
-      const env = seal({ t: 'ihave', ch: this.intake.ctx.channel, blocks: [announcement] }, this.intake.ctx.signer);
+      const env = seal({ t: 'ihave', ch: this.intake.channel, blocks: [announcement] }, this.intake.signer);
       for (const id of eager) if (this.sendSealed(id, env)) this.stats.ihaveSent++;
     } else
       for (const id of eager) {
         const to = this.endpointOf.get(id);
-        if (to && this.intake.ctx.transport.send(to, envelope, { via })) this.stats.payloadSends++;
+        if (to && this.intake.transport.send(to, envelope, { via })) this.stats.payloadSends++;
       }
     this.pending.push(announcement);
     if (this.pending.length >= this.o.maxPropagationBurstSize) this.flush();
@@ -165,17 +167,17 @@ export class TreeDisseminator {
     const blocks = this.pending;
     this.pending = [];
     if (lazy.length === 0) return;
-    const env = seal({ t: 'ihave', ch: this.intake.ctx.channel, blocks }, this.intake.ctx.signer);
+    const env = seal({ t: 'ihave', ch: this.intake.channel, blocks }, this.intake.signer);
     for (const id of lazy) {
       const to = this.endpointOf.get(id);
-      if (to && this.intake.ctx.transport.send(to, env)) this.stats.ihaveSent++;
+      if (to && this.intake.transport.send(to, env)) this.stats.ihaveSent++;
     }
   }
 
   private onIHave(m: Verified<IHaveMsg>): void {
     if (!this.member(m, m.payload.blocks.length === 0)) return;
     this.tree.heard(m.signer.pkiIdHex);
-    const { ledger, clock } = this.intake.ctx;
+    const { ledger, clock } = this.intake;
     const h = ledger.height();
     for (const a of m.payload.blocks) {
       this.tree.heardSeq(m.signer.pkiIdHex, a.seq);
@@ -187,9 +189,9 @@ export class TreeDisseminator {
   private armGraft(seq: number): void {
     this.timers.later(this.o.graftTimeout, () => {
       if (this.intake.known(seq, false)) return this.tree.received(seq, null);
-      const r = this.tree.onTimer(seq, this.intake.ctx.clock.now());
+      const r = this.tree.onTimer(seq, this.intake.clock.now());
       if (r && 'graft' in r) {
-        this.send(r.graft, { t: 'graft', ch: this.intake.ctx.channel, seqs: [seq], eager: r.eager });
+        this.send(r.graft, { t: 'graft', ch: this.intake.channel, seqs: [seq], eager: r.eager });
         this.stats.graftsSent++;
         this.armGraft(seq);
       }
@@ -199,22 +201,22 @@ export class TreeDisseminator {
   private onGraft(m: Verified<GraftMsg>): void {
     if (!this.member(m, m.payload.seqs.length === 0)) return;
     const id = m.signer.pkiIdHex;
-    if (!this.graftLimits.take(id, this.intake.ctx.clock.now())) return void this.intake.ctx.codec.rejections.count('tree-graft-rate');
+    if (!this.graftLimits.take(id, this.intake.clock.now())) return void this.intake.codec.rejections.count('tree-graft-rate');
     const linked = m.payload.seqs.length === 0 ? this.tree.onLinkRequest(id) : m.payload.eager ? this.tree.onGraft(id) : true;
     if (m.payload.seqs.length === 0) {
       // A link request: acknowledge with an empty announcement, so the opener stops asking (an eager link
       // toward a child carries nothing back). Full: no answer, and the opener picks another peer.
-      if (linked) this.sendSealed(id, seal({ t: 'ihave', ch: this.intake.ctx.channel, blocks: [] }, this.intake.ctx.signer));
+      if (linked) this.sendSealed(id, seal({ t: 'ihave', ch: this.intake.channel, blocks: [] }, this.intake.signer));
       return;
     }
     this.stats.graftsServed++;
     const to = this.endpointOf.get(id);
     if (!to) return;
-    const via = this.intake.ctx.transport.endpoint;
+    const via = this.intake.transport.endpoint;
     // Each block once, however often the graft lists it: a graft must not amplify.
     for (const seq of [...new Set(m.payload.seqs)].slice(0, MAX_SERVED_PER_GRAFT)) {
-      const b = this.intake.store.find((x) => x.seq === seq);
-      if (b && this.intake.ctx.transport.send(to, b.envelope, { via })) this.stats.blocksServed++;
+      const envelope = this.intake.envelopeOf(seq);
+      if (envelope && this.intake.transport.send(to, envelope, { via })) this.stats.blocksServed++;
     }
   }
 
@@ -228,7 +230,7 @@ export class TreeDisseminator {
    * the opener asks again; that race is every start's, not a fault.
    */
   private member(m: Verified, linkOnly = false): boolean {
-    const { codec } = this.intake.ctx;
+    const { codec } = this.intake;
     if (m.signer.mspId !== this.intake.mspId) {
       codec.rejections.count('tree-foreign-org');
       return false;
@@ -243,7 +245,7 @@ export class TreeDisseminator {
 
   /** Links follow the channel view; an out-link is told with an empty graft (until it answers) so it links back. */
   private refresh(): void {
-    const now = this.intake.ctx.clock.now();
+    const now = this.intake.clock.now();
     if (now - this.lastSync < SYNC_EVERY_MS / 4 && this.tree.size > 0) return;
     this.lastSync = now;
     this.endpointOf = new Map();
@@ -254,18 +256,18 @@ export class TreeDisseminator {
       this.endpointOf.set(p.pkiIdHex, ep);
       this.idOf.set(ep, p.pkiIdHex);
     }
-    this.tree.sync([...this.endpointOf.keys()], (xs, k) => this.intake.ctx.rng.sample(xs, k));
+    this.tree.sync([...this.endpointOf.keys()], (xs, k) => this.intake.rng.sample(xs, k));
     this.tree.reconfirmSilent(SILENT_LINK_BLOCKS);
-    for (const id of this.tree.asks()) this.send(id, { t: 'graft', ch: this.intake.ctx.channel, seqs: [], eager: true });
+    for (const id of this.tree.asks()) this.send(id, { t: 'graft', ch: this.intake.channel, seqs: [], eager: true });
   }
 
   private send(id: string, msg: GraftMsg | PruneMsg): void {
-    if (this.sendSealed(id, seal(msg, this.intake.ctx.signer)) && msg.t === 'prune') this.stats.prunesSent++;
+    if (this.sendSealed(id, seal(msg, this.intake.signer)) && msg.t === 'prune') this.stats.prunesSent++;
   }
 
   private sendSealed(id: string, envelope: Uint8Array): boolean {
     const to = this.endpointOf.get(id);
-    return !!to && this.intake.ctx.transport.send(to, envelope);
+    return !!to && this.intake.transport.send(to, envelope);
   }
 
   private remember(seq: number): void {

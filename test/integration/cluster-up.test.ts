@@ -21,6 +21,23 @@ test.after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The end of the log of every peer that did not answer (why a start failed shows there). */
+function silentLogs(net: NetworkFile, rs: StatusRow[]): string {
+  const answered = new Set(rs.map((r) => r.id));
+  return net.peers
+    .filter((p) => !answered.has(p.id))
+    .map((p) => {
+      let log = '';
+      try {
+        log = readFileSync(join(dir, 'peers', p.id, 'peer.log'), 'utf8').slice(-3000);
+      } catch (e) {
+        log = String(e);
+      }
+      return `${p.id} (pid ${p.pid}):\n${log}`;
+    })
+    .join('\n');
+}
+
 async function rows(): Promise<StatusRow[]> {
   const r = await cli(['status', '--data', dir, '--json', '--timeout', '800ms']);
   return r.code === 0 ? JSON.parse(r.out) : [];
@@ -44,7 +61,7 @@ test('a server of three dies under load: peers reconnect, heights rise, ledgers 
     120_000,
     'six peers with blocks',
   ).catch((e) => {
-    throw new Error(`${(e as Error).message}\n--- up output ---\n${run!.output().slice(-3000)}`);
+    throw new Error(`${(e as Error).message}\n--- silent peers' logs ---\n${silentLogs(net, rs)}\n--- up output ---\n${run!.output().slice(0, 2000)}\n…\n${run!.output().slice(-2000)}`);
   });
   const before = Math.max(...rs.map((r) => r.height!));
   process.kill(net.natsPids![0]!, 'SIGKILL');
