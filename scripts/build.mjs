@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run build` (also the `prepare` script, so `npm ci` and `npm pack` build): tsc compiles the runtime to
 // JavaScript and declaration files in dist/ (tsconfig.build.json: the public API, one file per module), esbuild
-// bundles the CLI into dist/cli/ (what tsc cannot: one minified graph with its dependencies, split per command,
-// which a peer process loads in about half the time and with less memory than hundreds of files), the
+// bundles the CLI into dist/cli/murmur.cjs (what tsc cannot: one minified graph with its dependencies, which
+// bin/compiled.cjs runs with a V8 code cache; a peer starts in about half the time of hundreds of files), the
 // dashboard's static files are copied next to both servers, and dist/.built is stamped last: bin/murmur.js runs
 // dist/ only while no source is newer.
 import { spawnSync } from 'node:child_process';
@@ -24,10 +24,11 @@ if (r.status !== 0) {
 const { build } = await import('esbuild');
 await build({
   entryPoints: [join(root, 'runtime/cli/main.ts')],
-  outdir: join(dist, 'cli'),
+  outfile: join(dist, 'cli', 'murmur.cjs'),
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  // CommonJS so that bin/compiled.cjs can compile it with a V8 code cache (vm.Script); one file, every
+  // command's module initialised only when that command runs.
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   minify: true,
@@ -35,8 +36,9 @@ await build({
   keepNames: true,
   // Native or worker-based: loaded from node_modules at run time.
   external: ['lmdb', 'pino', 'thread-stream'],
-  // Bundled CommonJS dependencies call require().
-  banner: { js: "import { createRequire as __murmurRequire } from 'node:module'; const require = __murmurRequire(import.meta.url);" },
+  // import.meta.url (runtime/cli/self.ts, the dashboard's files) is the bundle's own URL.
+  define: { 'import.meta.url': '__murmurUrl' },
+  banner: { js: "const __murmurUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
 for (const at of ['runtime/dashboard/public', 'cli/public']) cpSync(join(root, 'runtime/dashboard/public'), join(dist, at), { recursive: true });

@@ -187,4 +187,4 @@ program.command('help [command]').description('show help for a command').action(
   (sub ?? program).outputHelp();
 });
 
-await program.parseAsync(process.argv).catch(fail);
+program.parseAsync(process.argv).catch(fail);
