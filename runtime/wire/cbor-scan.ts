@@ -3,10 +3,19 @@
 // payload's structure before the decoder sees it. Nothing here allocates per item.
 //   head(i): major type (3 bits) ‖ additional info (5 bits); ai < 24 is the value, 24..27 a 1/2/4/8-byte value
 //   after it, 31 an indefinite length (refused: murmur's encoder never writes one); canonical = shortest head
-// A canonical payload scan also refuses maps keyed by anything but text strings, and a key twice in one map
-// (a decoder would keep one of them silently, so two different byte strings would mean the same message).
+// A canonical payload scan also refuses maps keyed by anything but text strings, and keys out of the order of
+// their encodings (RFC 8949 §4.2.1, what runtime/wire/cbor.ts writes): one order, so a key twice (a decoder
+// would keep one of them silently) and a reordered map (another digest for the same message) are both refused.
 
 export type Head = { major: number; value: number; next: number };
+
+const NOT_A_MAP = -2;
+
+/** Bytewise order of b[as, ae) and b[bs, be): a shorter prefix first. */
+function compareBytes(b: Uint8Array, as: number, ae: number, bs: number, be: number): number {
+  for (let x = as, y = bs; x < ae && y < be; x++, y++) if (b[x] !== b[y]) return b[x]! - b[y]!;
+  return ae - as - (be - bs);
+}
 
 /** The head at `i`, or null (truncated, reserved, indefinite, or a value beyond 2^53). `canonical` refuses
  * heads longer than needed, so one value has one encoding. */
@@ -31,7 +40,7 @@ export interface ScanLimits {
   maxItems: number;
   /** Nesting of arrays, maps and tags. */
   maxDepth: number;
-  /** Only one encoding of a value: shortest heads, map keys text strings, no key twice in one map. */
+  /** Only one encoding of a value: shortest heads, map keys text strings in strictly increasing order. */
   canonical?: boolean;
 }
 
@@ -40,30 +49,32 @@ export function scanCbor(b: Uint8Array, limits: ScanLimits): { ok: true; items: 
   let items = 0;
   const canonical = limits.canonical === true;
   // Explicit stack of remaining children per open container: no recursion a deep input could overflow. For
-  // a map (canonical), the keys seen so far in it; its children alternate key, value (a key when even remain).
+  // a map (canonical), where its previous key's encoding starts and ends (-1: none yet; NOT_A_MAP otherwise);
+  // its children alternate key, value (a key when an even number remain).
   const remaining: number[] = [1];
-  const keys: (Set<string> | null)[] = [null];
+  const keyStart: number[] = [NOT_A_MAP];
+  const keyEnd: number[] = [NOT_A_MAP];
   let i = 0;
   while (remaining.length > 0) {
     const top = remaining.length - 1;
     if (remaining[top] === 0) {
       remaining.pop();
-      keys.pop();
+      keyStart.pop();
+      keyEnd.pop();
       continue;
     }
-    const mapKeys = keys[top]!;
-    const isKey = mapKeys !== null && remaining[top]! % 2 === 0;
+    const isKey = keyStart[top] !== NOT_A_MAP && remaining[top]! % 2 === 0;
     remaining[top]!--;
     if (++items > limits.maxItems) return { ok: false, reason: `more than ${limits.maxItems} items` };
     const h = readHead(b, i, canonical);
     if (!h) return { ok: false, reason: `bad head at ${i}` };
     if (isKey) {
-      // Bounded by maxItems: at most that many keys are ever remembered.
       if (h.major !== 3) return { ok: false, reason: `map key at ${i} is not a text string` };
-      if (h.next + h.value > b.length) return { ok: false, reason: 'truncated string' };
-      const k = Buffer.from(b.buffer, b.byteOffset + h.next, h.value).toString('latin1');
-      if (mapKeys.has(k)) return { ok: false, reason: `duplicate map key at ${i}` };
-      mapKeys.add(k);
+      const end = h.next + h.value;
+      if (end > b.length) return { ok: false, reason: 'truncated string' };
+      if (keyStart[top]! >= 0 && compareBytes(b, keyStart[top]!, keyEnd[top]!, i, end) >= 0) return { ok: false, reason: `map key at ${i} out of order or repeated` };
+      keyStart[top] = i;
+      keyEnd[top] = end;
     }
     i = h.next;
     switch (h.major) {
@@ -84,7 +95,9 @@ export function scanCbor(b: Uint8Array, limits: ScanLimits): { ok: true; items: 
         // Each child needs at least one byte: a count beyond the bytes left is a lie, refused before any work.
         if (children > b.length - i) return { ok: false, reason: 'count beyond the input' };
         remaining.push(children);
-        keys.push(canonical && h.major === 5 ? new Set() : null);
+        const map = canonical && h.major === 5 ? -1 : NOT_A_MAP;
+        keyStart.push(map);
+        keyEnd.push(map);
         break;
       }
     }

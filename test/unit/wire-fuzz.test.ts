@@ -4,7 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PAYLOAD_KINDS, REJECT_REASONS } from '../../runtime/wire/messages.ts';
 import { encodeEnvelope, parseEnvelope, seal } from '../../runtime/wire/envelope.ts';
-import { encodeCbor } from '../../runtime/wire/cbor.ts';
+import { Encoder } from 'cbor-x';
+import { decodeCbor, encodeCbor } from '../../runtime/wire/cbor.ts';
 import { rngFromSeed, type Rng } from '../../runtime/rng.ts';
 import { codecFor, peerSigner } from '../helpers/material.ts';
 import { samplePayload } from '../helpers/payloads.ts';
@@ -31,10 +32,17 @@ function randomCbor(rng: Rng, depth = 0): unknown {
   }
 }
 
-/** A valid payload written another way that decodes to the same object: a widened map head or a key twice. */
+/** Another encoder's bytes for the same object: its top-level keys in reverse order (cbor-x keeps insertion order). */
+const unordered = new Encoder({ useRecords: false, tagUint8Array: false, variableMapSize: true });
+
+/** A valid payload written another way that decodes to the same object: a widened map head, its keys in
+ * another order, or a key twice. */
 function nonCanonical(rng: Rng, payload: Uint8Array): Uint8Array {
   const n = payload[0]! & 0x1f;
-  if (rng.chance(0.5)) return new Uint8Array([0xb8, n, ...payload.subarray(1)]);
+  const way = rng.int(3);
+  const entries = Object.entries(decodeCbor(payload) as object);
+  if (way === 0 || (way === 1 && entries.length < 2)) return new Uint8Array([0xb8, n, ...payload.subarray(1)]);
+  if (way === 1) return unordered.encode(Object.fromEntries(entries.reverse()));
   // The kind key again at the end of the top map, with its value ('t' → the same kind).
   const kind = encodeCbor((codecFor().decode(valid[0]!) as { ok: true; msg: { payload: { t: string } } }).msg.payload.t);
   return new Uint8Array([0xa0 + n + 1, ...payload.subarray(1), 0x61, 0x74, ...kind]);

@@ -5,6 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeEnvelope, parseEnvelope, seal } from '../../runtime/wire/envelope.ts';
 import { scanCbor } from '../../runtime/wire/cbor-scan.ts';
+import { compareKeys, decodeCbor, encodeCbor } from '../../runtime/wire/cbor.ts';
+import { PAYLOAD_KINDS } from '../../runtime/wire/messages.ts';
 import { codecFor, peerSigner } from '../helpers/material.ts';
 import { samplePayload } from '../helpers/payloads.ts';
 
@@ -78,12 +80,35 @@ test('a signed payload has one encoding: no longer heads, no key twice, only tex
   assert.is(reason(new Uint8Array([0xb8, 0x02, ...text('t'), ...text('prune'), ...text('ch'), ...text('c')])), 'malformed-payload', 'a one-byte count written in two');
   assert.is(reason(new Uint8Array([0xa3, ...text('t'), ...text('prune'), ...text('ch'), ...text('x'), ...text('ch'), ...text('c')])), 'malformed-payload', 'a key twice');
   assert.is(reason(new Uint8Array([0xa3, ...text('t'), ...text('prune'), ...text('ch'), ...text('c'), 0x01, 0x02])), 'malformed-payload', 'an integer key');
+  assert.is(reason(new Uint8Array([0xa2, ...text('ch'), ...text('c'), ...text('t'), ...text('prune')])), 'malformed-payload', 'keys in another order');
   // The scanner alone: the same rules only when asked for canonical input.
   const lim = { maxItems: 100, maxDepth: 4 };
   const dup = new Uint8Array([0xa2, ...text('a'), 0x01, ...text('a'), 0x02]);
   assert.ok(scanCbor(dup, lim).ok);
   assert.not.ok(scanCbor(dup, { ...lim, canonical: true }).ok);
   assert.ok(scanCbor(new Uint8Array([0xa2, ...text('a'), 0xa1, ...text('a'), 0x01, ...text('b'), 0x02]), { ...lim, canonical: true }).ok, 'the same key in a nested map is another map\'s');
+});
+
+test('murmur writes map keys in one order, whatever order an object holds them in; decode → encode gives the signed bytes', () => {
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  // Shorter key first, then by bytes; integer-like keys (which a JS object lists first) take their place too.
+  const a = encodeCbor({ b: 1, seq: 2, a: { z: 1, y: 2 }, '10': 3, '9': 4 });
+  const b = encodeCbor({ '9': 4, a: { y: 2, z: 1 }, '10': 3, seq: 2, b: 1 });
+  assert.is(hex(a), hex(b));
+  assert.equal(Object.keys(decodeCbor(a) as object), ['9', '10', 'a', 'b', 'seq'], 'decoded (a JS object lists integer keys first)');
+  assert.is(hex(a).slice(0, 10), 'a561390461', 'the first key on the wire is 9, then a');
+  assert.ok(scanCbor(a, { maxItems: 100, maxDepth: 4, canonical: true }).ok);
+  assert.equal([compareKeys('b', 'aa') < 0, compareKeys('é', 'zz') === 0 ? 'tie' : compareKeys('é', 'zz') < 0, compareKeys('z', 'é') < 0], [true, false, true], 'by UTF-8 length, then bytes');
+  // Every payload kind round-trips to the bytes that were signed.
+  const codec = codecFor();
+  for (const kind of PAYLOAD_KINDS) {
+    const bytes = seal(samplePayload(kind, alice.identity.pkiId), alice);
+    const r = codec.decode(bytes);
+    assert.ok(r.ok, `${kind}: ${!r.ok && r.reason}`);
+    const env = parseEnvelope(bytes);
+    if (!r.ok || !env.ok) continue;
+    assert.is(hex(encodeCbor(r.msg.payload)), hex(env.env.payload), kind);
+  }
 });
 
 test('the same message with and without its certificate is verified once', () => {
