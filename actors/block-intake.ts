@@ -24,6 +24,12 @@ import type { BlockSource, CommitQueue } from './commit-queue.ts';
 import { checkBlockBytes, type BlockCheckResult } from './block-check.ts';
 import { isStraggler } from '../machines/state-transfer.logic.ts';
 
+/** Proven reply inboxes (actors/session.actor.ts): what a peer answered a signed probe through. */
+export interface InboxProofs {
+  /** `send` once the peer has proven it receives on `inbox` (now, or after a probe's answer); else `refuse`. */
+  whenProven(pkiIdHex: string, inbox: string, send: () => void, refuse: () => void): void;
+}
+
 /** The channel view the gossip parts read (StateInfo implements it): its peers with heights, and its changes. */
 export type ChannelView = Pick<StateInfoTracker, 'channelPeers' | 'changes$'>;
 
@@ -42,7 +48,9 @@ export interface GossipChannelContext {
   /** The channel's one commit queue (shared with the deliver actor). */
   queue: CommitQueue;
   stateInfo: ChannelView;
-  discovery: Pick<Membership, 'member'>;
+  discovery: Pick<Membership, 'endpointFor'>;
+  /** Inboxes peers have proven they receive on (the session actor); bulk replies go only there. */
+  sessions: InboxProofs;
   /** Gets blocks only from other peers (election on, or not a static leader): straggler warnings apply. */
   dependsOnOthers?: boolean;
   /** `murmur` (default) or Fabric's stock behaviour. */
@@ -156,10 +164,20 @@ export class BlockIntake {
 
   /** Where to reach a peer: its internal endpoint inside the org, its external one across orgs. */
   endpointOf(pkiIdHex: string): string | null {
-    const m = this.ctx.discovery.member(pkiIdHex);
-    if (!m) return null;
-    if (m.mspId === this.mspId) return m.internalEndpoint ?? (m.endpoint || null);
-    return m.endpoint || null;
+    return this.ctx.discovery.endpointFor(pkiIdHex);
+  }
+
+  /**
+   * A bulk reply (blocks served for a graft, a pull request or a state request) goes to the requester's
+   * endpoint only once it has proven it receives there (answered a signed probe sent there): at once when it
+   * has, after the probe's answer when not, never when nobody answers (counted `reply-unproven`). Declaring
+   * someone else's endpoint earns nothing. False when the requester is unknown.
+   */
+  replyWhenProven(pkiIdHex: string, send: (to: string) => void): boolean {
+    const to = this.endpointOf(pkiIdHex);
+    if (!to) return false;
+    this.ctx.sessions.whenProven(pkiIdHex, to, () => send(to), () => this.ctx.codec.rejections.count('reply-unproven'));
+    return true;
   }
 
   /** Already committed, buffered, or refused by the block store's window: nothing to verify. */

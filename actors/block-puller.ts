@@ -17,7 +17,7 @@ import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import type { BlockIntake } from './block-intake.ts';
 
 /** What the puller consumes of its channel (BlockIntake is the adapter). */
-export type PullChannel = Pick<BlockIntake, 'admit' | 'channel' | 'check' | 'clock' | 'codec' | 'copies$' | 'duplicates' | 'endpointOf' | 'envelopeOf' | 'expireStored' | 'inbound' | 'known' | 'ledger' | 'orgPeers' | 'rng' | 'signer' | 'storedSeqs' | 'transport'>;
+export type PullChannel = Pick<BlockIntake, 'admit' | 'channel' | 'check' | 'clock' | 'codec' | 'copies$' | 'duplicates' | 'endpointOf' | 'envelopeOf' | 'expireStored' | 'inbound' | 'known' | 'ledger' | 'orgPeers' | 'replyWhenProven' | 'rng' | 'signer' | 'storedSeqs' | 'transport'>;
 
 export interface PullSettings extends PullTimings {
   pullInterval: number;
@@ -140,16 +140,19 @@ export class BlockPuller {
     const { transport, signer, channel } = this.intake;
     for (const o of out) {
       if (!o) continue;
-      const to = this.intake.endpointOf(o.to);
-      if (!to) continue;
       if (o.t === 'update') {
-        const envs = o.ids.map((id) => (String(Number(id)) === id ? this.intake.envelopeOf(Number(id)) : null)).filter((e): e is Uint8Array => !!e);
-        const budget = transport.maxPayload - ENVELOPE_OVERHEAD;
-        const { chunks, oversized } = chunkBySize(envs, (e) => e.byteLength, budget);
-        if (oversized.length) this.intake.codec.rejections.count('pull-item-oversized');
-        for (const items of chunks) transport.send(to, seal({ t: 'update', ch: channel, nonce: o.nonce, kind: 'block', items } satisfies UpdateMsg, signer));
+        // An update carries blocks: only to an inbox the requester proved (the rest are small and go anywhere).
+        this.intake.replyWhenProven(o.to, (to) => {
+          const envs = o.ids.map((id) => (String(Number(id)) === id ? this.intake.envelopeOf(Number(id)) : null)).filter((e): e is Uint8Array => !!e);
+          const budget = transport.maxPayload - ENVELOPE_OVERHEAD;
+          const { chunks, oversized } = chunkBySize(envs, (e) => e.byteLength, budget);
+          if (oversized.length) this.intake.codec.rejections.count('pull-item-oversized');
+          for (const items of chunks) transport.send(to, seal({ t: 'update', ch: channel, nonce: o.nonce, kind: 'block', items } satisfies UpdateMsg, signer));
+        });
         continue;
       }
+      const to = this.intake.endpointOf(o.to);
+      if (!to) continue;
       const msg =
         o.t === 'hello'
           ? ({ t: 'hello', ch: channel, nonce: o.nonce, kind: 'block' } satisfies HelloMsg)

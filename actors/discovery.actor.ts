@@ -125,6 +125,12 @@ export class Discovery {
     return this.table.get(pkiIdHex);
   }
 
+  /** Where to reach a known peer (its declared endpoint: internal inside the org, external across orgs). */
+  endpointFor(pkiIdHex: string): string | null {
+    const m = this.table.get(pkiIdHex);
+    return m ? this.endpointOf(m) : null;
+  }
+
   // ---- outgoing ---------------------------------------------------------------------------------
 
   /** The last signed alive while younger than aliveTimeInterval, else a fresh one. */

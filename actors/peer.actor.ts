@@ -9,6 +9,7 @@
 //       commit, electionLink, dissemination, pull, stateServer, stateTransferLink   ports
 // Status rows come from actors/status-reporter.ts over narrow getters.
 import { createActor } from 'xstate';
+import { filter, map } from 'rxjs';
 import { peerMachine, channelActorId } from '../machines/peer.machine.ts';
 import { subjects as subjectsOf } from '../runtime/transport/subjects.ts';
 import { sessionLogic, SessionTable } from './session.actor.ts';
@@ -46,7 +47,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     for (const { genesis } of o.channels) {
       const ledger = await d.ledgers.open(genesis);
       const name = ledger.channel;
-      const ctx = { channel: name, orgs: orgsOf(genesis), transport: d.transport, inbound, codec: d.codec, signer: d.signer, clock: d.clock, rng: d.rng.fork(`dissemination:${name}`), stateInfo: stateInfo.get(name)!, discovery, dependsOnOthers: mode !== 'static-leader', profile };
+      const ctx = { channel: name, orgs: orgsOf(genesis), transport: d.transport, inbound, codec: d.codec, signer: d.signer, clock: d.clock, rng: d.rng.fork(`dissemination:${name}`), stateInfo: stateInfo.get(name)!, discovery, sessions, dependsOnOthers: mode !== 'static-leader', profile };
       channels.set(name, channelParts(ledger, d.codec.rejections, ctx, gossipSettings));
     }
   };
@@ -80,7 +81,13 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     status: () => encodeStatusRows(status()),
     connected: (connected) => actor.send({ type: 'transport.status', connected }),
   });
-  const session = { transport: d.transport, inbound, signer: d.signer, clock: d.clock, rng: d.rng.fork('session'), incNum, targets, dialTimeoutMs: o.dialTimeoutMs, reconnectIntervalMs: o.reconnectIntervalMs, maxConnectionAttempts: o.maxConnectionAttempts };
+  // Every member discovery learns is probed once, so bulk replies to it are proven before it asks.
+  const members$ = discovery.events$.pipe(
+    filter((e) => e.type === 'joined' || e.type === 'resurrected'),
+    map((e) => discovery.endpointFor(e.member.pkiIdHex)),
+    filter((e): e is string => !!e),
+  );
+  const session = { transport: d.transport, inbound, signer: d.signer, clock: d.clock, rng: d.rng.fork('session'), incNum, targets, members$, dialTimeoutMs: o.dialTimeoutMs, reconnectIntervalMs: o.reconnectIntervalMs, maxConnectionAttempts: o.maxConnectionAttempts };
   const machine = peerMachine.provide({
     actors: {
       ...lifecycle,

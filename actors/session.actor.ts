@@ -2,10 +2,16 @@
 // authenticated per-pair stream, so a peer proves who answers on an inbox with a signed `session` message:
 //   at start: probe every bootstrap and anchor endpoint (signed, fresh nonce, own inbox + incarnation)
 //   on probe from X:  record X's binding; answer to X's inbox with {to: X, same nonce}
-//   on answer:        accept only if addressed to me with a nonce I am waiting for; record the binding
+//   on answer:        accept only if addressed to me with a nonce I am waiting for; record the binding, and
+//                     the endpoint the probe went to as X's proven inbox (X received there: it knew the nonce)
 //   no answer within dialTimeout: probe again after reconnectInterval, at most maxConnectionAttempts times
-// Bindings and outstanding nonces are bounded. Membership (discovery) builds on these bindings.
+//   a member discovery reports (joined, resurrected) gets one probe, so its inbox is proven before it asks;
+//   a bulk reply for an unproven inbox waits (whenProven) for the answer to a probe sent there, at most
+//   dialTimeout, then is dropped; one probe per endpoint at a time
+// Bindings, proven inboxes and outstanding nonces are bounded. Membership (discovery) builds on the bindings;
+// bulk replies (grafts, pull updates, state responses) go only to proven inboxes.
 import { fromCallback, type EventObject } from 'xstate';
+import type { Observable } from 'rxjs';
 import type { Transport } from '../runtime/transport/transport.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { Rng } from '../runtime/rng.ts';
@@ -26,6 +32,13 @@ export interface SessionBinding {
   at: number;
 }
 
+/** An inbox a peer proved it receives on, and the incarnation that proved it. */
+export interface ProvenInbox {
+  inbox: string;
+  incNum: number;
+  at: number;
+}
+
 export interface SessionDeps {
   transport: Transport;
   inbound: InboundPort;
@@ -39,15 +52,83 @@ export interface SessionDeps {
   reconnectIntervalMs: number;
   maxConnectionAttempts: number;
   maxBindings?: number;
+  /** Endpoints of members as discovery learns them: each is probed once, so replies to them are proven early. */
+  members$?: Observable<string>;
+}
+
+/** Probes waiting for an answer, at most (a proof asked beyond it is dropped; the next request asks again). */
+const MAX_WAITING = 1024;
+/** Replies waiting for a proof, per peer and in all: the rest are refused at once. */
+const MAX_PENDING_PER_PEER = 4;
+const MAX_PENDING = 1024;
+
+interface PendingReply {
+  inbox: string;
+  send: () => void;
+  refuse: () => void;
 }
 
 export class SessionTable {
   readonly bindings: Lru<string, SessionBinding>;
+  /** PKI-ID → the inbox that peer answered a probe through. */
+  readonly proven: Lru<string, ProvenInbox>;
+  /** Set by the running session actor: one probe of `endpoint` (deduplicated, bounded). */
+  private probe: ((endpoint: string) => void) | null = null;
+  private readonly pending = new Map<string, PendingReply[]>();
+  private pendingCount = 0;
   constructor(max = 10_000) {
     this.bindings = new Lru(max);
+    this.proven = new Lru(max);
   }
   list(): SessionBinding[] {
     return [...this.bindings.keys()].map((k) => this.bindings.peek(k)!);
+  }
+  provenInbox(pkiIdHex: string): string | null {
+    return this.proven.peek(pkiIdHex)?.inbox ?? null;
+  }
+  prove(endpoint: string): void {
+    this.probe?.(endpoint);
+  }
+
+  /**
+   * Runs `send` once `pkiIdHex` has proven it receives on `inbox`: now if it has, else after a probe's answer
+   * (dialTimeout at most: then `refuse`). Bounded: beyond 4 waiting replies per peer or 1 024 in all, or while
+   * the session actor is not running, `refuse` runs at once.
+   */
+  whenProven(pkiIdHex: string, inbox: string, send: () => void, refuse: () => void): void {
+    if (this.provenInbox(pkiIdHex) === inbox) return send();
+    const list = this.pending.get(pkiIdHex) ?? [];
+    if (!this.probe || list.length >= MAX_PENDING_PER_PEER || this.pendingCount >= MAX_PENDING) return refuse();
+    list.push({ inbox, send, refuse });
+    this.pending.set(pkiIdHex, list);
+    this.pendingCount++;
+    this.probe(inbox);
+  }
+
+  /** The probe of `inbox` was answered by `pkiIdHex` (null: by nobody in time): that peer's waiting replies go
+   * out; every other reply waiting on that inbox is refused (it is not the requester's). */
+  settle(pkiIdHex: string | null, inbox: string): void {
+    for (const [peer, list] of this.pending) {
+      const keep = list.filter((r) => {
+        if (r.inbox !== inbox) return true;
+        this.pendingCount--;
+        if (peer === pkiIdHex && this.provenInbox(peer) === inbox) r.send();
+        else r.refuse();
+        return false;
+      });
+      if (keep.length) this.pending.set(peer, keep);
+      else this.pending.delete(peer);
+    }
+  }
+
+  /** The session actor's probe while it runs (null when it stops: waiting replies are refused). */
+  bindProbe(probe: ((endpoint: string) => void) | null): void {
+    this.probe = probe;
+    if (!probe) {
+      for (const list of this.pending.values()) for (const r of list) r.refuse();
+      this.pending.clear();
+      this.pendingCount = 0;
+    }
   }
 }
 
@@ -55,10 +136,12 @@ export function sessionLogic(deps: SessionDeps, table: SessionTable) {
   return fromCallback<EventObject>(() => {
     const { transport, signer, clock, rng } = deps;
     const self = signer.identity;
-    // nonce → target endpoint, for probes still waiting for an answer (bounded by the target list).
+    // nonce → endpoint probed, for probes still waiting for an answer (at most MAX_WAITING).
     const waiting = new Map<number, string>();
     const timers = new TimerGroup(clock);
     const attempts = new Map<string, number>();
+    // Endpoints with a proof probe out (at most MAX_WAITING).
+    const proving = new Set<string>();
     const later = (ms: number, fn: () => void) => timers.later(ms, fn);
     const binding = (m: Verified<SessionMsg>): SessionBinding => ({
       pkiIdHex: m.signer.pkiIdHex,
@@ -74,17 +157,38 @@ export function sessionLogic(deps: SessionDeps, table: SessionTable) {
       if (!known || known.incNum <= b.incNum) table.bindings.set(b.pkiIdHex, b);
     };
 
-    const probe = (endpoint: string) => {
-      const n = (attempts.get(endpoint) ?? 0) + 1;
-      attempts.set(endpoint, n);
+    const send = (endpoint: string): number | null => {
+      if (waiting.size >= MAX_WAITING) return null;
       const nonce = rng.nonce();
       waiting.set(nonce, endpoint);
       const msg: SessionMsg = { t: 'session', pkiId: self.pkiId, inbox: transport.endpoint, incNum: deps.incNum, nonce, to: null, probe: true };
       transport.send(endpoint, seal(msg, signer));
+      return nonce;
+    };
+    const probe = (endpoint: string) => {
+      const n = (attempts.get(endpoint) ?? 0) + 1;
+      attempts.set(endpoint, n);
+      const nonce = send(endpoint);
       later(deps.dialTimeoutMs, () => {
-        if (!waiting.delete(nonce)) return;
+        if (nonce !== null && !waiting.delete(nonce)) return;
         if (n < deps.maxConnectionAttempts) later(deps.reconnectIntervalMs, () => probe(endpoint));
       });
+    };
+    // One probe out per endpoint for a proof; unanswered within dialTimeout, what waits for it is refused.
+    const proveOnce = (endpoint: string) => {
+      if (endpoint === transport.endpoint || proving.has(endpoint)) return;
+      const nonce = send(endpoint);
+      if (nonce === null) return table.settle(null, endpoint);
+      proving.add(endpoint);
+      later(deps.dialTimeoutMs, () => {
+        if (!waiting.delete(nonce)) return;
+        proving.delete(endpoint);
+        table.settle(null, endpoint);
+      });
+    };
+    const proven = (m: Verified<SessionMsg>, inbox: string) => {
+      const known = table.proven.peek(m.signer.pkiIdHex);
+      if (!known || known.incNum <= m.payload.incNum) table.proven.set(m.signer.pkiIdHex, { inbox, incNum: m.payload.incNum, at: clock.now() });
     };
 
     const unsubscribe = deps.inbound.onPeer('session', (m) => {
@@ -96,16 +200,26 @@ export function sessionLogic(deps: SessionDeps, table: SessionTable) {
         return;
       }
       if (!m.payload.to || !bytesEqual(m.payload.to, self.pkiId)) return;
-      if (!waiting.delete(m.payload.nonce)) return;
+      const probed = waiting.get(m.payload.nonce);
+      if (probed === undefined) return;
+      waiting.delete(m.payload.nonce);
+      proving.delete(probed);
       remember(binding(m));
+      proven(m, probed);
+      table.settle(m.signer.pkiIdHex, probed);
     });
+    table.bindProbe(proveOnce);
+    const members = deps.members$?.subscribe(proveOnce);
 
     for (const t of new Set(deps.targets)) probe(t);
 
     return () => {
       unsubscribe();
+      members?.unsubscribe();
+      table.bindProbe(null);
       timers.clear();
       waiting.clear();
+      proving.clear();
     };
   });
 }

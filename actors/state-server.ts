@@ -16,7 +16,7 @@ import type { BlockIntake } from './block-intake.ts';
 import { ENVELOPE_OVERHEAD } from './block-puller.ts';
 
 /** What the state server consumes of its channel (BlockIntake is the adapter). */
-export type StateServerChannel = Pick<BlockIntake, 'channel' | 'clock' | 'codec' | 'endpointOf' | 'inbound' | 'ledger' | 'orgs' | 'signer' | 'transport'>;
+export type StateServerChannel = Pick<BlockIntake, 'channel' | 'clock' | 'codec' | 'endpointOf' | 'inbound' | 'replyWhenProven' | 'ledger' | 'orgs' | 'signer' | 'transport'>;
 
 export interface StateServerSettings {
   batchSize: number;
@@ -46,14 +46,18 @@ export class StateServer {
   }
 
   private onRequest(m: Verified<StateReqMsg>): void {
-    const { codec, ledger, transport, signer, channel, orgs } = this.intake;
+    const { codec, signer, orgs } = this.intake;
     if (m.signer.pkiIdHex === signer.identity.pkiIdHex) return;
     if (!orgs.includes(m.signer.mspId)) return void codec.rejections.count('state-request-not-in-channel');
     const v = validateRequest(m.payload.start, m.payload.end, this.s.batchSize);
     if (!v.ok) return void codec.rejections.count(v.reason);
     if (!this.limits.take(m.signer.pkiIdHex, this.intake.clock.now())) return void codec.rejections.count('state-request-rate');
-    const to = this.intake.endpointOf(m.signer.pkiIdHex);
-    if (!to) return void codec.rejections.count('state-request-unreachable');
+    // Blocks go only to an inbox the requester proved it receives on (after a probe's answer if need be).
+    if (!this.intake.replyWhenProven(m.signer.pkiIdHex, (to) => this.serve(m, to))) return void codec.rejections.count('state-request-unreachable');
+  }
+
+  private serve(m: Verified<StateReqMsg>, to: string): void {
+    const { ledger, transport, signer, channel } = this.intake;
     this.stats.requests++;
     const range = servedRange(m.payload.start, m.payload.end, ledger.height());
     if (!range) return;

@@ -42,10 +42,12 @@ export interface StateInfoTimings {
   pullPeerNum: number;
 }
 
-/** What StateInfo reads of membership (discovery implements it). */
+/** What the peer's parts read of membership (discovery implements it). */
 export interface Membership {
   aliveMembers(): MemberRecord[];
   member(pkiIdHex: string): MemberRecord | undefined;
+  /** A known peer's declared endpoint (internal inside the org, external across orgs). */
+  endpointFor(pkiIdHex: string): string | null;
   readonly alive$: Observable<unknown>;
 }
 

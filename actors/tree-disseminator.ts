@@ -23,7 +23,7 @@ import { RequesterLimits } from '../machines/rate-limit.logic.ts';
 import type { BlockIntake } from './block-intake.ts';
 
 /** What the tree consumes of its channel (BlockIntake is the adapter). */
-export type TreeChannel = Pick<BlockIntake, 'acceptData' | 'channel' | 'clock' | 'codec' | 'envelopeOf' | 'inbound' | 'known' | 'ledger' | 'mspId' | 'orgPeers' | 'remember' | 'rng' | 'signer' | 'transport'>;
+export type TreeChannel = Pick<BlockIntake, 'acceptData' | 'channel' | 'clock' | 'codec' | 'envelopeOf' | 'inbound' | 'known' | 'ledger' | 'mspId' | 'orgPeers' | 'remember' | 'replyWhenProven' | 'rng' | 'signer' | 'transport'>;
 
 export interface TreeOptions extends TreeSettings {
   maxPropagationBurstLatency: number;
@@ -209,15 +209,17 @@ export class TreeDisseminator {
       if (linked) this.sendSealed(id, seal({ t: 'ihave', ch: this.intake.channel, blocks: [] }, this.intake.signer));
       return;
     }
-    this.stats.graftsServed++;
-    const to = this.endpointOf.get(id);
-    if (!to) return;
-    const via = this.intake.transport.endpoint;
-    // Each block once, however often the graft lists it: a graft must not amplify.
-    for (const seq of [...new Set(m.payload.seqs)].slice(0, MAX_SERVED_PER_GRAFT)) {
-      const envelope = this.intake.envelopeOf(seq);
-      if (envelope && this.intake.transport.send(to, envelope, { via })) this.stats.blocksServed++;
-    }
+    if (!this.endpointOf.has(id)) return;
+    // Blocks go only to an inbox the grafter proved it receives on (after a probe's answer if need be).
+    this.intake.replyWhenProven(id, (to) => {
+      this.stats.graftsServed++;
+      const via = this.intake.transport.endpoint;
+      // Each block once, however often the graft lists it: a graft must not amplify.
+      for (const seq of [...new Set(m.payload.seqs)].slice(0, MAX_SERVED_PER_GRAFT)) {
+        const envelope = this.intake.envelopeOf(seq);
+        if (envelope && this.intake.transport.send(to, envelope, { via })) this.stats.blocksServed++;
+      }
+    });
   }
 
   private onPrune(m: Verified<PruneMsg>): void {
