@@ -75,15 +75,20 @@ export function parseBoolean(input: unknown): Parsed<boolean> {
 
 // --- counts ------------------------------------------------------------------------------------------------
 
-/** The largest count any key accepts. */
+/** The largest count any key accepts (bytes, factors); peers and entries have lower maxima below. */
 export const MAX_COUNT = 2 ** 31 - 1;
+/** Peers a fan-out or a link table may name: more than a channel could sensibly hold. */
+export const MAX_PEERS = 10_000;
+/** Entries of one buffer, window, cache or batch, attempts, and requests per second: beyond is a typo that
+ * would let one key reserve gigabytes or retry for ever. */
+export const MAX_ENTRIES = 1_000_000;
 
-function parseCount(input: unknown, min: number): Parsed<number> {
+function parseCount(input: unknown, min: number, max = MAX_COUNT): Parsed<number> {
   const n = typeof input === 'string' && /^\s*-?\d+\s*$/.test(input) ? Number(input) : input;
   if (typeof n !== 'number' || !Number.isInteger(n)) return fail('must be a whole number');
   if (n < min) return fail(min === 0 ? 'must not be negative' : `must be at least ${min}`);
-  // Every count (peers, blocks, entries, requests) fits a 32-bit signed integer; more is a typo or an attack.
-  if (n > MAX_COUNT) return fail(`must be at most ${MAX_COUNT}`);
+  // Every count fits a 32-bit signed integer, and each kind has its own sane maximum; more is a typo or an attack.
+  if (n > max) return fail(`must be at most ${max}`);
   return ok(n);
 }
 
@@ -201,6 +206,10 @@ export const FORMATS = {
   'strict-boolean': def(parseBoolean),
   count: def((v) => parseCount(v, 0)),
   'positive-count': def((v) => parseCount(v, 1)),
+  'peer-count': def((v) => parseCount(v, 0, MAX_PEERS)),
+  'positive-peer-count': def((v) => parseCount(v, 1, MAX_PEERS)),
+  'entry-count': def((v) => parseCount(v, 0, MAX_ENTRIES)),
+  'positive-entry-count': def((v) => parseCount(v, 1, MAX_ENTRIES)),
   'string-list': def(parseStringList),
   'endpoint-list': def(parseEndpointList),
   endpoint: def((v) => checkEndpoint(v, false), false),

@@ -96,6 +96,13 @@ test('formats: counts, periods, enums, listen addresses', () => {
   assert.ok(checkFormat('count', -1)?.includes('negative'));
   assert.ok(checkFormat('count', 1.5));
   assert.ok(checkFormat('positive-count', 0));
+  // Each kind of count has its maximum: peers 10 000, entries (buffers, windows, caches, rates) 1 000 000.
+  assert.is(checkFormat('peer-count', 10_000), null);
+  assert.ok(checkFormat('peer-count', 10_001)?.includes('at most 10000'));
+  assert.is(checkFormat('positive-entry-count', 1_000_000), null);
+  assert.ok(checkFormat('positive-entry-count', 1_000_001)?.includes('at most 1000000'));
+  assert.ok(checkFormat('positive-entry-count', 0));
+  assert.ok(checkFormat('count', 2 ** 31)?.includes('at most 2147483647'));
   assert.is(checkFormat('duration', 0), null);
   assert.ok(checkFormat('period', 0)?.includes('greater than zero'));
   assert.is(checkFormat(['tree', 'push'], 'push'), null);

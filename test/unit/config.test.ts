@@ -270,6 +270,13 @@ test('overrides sit between yaml and env; an unknown override key is refused', (
   refuses(() => load({ overrides: { 'peer.gossip.nope': 1 } }), 'peer.gossip.nope');
 });
 
+test('counts beyond their kind\'s maximum are refused with the key and its source', () => {
+  const f = yamlFile('peer:\n  gossip:\n    state:\n      blockBufferSize: 5000000\n');
+  refuses(() => load({ file: f }), 'peer.gossip.state.blockBufferSize', 'at most 1000000', f);
+  refuses(() => load({ env: { CORE_PEER_GOSSIP_PROPAGATEPEERNUM: '20000' } }), 'peer.gossip.propagatePeerNum', 'at most 10000', 'CORE_PEER_GOSSIP_PROPAGATEPEERNUM');
+  assert.is(load({ env: { CORE_PEER_GOSSIP_PROPAGATEPEERNUM: '10000' } }).config.peer.gossip.propagatePeerNum, 10_000);
+});
+
 // --- presets -----------------------------------------------------------------------------------------------
 
 test('preset local: applied over the defaults', () => {
@@ -353,7 +360,7 @@ test('refused: invalid values name the key, the value and where it came from', (
   refuses(() => load({ env: { CORE_PEER_GOSSIP_ALIVETIMEINTERVAL: '0s' } }), 'peer.gossip.aliveTimeInterval', 'greater than zero');
   refuses(() => load({ env: { CORE_PEER_GOSSIP_ALIVETIMEINTERVAL: '600h' } }), 'peer.gossip.aliveTimeInterval', 'CORE_PEER_GOSSIP_ALIVETIMEINTERVAL', 'longest timer');
   refuses(() => load({ env: { CORE_PEER_GOSSIP_PULLINTERVAL: '1ns' } }), 'peer.gossip.pullInterval', 'shorter than 1 ms');
-  refuses(() => load({ env: { CORE_PEER_GOSSIP_PROPAGATEPEERNUM: '3000000000' } }), 'peer.gossip.propagatePeerNum', 'CORE_PEER_GOSSIP_PROPAGATEPEERNUM', 'at most 2147483647');
+  refuses(() => load({ env: { CORE_PEER_MAXRECVMSGSIZE: '3000000000' } }), 'peer.maxRecvMsgSize', 'CORE_PEER_MAXRECVMSGSIZE', 'at most 2147483647');
   refuses(() => load({ env: { CORE_PEER_GOSSIP_MURMUR_LIMITS_STATEREQUESTSPERSECOND: '0' } }), 'peer.gossip.murmur.limits.stateRequestsPerSecond', 'at least 1');
   assert.is(load({ env: { CORE_PEER_GOSSIP_MURMUR_LIMITS_GRAFTSPERSECOND: '7' } }).config.peer.gossip.murmur.limits.graftsPerSecond, 7);
   refuses(() => load({ env: { CORE_PEER_GOSSIP_BOOTSTRAP: 'ok bad*one' } }), 'peer.gossip.bootstrap', 'bad*one');
