@@ -3,10 +3,11 @@
 import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { Harness, type SimPeer } from '../../runtime/sim/harness.ts';
-import { seal } from '../../runtime/wire/envelope.ts';
+import { parseEnvelope, seal } from '../../runtime/wire/envelope.ts';
+import { parseSubject } from '../../runtime/transport/subjects.ts';
 import { signerOf } from '../../runtime/crypto/material.ts';
 import type { MemReqMsg, SessionMsg, LeadershipMsg } from '../../runtime/wire/messages.ts';
-import { kindOf } from '../../runtime/sim/kinds.ts';
+import { classify, kindOf, payloadOf } from '../../runtime/sim/kinds.ts';
 
 const fast = { aliveTimeInterval: 300, aliveExpirationTimeout: 3000, reconnectInterval: 3000, pullInterval: 1000, msgExpirationFactor: 20, publishStateInfoInterval: 300, requestStateInfoInterval: 300 };
 const view = (p: SimPeer) => p.peer!.discovery.aliveMembers().map((m) => m.id).sort();
@@ -151,15 +152,26 @@ test('fabric gossip/TestMembershipRequestSpoofing', async () => {
     assert.ok(await h.until(() => h.running().every((p) => view(p).length === 2), 20_000, 100));
     const g2 = h.peers.get('peer1.org1')!;
     const g3 = h.peers.get('peer2.org1')!;
-    const g3alive = h.peers.get('peer0.org1')!.peer!.discovery.table.get(g3.pkiIdHex)!.envelope;
+    const table = h.peers.get('peer0.org1')!.peer!.discovery.table;
+    const g3alive = table.get(g3.pkiIdHex)!.envelope;
     const spy = h.network.transport({ endpoint: 'spy', decoder: g2.codec });
     await spy.start();
-    const got: string[] = [];
-    spy.inbound$.subscribe((i) => got.push(i.msg.payload.t));
-    // g2 relays g3's alive inside its own membership request: refused.
+    // A membership response goes to the endpoint in the embedded alive message: watch what peer0 answers, and where.
+    const answers: string[] = [];
+    h.network.taps.add((from, subject, bytes) => {
+      const p = payloadOf(bytes);
+      // Only the answers to the two requests below (other peers' own requests are answered too).
+      if (from === 'peer0.org1' && p?.t === 'memRes' && (p.nonce === 4 || p.nonce === 5)) answers.push(/\.inbox\.(.+)$/.exec(subject)?.[1] ?? subject);
+    });
+    // Positive control (Fabric's): the same request from g3 itself is answered, to g3.
+    spy.send('peer0.org1', seal({ t: 'memReq', nonce: 4, alive: g3alive } satisfies MemReqMsg, signerOf(g3.material, h.ed)));
+    await h.advance(1000);
+    assert.equal(answers, ['peer2.org1'], 'an honest request is answered to its requester');
+    // g2 relays g3's alive inside its own membership request: refused, nobody is answered.
+    answers.length = 0;
     spy.send('peer0.org1', seal({ t: 'memReq', nonce: 5, alive: g3alive } satisfies MemReqMsg, signerOf(g2.material, h.ed)));
     await h.advance(1000);
-    assert.equal(got, []);
+    assert.equal(answers, [], 'a request relaying another peer\'s alive is not answered');
     assert.ok(h.peers.get('peer0.org1')!.codec.rejections.get('spoofed-membership-request') >= 1);
     await spy.stop();
   } finally {
@@ -169,13 +181,42 @@ test('fabric gossip/TestMembershipRequestSpoofing', async () => {
 
 test('fabric gossip/TestMultipleOrgEndpointLeakage', async () => {
   // 2 orgs x 5, 2 external peers each: only external peers know foreign peers; no internal endpoint crosses.
+  // Fabric checks what the sender puts on the wire to a foreign org, not only what the receiver keeps: a tap
+  // (on before the peers start) reads every envelope that leaves an org (to a foreign inbox, a channel subject
+  // or the external discovery subject) and every alive envelope embedded in it; none may carry the secret
+  // (the internal endpoint). Positive control: the same messages inside the org do carry it.
   const ext = new Set(['peer0.org1', 'peer1.org1', 'peer0.org2', 'peer1.org2']);
   const h = await Harness.create({ orgs: 2, peers: 5, seed: 10, signer: 'sim', timings: fast, perPeer: (id) => ({ externalEndpoint: ext.has(id) ? id : '' }) });
   try {
+    const ids = [...h.peers.keys()];
+    for (const id of ids) await h.crash(id);
+    const orgOf = (id: string) => h.peers.get(id)?.org;
+    const seen = { crossing: 0, leaked: [] as string[], embeddedCrossing: 0, insideWithSecret: 0 };
+    h.network.taps.add((from, subject, bytes) => {
+      const c = parseSubject(subject, h.network.subjects.prefix);
+      if (!c) return;
+      const crossing = c.kind === 'inbox' ? orgOf(c.endpoint) !== orgOf(from) : c.kind === 'channel' || c.kind === 'discoveryExternal';
+      const envelopes = [bytes, ...classify(bytes).embedded];
+      for (const [i, e] of envelopes.entries()) {
+        const env = parseEnvelope(e);
+        if (!env.ok) continue;
+        if (!crossing) {
+          if (env.env.secret) seen.insideWithSecret++;
+          continue;
+        }
+        if (i === 0) seen.crossing++;
+        else seen.embeddedCrossing++;
+        if (env.env.secret) seen.leaked.push(`${from} → ${subject}: ${kindOf(bytes)}${i ? ' (embedded)' : ''}`);
+      }
+    });
+    for (const id of ids) await h.start(id);
     const want = (p: SimPeer) => others(h, p, (q) => q.org === p.org || (ext.has(p.id) && ext.has(q.id)));
     assert.ok(await h.until(() => h.running().every((p) => JSON.stringify(view(p)) === JSON.stringify(want(p))), 30_000, 100));
     for (const p of h.running())
       for (const m of p.peer!.discovery.table.all()) if (m.mspId !== p.mspId) assert.is(m.internalEndpoint, null);
+    assert.equal(seen.leaked.slice(0, 5), [], 'an internal endpoint left its org');
+    assert.ok(seen.crossing > 10 && seen.embeddedCrossing > 0, `messages and embedded alive envelopes crossed orgs: ${JSON.stringify({ ...seen, leaked: seen.leaked.length })}`);
+    assert.ok(seen.insideWithSecret > 10, 'inside the org the internal endpoint travels');
   } finally {
     await h.stop();
   }

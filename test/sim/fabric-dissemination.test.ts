@@ -216,7 +216,12 @@ test('fabric channel/BlockExpiration', async () => {
     assert.is(store().size, 3);
     let digests = 0;
     h.network.taps.add((from, _s, bytes) => void (from === 'peer0.org1' && payloadOf(bytes)?.t === 'digest' && digests++));
-    await h.advance(10_500);
+    // Positive controls: before the TTL the blocks are held and advertised to pulls.
+    await h.advance(2000);
+    assert.ok(digests > 0, 'a store with blocks advertises them');
+    await h.advance(7000);
+    assert.is(store().size, 3, 'still held just before the TTL');
+    await h.advance(1500);
     assert.is(store().size, 0, 'expired');
     digests = 0;
     await h.advance(2000);
@@ -283,6 +288,10 @@ test('fabric state/TestLargeBlockGap', async () => {
 
 test('fabric state/TestGossipReception', async () => {
   // A block gossiped for one channel is committed on that channel only; the other channel's ledger ignores it.
+  // Fabric hands the wrong channel's block to the state provider itself: here channel2's block 1, signed by the
+  // leader of the org, arrives as a data message of channel1 and reaches channel1's intake, which refuses it
+  // (the orderer signs every channel's blocks with one key; the block names its channel). Then the right block
+  // is committed.
   const h = await Harness.create({ orgs: 1, peers: 2, channels: 2, seed: 'fabric-reception', signer: 'sim', ...staticLeaders });
   try {
     await h.advance(5000);
@@ -290,6 +299,16 @@ test('fabric state/TestGossipReception', async () => {
     await h.advance(1000);
     assert.is(height(h, 'peer1.org1', 'channel2'), 2);
     assert.is(height(h, 'peer1.org1', 'channel1'), 1, 'the other channel is untouched');
+    const leader = h.peers.get('peer0.org1')!;
+    const rogue = h.network.transport({ endpoint: 'rogue', decoder: leader.codec });
+    await rogue.start();
+    const wrong = h.ledger('peer0.org1', 'channel2')!.getEncoded(1)!;
+    const rejected = () => h.peers.get('peer1.org1')!.peer!.status().find((r) => r.channel === 'channel1')!.counters.rejected['block-wrong-channel'] ?? 0;
+    rogue.send('peer1.org1', seal({ t: 'data', ch: 'channel1', seq: 1, block: wrong } satisfies DataMsg, signerOf(leader.material, h.ed)));
+    await h.advance(1000);
+    assert.is(rejected(), 1, 'the intake refused the wrong channel\'s block');
+    assert.is(height(h, 'peer1.org1', 'channel1'), 1, 'and committed nothing');
+    await rogue.stop();
     await produce(h, 1, 100, 'channel1');
     await h.advance(1000);
     assert.is(height(h, 'peer1.org1', 'channel1'), 2);

@@ -2,6 +2,10 @@
 import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { Harness } from '../../runtime/sim/harness.ts';
+import { parseEnvelope } from '../../runtime/wire/envelope.ts';
+import { payloadOf } from '../../runtime/sim/kinds.ts';
+import { PeerMetrics } from '../../runtime/ops/metrics.ts';
+import { parsePrometheus } from '../helpers/prometheus.ts';
 
 const fast = { aliveTimeInterval: 300, aliveExpirationTimeout: 3000, reconnectInterval: 1500, pullInterval: 1000, publishStateInfoInterval: 300, requestStateInfoInterval: 300, startupGracePeriod: 1000, membershipSampleInterval: 100, leaderAliveThreshold: 1000, leaderElectionDuration: 500 };
 const tx = (i: number) => new TextEncoder().encode(`tx-${i}`);
@@ -41,6 +45,26 @@ test('fabric service/TestWithStaticDeliverClientNotLeader', async () => {
   }
 });
 
+test('fabric election/TestMetrics', async () => {
+  // Fabric reads the election's metric, not the role: a lone peer becomes leader and reports
+  // gossip_leader_election_leader 1; it yields and reports 0; it becomes leader again and reports 1.
+  const h = await Harness.create({ orgs: 1, peers: 1, seed: 36, signer: 'sim', timings: fast, peerOptions: { profile: 'fabric' } });
+  try {
+    const p = h.peers.get('peer0.org1')!;
+    const metrics = new PeerMetrics({ status: () => p.peer!.status() }, { peer: p.id, org: p.mspId });
+    const leader = async () => parsePrometheus(await metrics.text()).find((s) => s.name === 'gossip_leader_election_leader' && s.labels.channel === 'channel1')?.value;
+    assert.ok(await h.until(() => p.peer!.elections.get('channel1')?.role() === 'leader', 20_000, 100));
+    assert.is(await leader(), 1, 'leader');
+    p.peer!.elections.get('channel1')!.yield();
+    await h.advance(10);
+    assert.is(await leader(), 0, 'after yielding');
+    assert.ok(await h.until(() => p.peer!.elections.get('channel1')?.role() === 'leader', 20_000, 100));
+    assert.is(await leader(), 1, 'leader again');
+  } finally {
+    await h.stop();
+  }
+});
+
 test('fabric service/TestLeaderElectionWithDeliverClient', async () => {
   // 10 peers with dynamic election: exactly one of them consumes the ordering service.
   const h = await Harness.create({ orgs: 1, peers: 10, seed: 33, signer: 'sim', timings: fast, startJitterMs: 500 });
@@ -63,6 +87,33 @@ test('fabric discovery/TestConnect', async () => {
     assert.ok(await h.until(() => h.running().every((p) => p.peer!.discovery.aliveMembers().length === n - 1), 20_000, 100));
   } finally {
     await h.stop();
+  }
+  // Fabric's second assertion: the first membership request to a target of another org carries no secret
+  // (internal endpoint). Two orgs of three, every peer external, anchors peer0: every peer's requests to the
+  // foreign anchor are read off the wire from the start; positive control: requests inside the org carry it.
+  const g = await Harness.create({ orgs: 2, peers: 3, seed: 35, signer: 'sim', timings: fast, external: 'all' });
+  try {
+    const ids = [...g.peers.keys()];
+    for (const id of ids) await g.crash(id);
+    const orgOf = (id: string) => g.peers.get(id)?.org;
+    const first = new Map<string, boolean>();
+    let insideWithSecret = 0;
+    g.network.taps.add((from, subject, bytes) => {
+      const to = /\.inbox\.(.+)$/.exec(subject)?.[1];
+      const p = payloadOf(bytes) as { t?: string; alive?: Uint8Array } | null;
+      if (!to || p?.t !== 'memReq' || !(p.alive instanceof Uint8Array)) return;
+      const alive = parseEnvelope(p.alive);
+      if (!alive.ok) return;
+      if (orgOf(to) === orgOf(from)) insideWithSecret += alive.env.secret ? 1 : 0;
+      else if (!first.has(`${from}→${to}`)) first.set(`${from}→${to}`, alive.env.secret !== null);
+    });
+    for (const id of ids) await g.start(id);
+    await g.advance(5000);
+    assert.ok(first.size >= 4, `requests to a foreign anchor seen: ${[...first.keys()]}`);
+    assert.equal([...first].filter(([, secret]) => secret).map(([k]) => k), [], 'a first request to a foreign peer carried the internal endpoint');
+    assert.ok(insideWithSecret > 0, 'requests inside the org carry it');
+  } finally {
+    await g.stop();
   }
 });
 

@@ -124,17 +124,6 @@ test('fabric election/TestPartition', () => {
   for (const id of ids(6).slice(1)) assert.equal(m.callbacks.get(id)!.at(-1), false, `${id} got callback(false)`);
 });
 
-test('fabric election/TestMetrics', () => {
-  const m = new ElectionMesh('fabric');
-  m.start('p0');
-  m.advance(2000);
-  assert.is(m.role('p0'), 'leader');
-  m.yield('p0');
-  assert.is.not(m.role('p0'), 'leader');
-  m.advance(6 * 500 + 2000);
-  assert.is(m.role('p0'), 'leader');
-});
-
 test('murmur: followers restart their wait at every declaration, so failover ≈ threshold + election duration', () => {
   const failover = (profile: 'fabric' | 'murmur') => {
     const t = { startupGracePeriod: 15_000, membershipSampleInterval: 1000, leaderAliveThreshold: 10_000, leaderElectionDuration: 5000 };
