@@ -3,7 +3,7 @@
 import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { Harness, type SimPeer } from '../../runtime/sim/harness.ts';
-import { parseEnvelope, seal } from '../../runtime/wire/envelope.ts';
+import { encodeEnvelope, parseEnvelope, seal } from '../../runtime/wire/envelope.ts';
 import { parseSubject } from '../../runtime/transport/subjects.ts';
 import { signerOf } from '../../runtime/crypto/material.ts';
 import type { MemReqMsg, SessionMsg, LeadershipMsg } from '../../runtime/wire/messages.ts';
@@ -254,17 +254,31 @@ test('fabric comm/TestHandshake', async () => {
     spy.inbound$.subscribe((i) => i.msg.payload.t === 'session' && answers.push(i.msg.payload as SessionMsg));
     const good: SessionMsg = { t: 'session', pkiId: mallory.pkiId, inbox: 'spy', incNum: 1, nonce: 7, to: null, probe: true };
     const s = signerOf(mallory.material, h.ed);
-    const before = victim.codec.rejections.total;
-    // Claims another peer's PKI-ID (identity/PKI-ID mismatch) → refused.
+    const rejected = () => victim.codec.rejections.snapshot();
+    const provenBefore = victim.peer!.sessions.proven.peek(mallory.pkiIdHex)?.inbox;
+    // Fabric's negatives, each as the signed session binding meets it:
+    // no certificate, from a sender the victim has never seen → refused.
+    const env = parseEnvelope(seal(good, s));
+    assert.ok(env.ok);
+    if (!env.ok) return;
+    spy.send(victim.id, encodeEnvelope({ ...env.env, cert: null, signer: new Uint8Array(32).fill(9) }));
+    // bad signature (the signature itself, the certificate intact) → refused.
+    const badSig = new Uint8Array(env.env.signature);
+    badSig[0]! ^= 1;
+    spy.send(victim.id, encodeEnvelope({ ...env.env, signature: badSig }));
+    // identity/PKI-ID mismatch: claims another peer's PKI-ID → refused.
     spy.send(victim.id, seal({ ...good, pkiId: victim.pkiId }, s));
-    // Bad signature → refused.
-    const env = seal(good, s);
-    const tampered = new Uint8Array(env);
-    tampered[tampered.length - 70]! ^= 1;
-    spy.send(victim.id, tampered);
+    // no PKI-ID → refused as a malformed payload.
+    spy.send(victim.id, seal({ ...good, pkiId: new Uint8Array(0) } as SessionMsg, s));
+    // the TLS-binding mismatch's analogue: an answer to a probe the victim never sent proves nothing.
+    spy.send(victim.id, seal({ ...good, probe: false, to: victim.pkiId, nonce: 999, incNum: 2 ** 50 }, s));
+    // a first message of another type is no handshake: nothing answers it with a binding.
+    spy.send(victim.id, seal({ t: 'prune', ch: 'channel1' }, s));
     await h.advance(500);
     assert.equal(answers, [], 'no binding for forged handshakes');
-    assert.ok(victim.codec.rejections.total >= before + 2);
+    const r = rejected();
+    for (const reason of ['unknown-identity', 'bad-signature', 'signer-mismatch', 'bad-payload']) assert.ok((r[reason] ?? 0) >= 1, `${reason}: ${JSON.stringify(r)}`);
+    assert.is(victim.peer!.sessions.proven.peek(mallory.pkiIdHex)?.inbox, provenBefore, 'an unasked answer proves no inbox');
     // The genuine probe is answered, addressed to the prober, with the same nonce.
     spy.send(victim.id, seal(good, s));
     await h.advance(500);

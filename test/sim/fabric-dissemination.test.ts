@@ -11,6 +11,7 @@ import type { DataMsg, HelloMsg, UpdateMsg } from '../../runtime/wire/messages.t
 import { bytesEqual } from '../../runtime/util/bytes.ts';
 import { CH, height, ONE_TX_BLOCKS, ordererChain, peerChain, produce } from '../helpers/blocks-sim.ts';
 import { payloadOf } from '../../runtime/sim/kinds.ts';
+import { candidates } from '../../machines/state-transfer.logic.ts';
 
 const staticLeaders: Partial<HarnessOptions> = {
   orderer: ONE_TX_BLOCKS,
@@ -281,6 +282,38 @@ test('fabric state/TestLargeBlockGap', async () => {
     assert.ok(await h.until(() => height(h, 'peer1.org1') === 500, 60_000, 100), `height ${height(h, 'peer1.org1')}`);
     assert.equal(order, Array.from({ length: 499 }, (_, i) => i + 1));
     assert.ok(maxBuffer <= 2 * 20 + 10, `buffer reached ${maxBuffer}`);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric state/TestLedgerHeightFromProperties', async () => {
+  // Fabric: peers without properties (here: without a StateInfo) are never selected for state transfer.
+  // peer2 is alive in membership but never publishes a StateInfo; peer1, behind by 5 blocks, catches up by
+  // state transfer from peer0 and never asks peer2. The selection by advertised height first (the machine's rule):
+  const view = [
+    { id: 'a', height: 5 },
+    { id: 'b', height: 11 },
+  ];
+  assert.equal(candidates(view, 10, []), ['b'], 'only a peer whose height covers the range');
+  assert.equal(candidates(view, 12, []), [], 'none covers it');
+  const h = await Harness.create({ orgs: 1, peers: 3, seed: 'fabric-properties', signer: 'sim', ...staticLeaders, timings: { stateCheckInterval: 2000 } });
+  try {
+    for (const id of ['peer1.org1', 'peer2.org1']) await h.crash(id);
+    await h.advance(5000);
+    await produce(h, 5, 100);
+    await h.start('peer2.org1');
+    h.peers.get('peer2.org1')!.peer!.stateInfo.get(CH)!.stop();
+    const asked: string[] = [];
+    h.network.taps.add((from, subject, bytes) => void (from === 'peer1.org1' && payloadOf(bytes)?.t === 'stateReq' && asked.push(inboxOf(subject)!)));
+    await h.start('peer1.org1');
+    assert.ok(await h.until(() => height(h, 'peer1.org1') === 6, 60_000, 250), `height ${height(h, 'peer1.org1')}`);
+    const p1 = h.peers.get('peer1.org1')!.peer!;
+    const peer2 = h.peers.get('peer2.org1')!.pkiIdHex;
+    assert.ok(p1.discovery.aliveMembers().some((m) => m.pkiIdHex === peer2), 'peer2 is alive in membership');
+    assert.not.ok(p1.stateInfo.get(CH)!.channelPeers().some((p) => p.pkiIdHex === peer2), 'but not in the channel view');
+    assert.ok(asked.includes('peer0.org1'), `state requests went to peer0: ${asked}`);
+    assert.not.ok(asked.includes('peer2.org1'), 'and never to the peer without properties');
   } finally {
     await h.stop();
   }

@@ -35,9 +35,9 @@ test('ranges: batchSize blocks at a time, never past target − 1; served range 
   assert.equal(servedRange(0, 3, 100), { start: 0, end: 3 });
 });
 
-test('fabric state/TestLedgerHeightFromProperties', () => {
-  // Only peers whose advertised height covers the range are candidates; a peer with no StateInfo is not in
-  // the channel view at all (StateInfoTracker.channelPeers), so it can never be chosen.
+test('state transfer candidates: only peers whose advertised height covers the range', () => {
+  // A peer with no StateInfo is not in the channel view at all (test/sim/fabric-dissemination.test.ts,
+  // state/TestLedgerHeightFromProperties).
   const peers = [
     { id: 'a', height: 5 },
     { id: 'b', height: 11 },
