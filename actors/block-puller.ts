@@ -1,6 +1,7 @@
 // Block pull for one channel: binds the generic pull engine (machines/pull.logic.ts) to the block store,
 // the bus and the channel view (digest §4.5, §4.7).
-//   every pullInterval: expire the block store; hello to pullPeerNum random same-org peers of the channel view;
+//   every pullInterval: expire the block store; hello to pullPeerNum random same-org peers of the channel view
+//     (murmur profile: only while one of them advertises a height above this ledger's);
 //     after digestWaitTime send the requests; after responseWaitTime more, close the round
 //   accepted only from same-org peers in the channel view (else counted: pull-foreign-org, pull-not-in-channel)
 //   digests = seqs in my block store; I want seqs ≥ my height, not known, inside the payload buffer's window
@@ -23,6 +24,8 @@ export interface PullSettings extends PullTimings {
   pullInterval: number;
   pullPeerNum: number;
   blockBufferSize: number;
+  /** murmur profile: pull only while some channel peer of the org advertises a greater height (Fabric: always). */
+  onlyWhenBehind?: boolean;
 }
 
 /** Room left in a message for the wrapper: envelope, signer certificate, CBOR framing. */
@@ -35,7 +38,7 @@ export class BlockPuller {
   private timers: TimerGroup;
   private sub: Subscription | null = null;
   private readonly self;
-  readonly stats = { rounds: 0, updatesAccepted: 0, updatesDropped: 0 };
+  readonly stats = { rounds: 0, skipped: 0, updatesAccepted: 0, updatesDropped: 0 };
 
   constructor(
     private readonly intake: PullChannel,
@@ -77,6 +80,9 @@ export class BlockPuller {
     this.intake.expireStored();
     const peers = this.intake.orgPeers();
     if (!peers.length) return;
+    // murmur: a round can only bring a block some peer has beyond this ledger, and such a peer advertises a
+    // greater height; while none does, the round (signed hello, digests) is skipped. Peers behind still pull here.
+    if (this.s.onlyWhenBehind && !peers.some((p) => p.height > this.intake.ledger.height())) return void this.stats.skipped++;
     const chosen = this.intake.rng.sample(peers, this.s.pullPeerNum).map((p) => p.pkiIdHex);
     const { round, out } = this.engine.startRound(chosen);
     this.stats.rounds++;

@@ -45,6 +45,8 @@ export interface DisseminationOptions {
   limits?: ServeLimits;
   /** Default `tree`; the fabric profile always pushes. */
   mode?: DisseminationMode;
+  /** Block pull rounds: `when-behind` (default, murmur) or `always` (Fabric's; the fabric profile implies it). */
+  pull?: 'when-behind' | 'always';
   tree?: Partial<TreeSettings>;
 }
 
@@ -91,7 +93,7 @@ export class ChannelGossip {
             ...(opts.limits ? { graftsPerSecond: opts.limits.graftsPerSecond } : {}),
           })
         : null;
-    this.pull = new BlockPuller(this.intake, { ...t, blockBufferSize: t.stateBlockBufferSize });
+    this.pull = new BlockPuller(this.intake, { ...t, blockBufferSize: t.stateBlockBufferSize, onlyWhenBehind: ctx.profile !== 'fabric' && opts.pull !== 'always' });
     this.server = new StateServer(this.intake, { batchSize: t.stateBatchSize, ...(opts.limits ? { requestsPerSecond: opts.limits.stateRequestsPerSecond } : {}) });
     this.stateTransfer = stateEnabled
       ? new StateTransferLink(this.intake, {

@@ -4,7 +4,8 @@
 //                              peer has an external endpoint, to each channel subject with the secret stripped
 //   every expiration/10:       alive peers silent for aliveExpirationTimeout → dead; forget after
 //                              expiration × msgExpirationFactor unless bootstrap or anchor
-//   every pullInterval:        membership request to pullPeerNum random alive peers (anti-entropy)
+//   every pullInterval:        membership request to pullPeerNum random alive peers (anti-entropy; murmur
+//                              profile: one peer, since alive messages already reach every org peer directly)
 //   every reconnectInterval:   membership request to every dead peer (a live one answers → resurrected)
 //   at start:                  membership request to bootstrap (same org) and anchor peers, retried every
 //                              reconnectInterval up to maxConnectionAttempts until one answers
@@ -58,6 +59,10 @@ export interface DiscoveryDeps {
   incNum: number;
   timings: DiscoveryTimings;
   metadata?: Uint8Array;
+  /** Peers asked per membership sync round (default pullPeerNum, Fabric's). */
+  syncPeerNum?: number;
+  /** How often membership is synced (default pullInterval, Fabric's). */
+  syncPeriod?: number;
 }
 
 export type MembershipEvent = { type: 'joined' | 'resurrected' | 'dead' | 'forgotten'; member: MemberRecord };
@@ -102,7 +107,7 @@ export class Discovery {
     );
     this.timers.every(t.aliveTimeInterval, () => this.heartbeat());
     this.timers.every(Math.max(1, Math.floor(t.aliveExpirationTimeout / 10)), () => this.checkExpiry());
-    this.timers.every(t.pullInterval, () => this.sync());
+    this.timers.every(this.d.syncPeriod ?? t.pullInterval, () => this.sync());
     this.timers.every(t.reconnectInterval, () => this.reconnectDead());
     this.connectTargets();
   }
@@ -210,7 +215,7 @@ export class Discovery {
 
   private sync(): void {
     const alive = this.table.alive();
-    for (const m of this.d.rng.sample(alive, Math.min(this.d.timings.pullPeerNum, alive.length))) {
+    for (const m of this.d.rng.sample(alive, Math.min(this.d.syncPeerNum ?? this.d.timings.pullPeerNum, alive.length))) {
       const e = this.endpointOf(m);
       if (e) this.sendMemReq(e, m.mspId === this.self.mspId);
     }

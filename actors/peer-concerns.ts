@@ -12,7 +12,10 @@ export const orgsOf = (g: Genesis) => g.config.orgs.map((x) => x.mspId);
 
 export function peerConcerns(o: PeerOptions, d: PeerDeps, inbound: InboundPort, incNum: number) {
   const anchors = o.channels.flatMap((c) => c.genesis.config.anchorPeers);
-  const common = { transport: d.transport, inbound, codec: d.codec, signer: d.signer, clock: d.clock, prefix: o.prefix, externalEndpoint: o.externalEndpoint, incNum, timings: o.timings };
+  // murmur profile: alive messages and StateInfo reach every peer directly (org and channel subjects), so the
+  // anti-entropy rounds ask one peer; the fabric profile asks pullPeerNum, as Fabric does.
+  const syncPeerNum = o.profile === 'fabric' ? undefined : 1;
+  const common = { transport: d.transport, inbound, codec: d.codec, signer: d.signer, clock: d.clock, prefix: o.prefix, externalEndpoint: o.externalEndpoint, incNum, timings: o.timings, syncPeerNum };
   const discovery = new Discovery({
     ...common,
     rng: d.rng.fork('discovery'),

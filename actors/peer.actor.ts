@@ -41,7 +41,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
   const channels = new Map<string, ChannelParts>();
   const deliver = deliverLogic({ feed: d.feed, queue: (c) => channels.get(c)?.queue, rng: d.rng.fork('deliver') });
   const view = <T>(pick: (p: ChannelParts) => T | null) => new Map([...channels].flatMap(([name, p]) => (pick(p) === null ? [] : [[name, pick(p)!] as [string, T]])));
-  const gossipSettings = { ...o.timings, gossip: { stateEnabled: o.stateEnabled, mode: o.dissemination, tree: o.tree, ...(o.limits ? { limits: o.limits } : {}) } };
+  const gossipSettings = { ...o.timings, gossip: { stateEnabled: o.stateEnabled, mode: o.dissemination, pull: o.pull, tree: o.tree, ...(o.limits ? { limits: o.limits } : {}) } };
 
   const open = async () => {
     for (const { genesis } of o.channels) {

@@ -47,6 +47,8 @@ export interface PeerOptions {
   stateEnabled: boolean;
   /** peer.gossip.murmur.dissemination: `tree` (default) or `push`; the fabric profile always pushes. */
   dissemination?: DisseminationMode;
+  /** peer.gossip.murmur.pull: `when-behind` (default) or `always`; the fabric profile always pulls. */
+  pull?: 'when-behind' | 'always';
   /** peer.gossip.murmur.tree.* (defaults: TREE_DEFAULTS in tree-disseminator.ts). */
   tree?: Partial<TreeSettings>;
   /** peer.gossip.murmur.limits (defaults: 200 state requests and 100 grafts per requester per second). */

@@ -2,7 +2,8 @@
 //   own height changes → dirty; every publishStateInfoInterval, if dirty and anyone is known: sign
 //     StateInfo{ch, ts(incNum, now), height} and publish it to the org's channel subject and, when this
 //     peer has an external endpoint, to the channel-wide subject
-//   every requestStateInfoInterval: StateInfo pull request to pullPeerNum random channel peers; the answer is
+//   every requestStateInfoInterval: StateInfo pull request to pullPeerNum random channel peers (murmur profile:
+//   one; StateInfo is published to every channel peer when it changes, the pull only repairs a lost one); the answer is
 //     a snapshot of their cache (a foreign requester gets no internal-only peers of the answering org)
 //   cache: newest StateInfo per peer whose org belongs to the channel; swept of peers discovery forgot
 //   channel view = alive in discovery ∧ StateInfo present ∧ not left the channel
@@ -68,6 +69,8 @@ export interface StateInfoDeps {
   incNum: number;
   height: number;
   timings: StateInfoTimings;
+  /** Peers asked per StateInfo pull round (default pullPeerNum, Fabric's). */
+  syncPeerNum?: number;
 }
 
 interface Cached {
@@ -216,7 +219,7 @@ export class StateInfoTracker {
 
   private pull(): void {
     const peers = this.d.discovery.aliveMembers().filter((m) => this.orgs.has(m.mspId));
-    for (const m of this.d.rng.sample(peers, Math.min(this.d.timings.pullPeerNum, peers.length))) {
+    for (const m of this.d.rng.sample(peers, Math.min(this.d.syncPeerNum ?? this.d.timings.pullPeerNum, peers.length))) {
       const to = m.mspId === this.self.mspId ? (m.internalEndpoint ?? m.endpoint) : m.endpoint;
       if (!to) continue;
       const nonce = this.d.rng.nonce();

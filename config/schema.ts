@@ -97,6 +97,7 @@ export interface GossipConfig {
       maxLeaderLag: number;
     };
     dissemination: 'tree' | 'push';
+    pull: 'when-behind' | 'always';
     tree: {
       fanout: number;
       maxLinks: number;
@@ -178,6 +179,7 @@ const gossip = {
       maxLeaderLag: key('entry-count', 10, 'a leader this many blocks behind the best peer yields (murmur profile only); blocks; default 10'),
     },
     dissemination: key(['tree', 'push'], 'tree', 'block dissemination; tree|push; default tree (the fabric profile implies push)'),
+    pull: key(['when-behind', 'always'], 'when-behind', "block pull rounds: only while a channel peer of the org advertises a greater height, or every pullInterval as Fabric; when-behind|always; default when-behind (the fabric profile implies always)"),
     tree: {
       fanout: key('positive-peer-count', 3, 'tree dissemination: links each peer opens to random org peers; peers; default 3'),
       maxLinks: key('positive-peer-count', 12, 'tree dissemination: links at most, opened and accepted; peers; default 12'),

@@ -29,6 +29,7 @@ export function peerOptionsFrom(cfg: PeerConfig, at: PeerPlacement): PeerOptions
     maxLeaderLag: g.murmur.election.maxLeaderLag,
     stateEnabled: g.state.enabled,
     dissemination: g.murmur.dissemination,
+    pull: g.murmur.pull,
     tree: g.murmur.tree,
     limits: g.murmur.limits,
     deliveryclient: {

@@ -84,7 +84,8 @@ test('a late joiner catches up 2 000 blocks by state transfer', async () => {
 
 test('a Byzantine peer sending forged, altered and replayed blocks and bogus pull and state responses changes no ledger', async () => {
   const evil = 'peer4.org1';
-  const h = await Harness.create({ orgs: 1, peers: 5, seed: 'dissem-byzantine', orderer: ONE_TX_BLOCKS, timings: { stateCheckInterval: 2000 } });
+  // Pull every round (peer.gossip.murmur.pull: always), so the honest peers solicit the byzantine responses.
+  const h = await Harness.create({ orgs: 1, peers: 5, seed: 'dissem-byzantine', orderer: ONE_TX_BLOCKS, timings: { stateCheckInterval: 2000 }, peerOptions: { pull: 'always' } });
   try {
     assert.ok(await h.until(() => leaders(h).length === 1 && leaders(h)[0]!.id !== evil, 60_000, 500), 'an honest leader');
     const signer = signerOf(h.peers.get(evil)!.material, h.ed);

@@ -18,6 +18,8 @@ const staticLeaders: Partial<HarnessOptions> = {
   peerOptions: { useLeaderElection: false },
   perPeer: (id) => ({ orgLeader: id.startsWith('peer0.') }),
 };
+// Fabric's pull runs every pullInterval whoever is ahead (murmur's default pulls only while behind).
+const fabricPull: Partial<HarnessOptions> = { ...staticLeaders, peerOptions: { useLeaderElection: false, pull: 'always' } };
 const inboxOf = (subject: string) => subject.split('.inbox.')[1] ?? null;
 const rejectedOf = (h: Harness, id: string) => h.peers.get(id)!.peer!.status()[0]!.counters.rejected;
 
@@ -60,7 +62,8 @@ test('fabric gossip/TestNoMessagesSelfLoop', async () => {
       signer: 'sim',
       ...staticLeaders,
       link: { reorder: 0.3, reorderDelay: { minMs: 5, maxMs: 30 } },
-      peerOptions: { useLeaderElection: false, dissemination, tree: { fanout: 2, maxLinks: 3 } },
+      // Fabric's pull (every round) repairs what the deep tree misses within the window.
+      peerOptions: { useLeaderElection: false, dissemination, pull: 'always', tree: { fanout: 2, maxLinks: 3 } },
     });
     try {
       const back: string[] = [];
@@ -109,7 +112,7 @@ test('fabric channel/BadBlocksDropped', async () => {
   // Real signatures. A same-org insider (peer2's identity, from a second endpoint) pushes an empty block, a
   // block signed by another key, a block with altered transactions, another channel's block, and answers a
   // pull request with a bad block: nothing is stored, forwarded or committed.
-  const h = await Harness.create({ orgs: 1, peers: 3, channels: 2, seed: 'fabric-badblocks', ...staticLeaders, timings: { pullInterval: 1000, digestWaitTime: 200, requestWaitTime: 300, responseWaitTime: 300 } });
+  const h = await Harness.create({ orgs: 1, peers: 3, channels: 2, seed: 'fabric-badblocks', ...fabricPull, timings: { pullInterval: 1000, digestWaitTime: 200, requestWaitTime: 300, responseWaitTime: 300 } });
   try {
     await h.advance(10_000);
     await produce(h, 3, 100);
@@ -209,7 +212,7 @@ test('fabric channel/NotInChannelDropped', async () => {
 test('fabric channel/BlockExpiration', async () => {
   // Block TTL = pullInterval × 100: with pullInterval 100 ms, blocks leave the gossip store after 10 s and are
   // no longer offered to pulls.
-  const h = await Harness.create({ orgs: 1, peers: 2, seed: 'fabric-expiry', signer: 'sim', ...staticLeaders, timings: { pullInterval: 100, digestWaitTime: 20, requestWaitTime: 30, responseWaitTime: 30 } });
+  const h = await Harness.create({ orgs: 1, peers: 2, seed: 'fabric-expiry', signer: 'sim', ...fabricPull, timings: { pullInterval: 100, digestWaitTime: 20, requestWaitTime: 30, responseWaitTime: 30 } });
   try {
     await h.advance(5000);
     await produce(h, 3, 10);
