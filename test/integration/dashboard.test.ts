@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCli, alive, type CliRun } from '../helpers/cli.ts';
+import { runCli, cli, alive, type CliRun } from '../helpers/cli.ts';
 import { until, withDeadline } from '../helpers/deadline.ts';
 import type { NetworkFile } from '../../runtime/cli/network-file.ts';
 import { SHORT_TIMINGS_ENV } from '../helpers/short-timings.ts';
@@ -93,7 +93,10 @@ if (!existsSync(CHROMIUM)) {
         },
         null,
         { timeout: 45_000, polling: 250 },
-      );
+      ).catch(async (e) => {
+        // What the page showed, and what the peers say, when it never settled.
+        throw new Error(`${(e as Error).message}\npage: ${JSON.stringify(await cards().catch(() => null))}\nstatus: ${(await cli(['status', '--data', dir])).out}`);
+      });
       let cs = await cards();
       assert.equal(cs.map((c) => c.id).sort(), ids, 'every peer of network.json is on the page');
       for (const org of ['Org1MSP', 'Org2MSP']) assert.is(cs.filter((c) => c.org === org && c.role === 'leader').length, 1, `one leader in ${org}`);
