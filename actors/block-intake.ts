@@ -23,6 +23,7 @@ import type { ChannelPeer, Membership, StateInfoTracker } from './stateinfo-trac
 import type { BlockSource, CommitQueue } from './commit-queue.ts';
 import { checkBlockBytes, type BlockCheckResult } from './block-check.ts';
 import { isStraggler } from '../machines/state-transfer.logic.ts';
+import type { PeerIO } from './peer-io.ts';
 
 /** Proven reply inboxes (actors/session.actor.ts): what a peer answered a signed probe through. */
 export interface InboxProofs {
@@ -33,17 +34,10 @@ export interface InboxProofs {
 /** The channel view the gossip parts read (StateInfo implements it): its peers with heights, and its changes. */
 export type ChannelView = Pick<StateInfoTracker, 'channelPeers' | 'changes$'>;
 
-export interface GossipChannelContext {
+export interface GossipChannelContext extends PeerIO {
   channel: string;
   /** MSP ids of the channel's orgs (its config). */
   orgs: string[];
-  transport: Transport;
-  /** The peer's inbound router: each part registers its kinds for this channel. */
-  inbound: InboundPort;
-  codec: WireCodec;
-  signer: LocalSigner;
-  clock: Clock;
-  rng: Rng;
   ledger: Ledger;
   /** The channel's one commit queue (shared with the deliver actor). */
   queue: CommitQueue;

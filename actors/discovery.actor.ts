@@ -16,19 +16,14 @@
 // instead of costing a signature here and one verification per receiver.
 import { fromCallback, type EventObject } from 'xstate';
 import { BehaviorSubject, Subject, Subscription } from 'rxjs';
-import type { InboundPort } from './inbound-router.ts';
 
-import type { Transport } from '../runtime/transport/transport.ts';
 import { subjects as subjectsOf } from '../runtime/transport/subjects.ts';
-import type { Clock } from '../runtime/clock.ts';
-import type { Rng } from '../runtime/rng.ts';
-import type { LocalSigner } from '../runtime/crypto/signer.ts';
-import type { WireCodec } from '../runtime/wire/codec.ts';
 import type { AliveMsg, MemReqMsg, MemResMsg, Verified } from '../runtime/wire/messages.ts';
 import { TimerGroup } from '../runtime/timers.ts';
 import { envelopeSignature, parseEnvelope, seal, stripSecret } from '../runtime/wire/envelope.ts';
 import { bytesEqual, toHex } from '../runtime/util/bytes.ts';
 import { MembershipTable, mayDisclose, type AliveInfo, type MemberRecord } from '../machines/discovery.logic.ts';
+import type { PeerIO } from './peer-io.ts';
 
 export interface DiscoveryTimings {
   aliveTimeInterval: number;
@@ -40,14 +35,8 @@ export interface DiscoveryTimings {
   maxConnectionAttempts: number;
 }
 
-export interface DiscoveryDeps {
-  transport: Transport;
-  /** The peer's inbound router (alive, memReq, memRes). */
-  inbound: InboundPort;
-  codec: WireCodec;
-  signer: LocalSigner;
-  clock: Clock;
-  rng: Rng;
+/** Discovery's inbound kinds: alive, memReq, memRes. */
+export interface DiscoveryDeps extends PeerIO {
   prefix: string;
   internalEndpoint: string;
   /** '' = invisible outside the org. */

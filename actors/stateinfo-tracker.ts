@@ -11,20 +11,15 @@
 // signature here, a verify-cache hit there), and a snapshot element that is exactly the StateInfo already
 // cached for its signer (same signature) is skipped before any decoding.
 import { Subject, Subscription } from 'rxjs';
-import type { InboundPort } from './inbound-router.ts';
 
-import type { Transport } from '../runtime/transport/transport.ts';
 import { subjects as subjectsOf } from '../runtime/transport/subjects.ts';
-import type { Clock } from '../runtime/clock.ts';
-import type { Rng } from '../runtime/rng.ts';
-import type { LocalSigner } from '../runtime/crypto/signer.ts';
-import type { WireCodec } from '../runtime/wire/codec.ts';
 import type { StateInfoMsg, StateInfoPullReqMsg, StateInfoSnapshotMsg, Verified } from '../runtime/wire/messages.ts';
 import { TimerGroup } from '../runtime/timers.ts';
 import { envelopeSignature, seal } from '../runtime/wire/envelope.ts';
 import { compareTime } from '../machines/discovery.logic.ts';
 import type { Observable } from 'rxjs';
 import type { MemberRecord } from '../machines/discovery.logic.ts';
+import type { PeerIO } from './peer-io.ts';
 
 export interface ChannelPeer {
   pkiIdHex: string;
@@ -52,17 +47,11 @@ export interface Membership {
   readonly alive$: Observable<unknown>;
 }
 
-export interface StateInfoDeps {
+/** StateInfo's inbound kinds: this channel's stateInfo, stateInfoPullReq, stateInfoSnapshot. */
+export interface StateInfoDeps extends PeerIO {
   channel: string;
   /** MSP ids of the channel's orgs (from its config). */
   orgs: string[];
-  transport: Transport;
-  /** The peer's inbound router (this channel's StateInfo kinds). */
-  inbound: InboundPort;
-  codec: WireCodec;
-  signer: LocalSigner;
-  clock: Clock;
-  rng: Rng;
   prefix: string;
   discovery: Membership;
   externalEndpoint: string;
