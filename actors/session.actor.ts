@@ -86,10 +86,6 @@ export class SessionTable {
   provenInbox(pkiIdHex: string): string | null {
     return this.proven.peek(pkiIdHex)?.inbox ?? null;
   }
-  prove(endpoint: string): void {
-    this.probe?.(endpoint);
-  }
-
   /**
    * Runs `send` once `pkiIdHex` has proven it receives on `inbox`: now if it has, else after a probe's answer
    * (dialTimeout at most: then `refuse`). Bounded: beyond 4 waiting replies per peer or 1 024 in all, or while

@@ -79,7 +79,8 @@ export function statusRows(s: StatusSources): StatusRow[] {
  * reply subject outside _INBOX: hostile input, so a rejection; its other drops are not). */
 export function rejectedCounts(wire: Record<string, number>, ledger: Record<string, number>, dropped: Record<string, number>): Record<string, number> {
   const out = { ...wire };
-  const served = dropped['reply-not-inbox'];
-  for (const [k, v] of Object.entries({ ...ledger }).concat(served ? [['reply-not-inbox', served]] : [])) out[k] = (out[k] ?? 0) + v;
+  const add = (k: string, v: number) => void (out[k] = (out[k] ?? 0) + v);
+  for (const [k, v] of Object.entries(ledger)) add(k, v);
+  if (dropped['reply-not-inbox']) add('reply-not-inbox', dropped['reply-not-inbox']);
   return out;
 }

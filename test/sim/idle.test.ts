@@ -8,6 +8,7 @@ import { Harness, DEFAULT_TIMINGS } from '../../runtime/sim/harness.ts';
 import { parseEnvelope } from '../../runtime/wire/envelope.ts';
 import { decodeCbor } from '../../runtime/wire/cbor.ts';
 import { toHex } from '../../runtime/util/bytes.ts';
+import { kindOf } from '../../runtime/sim/kinds.ts';
 
 type P = { t: string; alive?: Uint8Array | Uint8Array[]; elements?: Uint8Array[] };
 
@@ -43,6 +44,39 @@ test('idle peers sign one alive per aliveTimeInterval and no new StateInfo while
     }
   } finally {
     await h.stop();
+  }
+});
+
+test('murmur profile: repair rounds ask one peer, and nobody pulls blocks while nobody is ahead; the fabric profile keeps Fabric\'s rounds', async () => {
+  // Counted per kind over 20 s of idle simulated time (4 peers of one org): per round, membership requests and
+  // StateInfo pull requests go to pullPeerNum (3) peers in Fabric, to one in murmur's profile, and block-pull
+  // hellos go out only while a peer advertises a greater height (none does: no blocks).
+  const counts = async (profile: 'murmur' | 'fabric') => {
+    const h = await Harness.create({ orgs: 1, peers: 4, seed: `idle-rounds-${profile}`, peerOptions: { profile } });
+    try {
+      assert.ok(await h.until(() => [...h.peers.values()].every((p) => (p.peer?.discovery.aliveMembers().length ?? 0) === 3), 120_000, 500));
+      await h.advance(20_000);
+      const n: Record<string, number> = {};
+      const tap = (_f: string, _s: string, bytes: Uint8Array) => {
+        const k = kindOf(bytes);
+        if (k) n[k] = (n[k] ?? 0) + 1;
+      };
+      h.network.taps.add(tap);
+      await h.advance(20_000);
+      h.network.taps.delete(tap);
+      return n;
+    } finally {
+      await h.stop();
+    }
+  };
+  // Rounds per peer in 20 s: pullInterval and requestStateInfoInterval are 4 s (Fabric's), so 5 each, 4 peers.
+  const murmur = await counts('murmur');
+  const fabric = await counts('fabric');
+  assert.is(murmur.hello ?? 0, 0, 'no block pull while nobody is ahead');
+  assert.ok((fabric.hello ?? 0) >= 4 * 5 * 3 - 6, `fabric pulls every round: ${fabric.hello}`);
+  for (const kind of ['memReq', 'stateInfoPullReq']) {
+    assert.ok((murmur[kind] ?? 0) <= 4 * 6, `murmur ${kind}: one peer a round (${murmur[kind]})`);
+    assert.ok((fabric[kind] ?? 0) >= 4 * 5 * 3 - 6, `fabric ${kind}: three peers a round (${fabric[kind]})`);
   }
 });
 
