@@ -3,7 +3,7 @@
 // still running when this process exits are killed by an exit hook, so a crashed test leaves none behind, and
 // the kernel SIGTERMs them if this process is killed outright (runtime/die-with-parent.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -83,16 +83,49 @@ function isExecutable(path: string): boolean {
   }
 }
 
-/** A TCP port that was free on 127.0.0.1 a moment ago (the OS picks it). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
+/** Ports this process handed out, so two callers in one process never get the same one. */
+const handedOut = new Set<number>();
+
+/** The kernel's ephemeral range (outgoing connections' source ports and every bind to port 0 come from it). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 2048 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/** A TCP port that was free on `host` a moment ago, for a process that binds it later. It is picked below the
+ * kernel's ephemeral range: a port the OS assigned (port 0) is reused by the next outgoing connection or port-0
+ * bind anywhere on the machine, so between the pick and the later bind someone else could take it (a peer of
+ * `murmur up` then failed to start its ops server). Falls back to the OS's pick after a few taken ports. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const high = ephemeralLow() - 1;
+  const low = Math.max(1024, high - 16_383);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (handedOut.has(port)) continue;
+    if ((await tryBind(port, host)) !== null) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  const port = await tryBind(0, host);
+  if (port === null) throw new Error(`freePort: no free port on ${host}`);
+  return port;
+}
+
+/** Binds and releases `port` (0: any); the bound port, or null when it is taken. */
+function tryBind(port: number, host: string): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, host, () => {
+    srv.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' || e.code === 'EACCES' ? resolve(null) : reject(e)));
+    srv.listen(port, host, () => {
       const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('freePort: no port assigned'))));
+      const bound = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(bound || null));
     });
   });
 }

@@ -35,6 +35,14 @@ interface El {
 }
 declare const document: { querySelectorAll(selector: string): ArrayLike<El> & Iterable<El>; querySelector(selector: string): El | null };
 
+function tailOf(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-40).join('\n');
+  } catch (e) {
+    return String(e);
+  }
+}
+
 const NAME = 'dashboard in headless Chromium: every peer, one leader per org, rising heights, the new leader after kill -9';
 
 if (!existsSync(CHROMIUM)) {
@@ -95,7 +103,11 @@ if (!existsSync(CHROMIUM)) {
         { timeout: 45_000, polling: 250 },
       ).catch(async (e) => {
         // What the page showed, and what the peers say, when it never settled.
-        throw new Error(`${(e as Error).message}\npage: ${JSON.stringify(await cards().catch(() => null))}\nstatus: ${(await cli(['status', '--data', dir])).out}`);
+        const shown = await cards().catch(() => null);
+        // The log tail of every peer the page shows as not answering, and what `up` printed.
+        const silent = (shown ?? []).filter((c) => !c.answering).map((c) => c.id);
+        const tails = silent.map((id) => `--- ${id} peer.log (tail) ---\n${tailOf(join(dir, 'peers', id, 'peer.log'))}`).join('\n');
+        throw new Error(`${(e as Error).message}\npage: ${JSON.stringify(shown)}\nstatus: ${(await cli(['status', '--data', dir])).out}\nup: ${up!.output().slice(-3000)}\n${tails}`);
       });
       let cs = await cards();
       assert.equal(cs.map((c) => c.id).sort(), ids, 'every peer of network.json is on the page');
