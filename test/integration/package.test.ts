@@ -1,5 +1,5 @@
 // murmur as users install it (issue 24): `npm pack` holds the compiled dist/, bin, sample config, README and
-// LICENSE and nothing else; the tarball installs into an empty folder (offline, from npm's cache) and
+// LICENSE and nothing else; the tarball installs into an empty folder (from npm's cache where it can: `npm ci` caches the tarballs but not the registry's metadata, so a fresh machine fetches that) and
 // `npx murmur up --no-load` there reaches one leader per org, each committing a block; the public entry points
 // import from the installed package.
 import { test } from 'uvu';
@@ -34,7 +34,7 @@ test('the tarball installs into an empty folder and `npx murmur up --no-load` co
   const app = join(work, 'app');
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: app, stdio: 'ignore' });
+  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: app, stdio: 'ignore' });
   assert.ok(existsSync(join(app, 'node_modules/murmur/dist/runtime/cli/main.js')));
   assert.not.ok(existsSync(join(app, 'node_modules/tsx')), 'tsx is a dev dependency: not installed with the package');
   // The public API, with its types' entry, resolves from the installed package.
