@@ -24,13 +24,10 @@ const NOT_PORTED = {
   'gossip/TestLeaveChannel': 'leaving a channel is not built yet',
   'gossip/TestConnectToAnchorPeers': 'pending',
   'gossip/TestMembershipConvergence': 'pending (metadata change on restart)',
-  'gossip/TestDataLeakage': 'per-peer channel subsets in the harness are pending',
   'gossip/TestIdentityExpiration': 'identity expiry and revocation at run time are not built yet',
-  'gossip/TestConfidentiality': 'per-peer channel subsets in the harness are pending',
   'gossip/TestAnchorPeer': 'pending',
   'gossip/TestBootstrapPeerMisConfiguration': 'murmur sends its membership request (with its inbox) to a bootstrap endpoint before it knows that peer\'s org; an anonymous request/reply probe first is not built yet',
   'channel/StateInfoSnapshotValidation': 'the validation exists (actors/stateinfo-tracker.ts onSnapshot); a test hook to answer an outstanding pull nonce with a crafted snapshot is not built yet',
-  'state/TestAccessControl': 'per-peer channel subsets in the harness are pending (the state server already refuses requesters whose org is not in the channel: `state-request-not-in-channel`)',
   'channel/InterOrgSnapshotFiltering': 'pending',
   'integration/CertRenewal': 'certificate renewal is not built yet',
 };

@@ -73,6 +73,8 @@ export interface GenerateOptions {
   orgs: string[];
   peers: number;
   channels: string[];
+  /** The orgs (names) each channel's config lists; a channel not named here lists every org. */
+  channelOrgs?: Record<string, string[]>;
   now?: number;
   validityMs?: number;
   /** Source of secret key bytes (default: the OS CSPRNG). The simulator passes a seeded one. */
@@ -107,12 +109,18 @@ export function generateMaterial(o: GenerateOptions): NetworkMaterial {
     });
     return { name, mspId, ca, peers };
   });
+  for (const [ch, names] of Object.entries(o.channelOrgs ?? {})) {
+    if (!o.channels.includes(ch)) throw new Error(`channelOrgs names ${ch}, which is not one of the channels (${o.channels.join(', ')})`);
+    const unknown = names.filter((n) => !o.orgs.includes(n));
+    if (unknown.length || !names.length) throw new Error(`channel ${ch}: orgs ${unknown.join(', ') || '(none)'} are not among ${o.orgs.join(', ')}`);
+  }
   const channels = o.channels.map((name) => {
+    const members = orgs.filter((g) => o.channelOrgs?.[name]?.includes(g.name) ?? true);
     const config: ChannelConfig = {
       channel: name,
-      orgs: orgs.map((g) => ({ mspId: g.mspId, caCert: g.ca.cert.bytes })),
+      orgs: members.map((g) => ({ mspId: g.mspId, caCert: g.ca.cert.bytes })),
       // The first peer of each org is its anchor peer, reachable by its external endpoint (its id).
-      anchorPeers: orgs.map((g) => ({ mspId: g.mspId, endpoint: g.peers[0]!.id })),
+      anchorPeers: members.map((g) => ({ mspId: g.mspId, endpoint: g.peers[0]!.id })),
       orderer: { mspId: ORDERER_MSP, caCert: ordererCa.cert.bytes, cert: orderer.cert.bytes },
     };
     const block = makeGenesisBlock(config, (m) => ed.sign(orderer.secret, m));

@@ -18,6 +18,8 @@ import { loadPeerConfig } from '../../config/load.ts';
 import { gossipTimings, peerOptionsFrom } from '../peer-options.ts';
 import { simEd25519 } from './sim-signer.ts';
 import { MemoryLedgerStore } from '../ledger/memory.ledger.ts';
+import { throwError } from 'rxjs';
+import { FeedError, type OrderingFeed } from '../orderer/feed.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { MemoryOrderingService } from '../orderer/memory.ordering.ts';
 import { Orderer, type SubmitResult } from '../orderer/orderer.ts';
@@ -29,6 +31,11 @@ export interface HarnessOptions {
   orgs: number | string[];
   peers: number;
   channels?: number;
+  /** The orgs (names) each channel's config lists (default: every org); see generateMaterial. */
+  channelOrgs?: Record<string, string[]>;
+  /** The channels a peer joins (default: every channel whose config lists its org). A peer may join a channel
+   * its org is not in: it is configured, but the other peers and the orderer treat it as an outsider. */
+  joins?: (id: string) => string[];
   seed: number | string;
   /** 'real' ed25519 (default) or the cheap deterministic 'sim' signer for large runs. */
   signer?: 'real' | 'sim';
@@ -100,6 +107,7 @@ export class Harness {
       orgs: typeof opts.orgs === 'number' ? parseOrgs(opts.orgs) : opts.orgs,
       peers: opts.peers,
       channels: channelNames(opts.channels ?? 1),
+      channelOrgs: opts.channelOrgs,
       now: this.clock.now(),
       random: (n) => keys.bytes(n),
       ed: this.ed,
@@ -175,7 +183,7 @@ export class Harness {
           peerId: id,
           mspId: sp.mspId,
           prefix: this.network.subjects.prefix,
-          channels: this.genesis,
+          channels: this.channelsOf(id),
           bootstrap: org.peers.filter((p) => p.id !== id).slice(0, 1).map((p) => p.id),
           externalEndpoint,
           internalEndpoint: id,
@@ -192,7 +200,7 @@ export class Harness {
         clock: this.clockOf(id),
         rng: this.rng.fork(`peer:${id}:${this.clock.now()}`),
         ledgers: this.ledgerStore(id),
-        feed: this.ordering,
+        feed: readersOnly(this.ordering, sp.mspId, this.genesis),
       },
     );
     sp.peer = peer;
@@ -215,6 +223,13 @@ export class Harness {
   /** Submits a transaction to the in-process orderer (its block is cut by count, bytes or timeout). */
   submit(channel: string, tx: Uint8Array): SubmitResult {
     return this.orderer.submit(channel, tx);
+  }
+
+  /** The channels (with their genesis) a peer joins. */
+  channelsOf(id: string): { name: string; genesis: Genesis }[] {
+    const sp = this.mustGet(id);
+    const joins = this.opts.joins?.(id);
+    return this.genesis.filter((g) => (joins ? joins.includes(g.name) : g.genesis.config.orgs.some((o) => o.mspId === sp.mspId)));
   }
 
   /** A peer's ledger of `channel` while it runs, else null. */
@@ -290,4 +305,15 @@ export class Harness {
   private flush(): Promise<void> {
     return new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** The ordering service as one peer sees it: it serves a channel only to a peer whose org the channel's config
+ * lists (Fabric's orderer checks the channel's Readers policy; murmur's bus authorization scopes each peer's user
+ * to its channels). */
+function readersOnly(feed: OrderingFeed, mspId: string, genesis: { name: string; genesis: Genesis }[]): OrderingFeed {
+  const readers = new Map(genesis.map((g) => [g.name, new Set(g.genesis.config.orgs.map((o) => o.mspId))]));
+  return {
+    blocks: (channel, from) =>
+      readers.get(channel)?.has(mspId) === false ? throwError(() => new FeedError('not-found', `${mspId} is not a reader of ${channel} (not in its config)`)) : feed.blocks(channel, from),
+  };
 }
