@@ -129,6 +129,15 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     },
     delivered$: deliver.delivered$,
     ...rootControl(actor, o.peerId),
+    leaveChannel: (channel) => {
+      if (!channels.has(channel) || !actor.getSnapshot().matches('running')) return false;
+      stateInfo.get(channel)!.leave();
+      actor.send({ type: 'channel.leave', channel });
+      channels.delete(channel);
+      d.transport.unsubscribe(subjects.org(o.mspId, channel));
+      d.transport.unsubscribe(subjects.channel(channel));
+      return true;
+    },
     status,
   };
 }

@@ -98,5 +98,8 @@ export interface Peer {
   start(): Promise<void>;
   /** Stops every child and the transport; idempotent. */
   stop(): Promise<void>;
+  /** Leaves a joined channel at run time (Fabric's LeaveChannel): its StateInfo tells the others, its actor
+   * and parts stop, its subjects are dropped; its ledger stays on disk. False if the channel is not joined. */
+  leaveChannel(channel: string): boolean;
   status(): StatusRow[];
 }

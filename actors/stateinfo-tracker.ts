@@ -7,6 +7,8 @@
 //     a snapshot of their cache (a foreign requester gets no internal-only peers of the answering org)
 //   cache: newest StateInfo per peer whose org belongs to the channel; swept of peers discovery forgot
 //   channel view = alive in discovery ∧ StateInfo present ∧ not left the channel
+//   leave(): sign and publish StateInfo{leftChannel} at once; from then on the view is empty, nothing is cached
+//     or pulled, and a pull request is answered with that StateInfo alone (Fabric's LeaveChannel)
 // Idle cost: a snapshot answer carries this peer's last signed StateInfo while its height is unchanged (no
 // signature here, a verify-cache hit there), and a snapshot element that is exactly the StateInfo already
 // cached for its signer (same signature) is skipped before any decoding.
@@ -92,6 +94,8 @@ export class StateInfoTracker {
   private readonly bySignature = new Set<string>();
   private lastSeq = 0;
   private running = false;
+  /** This peer left the channel (leave()). */
+  private left = false;
   private readonly self;
   private readonly s;
   private readonly orgs: Set<string>;
@@ -142,9 +146,28 @@ export class StateInfoTracker {
     return this.height;
   }
 
-  /** Peers of this channel: alive, with a StateInfo, not left. Self excluded. */
+  /** Leaves the channel: the others learn it from this peer's StateInfo (published now, and the answer to
+   * their pull requests); this peer's view of the channel is empty from now on. */
+  leave(): void {
+    if (this.left) return;
+    this.left = true;
+    this.cache.clear();
+    this.bySignature.clear();
+    this.lastSigned = null;
+    this.dirty = true;
+    this.publish();
+    this.changes$.next();
+  }
+
+  /** Whether this peer left the channel. */
+  hasLeft(): boolean {
+    return this.left;
+  }
+
+  /** Peers of this channel: alive, with a StateInfo, not left. Self excluded; none once this peer left. */
   channelPeers(): ChannelPeer[] {
     const out: ChannelPeer[] = [];
+    if (this.left) return out;
     for (const m of this.d.discovery.aliveMembers()) {
       const c = this.cache.get(m.pkiIdHex);
       if (!c || c.msg.payload.props.leftChannel) continue;
@@ -167,7 +190,7 @@ export class StateInfoTracker {
       ch: this.d.channel,
       pkiId: this.self.pkiId,
       ts: { incNum: this.d.incNum, seqNum },
-      props: { height: this.height, leftChannel: false },
+      props: { height: this.height, leftChannel: this.left },
     };
     const env = seal(msg, this.d.signer);
     this.lastSigned = { env, height: this.height };
@@ -188,7 +211,7 @@ export class StateInfoTracker {
   }
 
   private accept(m: Verified<StateInfoMsg>): boolean {
-    if (m.signer.pkiIdHex === this.self.pkiIdHex) return false;
+    if (m.signer.pkiIdHex === this.self.pkiIdHex || this.left) return false;
     if (!this.orgs.has(m.signer.mspId)) {
       this.d.codec.rejections.count('not-in-channel');
       return false;
@@ -207,6 +230,7 @@ export class StateInfoTracker {
   }
 
   private pull(): void {
+    if (this.left) return;
     const peers = this.d.discovery.aliveMembers().filter((m) => this.orgs.has(m.mspId));
     for (const m of this.d.rng.sample(peers, Math.min(this.d.syncPeerNum ?? this.d.timings.pullPeerNum, peers.length))) {
       const to = m.mspId === this.self.mspId ? (m.internalEndpoint ?? m.endpoint) : m.endpoint;
@@ -243,6 +267,7 @@ export class StateInfoTracker {
       this.d.codec.rejections.count('unsolicited-response');
       return;
     }
+    if (this.left) return;
     for (const bytes of m.payload.elements) {
       const sig = signatureKey(bytes);
       if (sig && this.bySignature.has(sig)) continue;

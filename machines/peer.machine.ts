@@ -3,6 +3,8 @@
 //   starting --start done--> running --peer.stop--> stopping --stop done--> stopped
 //      |                        |  entry: spawn the peer-level concerns, then one channel actor per channel
 //      |                        |         (machines/channel.machine.ts: election, deliver, state transfer, ports)
+//      |                        |  channel.leave: that channel's actor stops and leaves the context (its
+//      |                        |                 StateInfo, a peer-level concern, says so to the others)
 //      +--start failed--> failed   exit: stop every child
 //
 // Pure: starting and stopping the outside world (bus, stores) are the `start` / `stop` actors, and the
@@ -21,7 +23,7 @@ export interface PeerContext extends PeerInput {
   error: string | null;
 }
 
-export type PeerEvent = { type: 'peer.stop' } | { type: 'transport.status'; connected: boolean };
+export type PeerEvent = { type: 'peer.stop' } | { type: 'transport.status'; connected: boolean } | { type: 'channel.leave'; channel: string };
 
 export const channelActorId = (channel: string): string => `channel:${channel}`;
 /** Peer-level concerns that live for the whole running phase, one child each (the channels' are theirs). */
@@ -67,7 +69,16 @@ export const peerMachine = setup({
         for (const { channel } of context.channels) enqueue.stopChild(channelActorId(channel));
         for (const c of PEER_CONCERNS) enqueue.stopChild(c);
       }),
-      on: { 'peer.stop': 'stopping' },
+      on: {
+        'peer.stop': 'stopping',
+        'channel.leave': {
+          guard: ({ context, event }) => context.channels.some((c) => c.channel === event.channel),
+          actions: enqueueActions(({ event, enqueue }) => {
+            enqueue.stopChild(channelActorId(event.channel));
+            enqueue.assign({ channels: ({ context }) => context.channels.filter((c) => c.channel !== event.channel) });
+          }),
+        },
+      },
     },
     stopping: {
       invoke: { src: 'stop', onDone: 'stopped', onError: 'stopped' },

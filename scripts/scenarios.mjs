@@ -21,7 +21,6 @@ const NOT_PORTED = {
   'discovery/TestMsgStoreExpirationWithMembershipMessages': 'replay after expiry is covered by test/sim/membership.test.ts; a named port is pending',
   'discovery/TestDisclosurePolicyWithPull': 'covered by gossip/TestMultipleOrgEndpointLeakage; the even-port layout is pending',
   'discovery/TestHandleAliveMessage_RelearnsMemberAfterConcurrentPurge': 'pending',
-  'gossip/TestLeaveChannel': 'leaving a channel is not built yet',
   'gossip/TestConnectToAnchorPeers': 'pending',
   'gossip/TestMembershipConvergence': 'pending (metadata change on restart)',
   'gossip/TestIdentityExpiration': 'identity expiry and revocation at run time are not built yet',

@@ -232,6 +232,13 @@ export class Harness {
     return this.genesis.filter((g) => (joins ? joins.includes(g.name) : g.genesis.config.orgs.some((o) => o.mspId === sp.mspId)));
   }
 
+  /** A running peer leaves a channel (Peer.leaveChannel); false if it is not running or not in the channel. */
+  async leaveChannel(id: string, channel: string): Promise<boolean> {
+    const left = this.mustGet(id).peer?.leaveChannel(channel) ?? false;
+    await this.flush();
+    return left;
+  }
+
   /** A peer's ledger of `channel` while it runs, else null. */
   ledger(id: string, channel = this.genesis[0]!.name): Ledger | null {
     return this.mustGet(id).peer?.ledgers.get(channel) ?? null;

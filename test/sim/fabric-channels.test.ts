@@ -159,4 +159,31 @@ async function accessControl(profile: Profile): Promise<void> {
   }
 }
 
+test('fabric gossip/TestLeaveChannel', async () => {
+  // Fabric: 3 peers in channel A, bootstrapping in a ring; once each sees the other two, p2 leaves: p0 and p1
+  // then see one peer in the channel, p2 sees none. Here also: a block after the leave reaches p0 and p1, not p2.
+  const ring: Record<string, string> = { 'peer0.org1': 'peer2.org1', 'peer1.org1': 'peer0.org1', 'peer2.org1': 'peer1.org1' };
+  const h = await Harness.create({ orgs: 1, peers: 3, seed: 64, signer: 'sim', timings: { ...fast, ...election }, perPeer: (id) => ({ bootstrap: [ring[id]!] }) });
+  try {
+    const [p0, p1, p2] = ['peer0.org1', 'peer1.org1', 'peer2.org1'].map((id) => h.peers.get(id)!);
+    const count = (p: SimPeer) => channelPeers(p, 'channel1').length;
+    assert.ok(await h.until(() => [p0, p1, p2].every((p) => count(p!) === 2), 20_000, 100), 'everyone sees the other two in the channel');
+    const p2ledger = h.ledger('peer2.org1', 'channel1')!;
+    assert.ok(await h.leaveChannel('peer2.org1', 'channel1'));
+    assert.ok(await h.until(() => count(p0!) === 1 && count(p1!) === 1 && count(p2!) === 0, 20_000, 100), `after the leave: ${[p0, p1, p2].map((p) => count(p!))}`);
+    await h.advance(5000);
+    assert.equal([p0, p1, p2].map((p) => count(p!)), [1, 1, 0], 'and it stays so');
+    assert.equal(channelPeers(p0!, 'channel1').map((q) => q.id), ['peer1.org1']);
+    assert.not.ok(h.running().find((p) => p.id === 'peer2.org1')!.peer!.status().some((r) => r.channel === 'channel1'), 'p2 reports no channel1 row');
+    // A block after the leave: p0 and p1 commit it, p2 does not.
+    h.submit('channel1', tx(9));
+    assert.ok(await h.until(() => height(h, 'peer0.org1', 'channel1') === 2 && height(h, 'peer1.org1', 'channel1') === 2, 20_000, 100), 'the block reaches p0 and p1');
+    await h.advance(10_000);
+    assert.is(p2ledger.height(), 1, 'p2 committed nothing after leaving');
+    assert.is(h.ledger('peer2.org1', 'channel1'), null, 'p2 lists no channel1 ledger');
+  } finally {
+    await h.stop();
+  }
+});
+
 test.run();

@@ -52,6 +52,20 @@ test('starting → running spawns one child per concern and per channel', async 
   actor.stop();
 });
 
+test('channel.leave stops that channel\'s actor and drops it from the context; an unknown channel changes nothing', async () => {
+  const { actor } = harness();
+  actor.start();
+  await waitFor(actor, (s) => s.matches('running'), { timeout: 1000 });
+  actor.send({ type: 'channel.leave', channel: 'channel9' });
+  assert.equal(actor.getSnapshot().context.channels.map((c) => c.channel), ['channel1', 'channel2']);
+  actor.send({ type: 'channel.leave', channel: 'channel1' });
+  const s = actor.getSnapshot();
+  assert.ok(s.matches('running'));
+  assert.equal(s.context.channels.map((c) => c.channel), ['channel2']);
+  assert.equal(Object.keys(s.children).sort(), ['channel:channel2', 'discovery', 'session', 'stateInfo']);
+  actor.stop();
+});
+
 test('peer.stop stops every child, runs stop and ends in the final state', async () => {
   const { actor, log } = harness();
   actor.start();
