@@ -27,6 +27,13 @@ const portArg = (v: string) => {
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`port must be 0..65535 (0 = any free port), got ${v}`);
   return n;
 };
+/** --join peer=ch1,ch2 (repeatable): collected into {peer: [channels]}. */
+const joinArg = (v: string, acc: Record<string, string[]>): Record<string, string[]> => {
+  const m = /^([^=\s]+)=([^=\s]*)$/.exec(v);
+  if (!m) throw new InvalidArgumentError(`expected peer=channel[,channel…] (e.g. peer1.org2=channel1), got ${v}`);
+  if (acc[m[1]!]) throw new InvalidArgumentError(`${m[1]} is named twice`);
+  return { ...acc, [m[1]!]: m[2]!.split(',').filter(Boolean) };
+};
 const fail = (e: unknown): never => {
   console.error(`murmur: ${(e as Error).message ?? e}`);
   process.exit(2);
@@ -104,11 +111,12 @@ program
   .option('--dashboard [port]', 'serve the live browser dashboard on loopback (default: a free port) and print its URL', portArg)
   .option('--auth', "with --nats: the server enforces --data's generated NATS users (crypto/nats/auth.conf); give every process its own")
   .option('--no-auth', 'start the embedded server (or --nats-cluster) without the generated NATS authorization (default: on, a user per process)')
-  .action(async (opts: { orgs: string; peers: number; channels: number; nats?: string; data: string; fresh?: boolean; timings: 'local' | 'fabric'; load: boolean; loadRate: number; dashboard?: true | number; inspect?: boolean; natsCluster?: number; inProcess?: boolean; auth?: boolean }, cmd: Command) => {
+  .option('--join <peer=channels>', 'the peer joins only these channels (comma list, may be empty; repeat for more peers); peers not named join every channel', joinArg, {})
+  .action(async (opts: { orgs: string; peers: number; channels: number; nats?: string; data: string; fresh?: boolean; timings: 'local' | 'fabric'; load: boolean; loadRate: number; dashboard?: true | number; inspect?: boolean; natsCluster?: number; inProcess?: boolean; auth?: boolean; join: Record<string, string[]> }, cmd: Command) => {
     const { up } = await import('./up.ts');
     const explicit = new Set(['orgs', 'peers', 'channels'].filter((k) => cmd.getOptionValueSource(k) === 'cli'));
-    const { load, loadRate, dashboard, ...rest } = opts;
-    await up({ ...rest, fresh: !!opts.fresh, explicit, prefix: 'murmur', loadRate: load ? loadRate : 0, dashboard: dashboard === undefined ? undefined : dashboard === true ? 0 : dashboard }).catch(fail);
+    const { load, loadRate, dashboard, join, ...rest } = opts;
+    await up({ ...rest, joins: join, fresh: !!opts.fresh, explicit, prefix: 'murmur', loadRate: load ? loadRate : 0, dashboard: dashboard === undefined ? undefined : dashboard === true ? 0 : dashboard }).catch(fail);
   });
 
 const orderer = program.command('orderer').description('run the ordering service');

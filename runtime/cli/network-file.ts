@@ -13,7 +13,8 @@ export interface NetworkFile {
   /** Extension: NATS subject prefix. */
   prefix: string;
   orderer: { pid: number; opsUrl: string | null } | null;
-  peers: { id: string; org: string; pid: number | null; opsUrl: string | null }[];
+  /** `channels` (extension): the channels the peer joined (`up --join`; absent in files of older murmurs). */
+  peers: { id: string; org: string; pid: number | null; opsUrl: string | null; channels?: string[] }[];
 }
 
 export const networkFilePath = (dataDir: string): string => join(dataDir, 'network.json');

@@ -54,6 +54,8 @@ export interface PeerCoreOptions {
   login?: Login;
   /** Dotted core.yaml keys applied first (a timing preset, a profile); the peer's own keys win. */
   settings?: Record<string, unknown>;
+  /** The channels this peer joins (default: every channel of the manifest). */
+  channels?: string[];
 }
 
 /** Directory of a peer of the network. */
@@ -70,7 +72,7 @@ export function peerCore(net: NetworkLayout, org: Manifest['orgs'][number], inde
       localMspId: org.mspId,
       fileSystemPath: join(peerDir(net, p.id), 'ledger'),
       mspConfigPath: p.mspDir,
-      channels: channelsOf(net.manifest),
+      channels: channelsOf(net.manifest).filter((c) => !o.channels || o.channels.includes(c.name)),
       nats: { servers: net.natsUrls, prefix: net.prefix, ...(o.login ? { user: o.login.user, pass: o.login.pass } : {}) },
       gossip: { bootstrap: bootstrapWith ? [bootstrapWith.id] : [], externalEndpoint: anchor ? p.id : '' },
     },

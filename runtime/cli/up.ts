@@ -37,6 +37,8 @@ export interface UpOptions {
   dashboard?: number;
   /** Start every peer with an inspector relay and print each relay's URL. */
   inspect?: boolean;
+  /** --join: the channels a named peer joins (peers not named join every channel). */
+  joins?: Record<string, string[]>;
   /** Start a local cluster of this many nats-servers instead of one embedded server. */
   natsCluster?: number;
   /** Run every peer inside this process (in-process.ts) instead of one child process per peer. */
@@ -78,12 +80,25 @@ function loadOrCreateCrypto(o: UpOptions, dir: string, say: (s: string) => void)
   return writeMaterial(generateMaterial(wanted), dir);
 }
 
+/** Checks --join against the network: every named peer and channel must exist. */
+export function checkJoins(joins: Record<string, string[]>, m: Manifest): void {
+  const peers = m.orgs.flatMap((g) => g.peers.map((p) => p.id));
+  const channels = m.channels.map((c) => c.name);
+  for (const [id, chs] of Object.entries(joins)) {
+    if (!peers.includes(id)) throw new Error(`--join ${id}=…: no peer ${id} in this network (peers: ${peers.join(', ')})`);
+    const unknown = chs.filter((c) => !channels.includes(c));
+    if (unknown.length) throw new Error(`--join ${id}=${chs.join(',')}: no channel ${unknown.join(', ')} in this network (channels: ${channels.join(', ')})`);
+  }
+}
+
 export async function up(o: UpOptions): Promise<void> {
   const say = (s: string) => console.log(s);
   const data = resolve(o.data);
   if (o.fresh) rmSync(data, { recursive: true, force: true });
   mkdirSync(data, { recursive: true });
   const manifest = loadOrCreateCrypto(o, join(data, 'crypto'), say);
+  checkJoins(o.joins ?? {}, manifest);
+  const joined = (id: string) => o.joins?.[id] ?? manifest.channels.map((c) => c.name);
   const auth = await prepareUpAuth({ auth: o.auth, nats: o.nats, data, cryptoDir: join(data, 'crypto'), manifest, prefix: o.prefix, say });
   // Config files holding a password are readable by their owner only.
   const secret = !!auth;
@@ -205,12 +220,12 @@ export async function up(o: UpOptions): Promise<void> {
         // A fixed free loopback port per peer, so opsUrl is known before the peer starts.
         const opsPort = await freePort();
         const opsUrl = `http://127.0.0.1:${opsPort}`;
-        const core = peerCore(net, org, i, { opsListen: `127.0.0.1:${opsPort}`, login: auth?.peer(p.id), settings: o.timings === 'local' ? PRESETS.local : {} });
+        const core = peerCore(net, org, i, { opsListen: `127.0.0.1:${opsPort}`, login: auth?.peer(p.id), settings: o.timings === 'local' ? PRESETS.local : {}, channels: o.joins?.[p.id] });
         const configFile = writeYaml(join(dir, 'core.yaml'), core, { header: 'Written by murmur up; edit and restart, or override with CORE_PEER_GOSSIP_* variables.', secret });
         if (inProcess) {
           const logFile = join(dir, 'peer.log');
           const r = await inProcess.start({ id: p.id, configFile, logFile });
-          network.peers.push({ id: p.id, org: org.mspId, pid: process.pid, opsUrl: r.opsUrl });
+          network.peers.push({ id: p.id, org: org.mspId, pid: process.pid, opsUrl: r.opsUrl, channels: joined(p.id) });
           say(`${p.id.padEnd(14)} in-process (pid ${process.pid})  opsUrl: ${r.opsUrl}  log: ${logFile}`);
           if (r.inspectorUrl) say(`${p.id.padEnd(14)} inspector: ${r.inspectorUrl}  (https://stately.ai/inspect?server=${r.inspectorUrl})`);
           continue;
@@ -223,7 +238,7 @@ export async function up(o: UpOptions): Promise<void> {
           if (!stopping) say(`peer ${p.id} exited (${signal ?? `code ${code}`}); see ${join(dir, 'peer.log')}`);
         });
         children.set(p.id, child);
-        network.peers.push({ id: p.id, org: org.mspId, pid: child.pid ?? null, opsUrl });
+        network.peers.push({ id: p.id, org: org.mspId, pid: child.pid ?? null, opsUrl, channels: joined(p.id) });
         say(`${p.id.padEnd(14)} pid ${child.pid}  opsUrl: ${opsUrl}  log: ${join(dir, 'peer.log')}`);
       }
     }

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alive, type CliRun } from '../helpers/cli.ts';
+import { alive, cli, type CliRun } from '../helpers/cli.ts';
 import { checkOrdererOps, checkPeerOps, checkRestartContinues, oneLeaderPerOrg, rowsWhen, startUp, stopUp } from '../helpers/up-run.ts';
 
 let dir = '';
@@ -50,6 +50,27 @@ test('up --in-process: one process for every peer, leaders, heights, /metrics an
 
 test('a second up --in-process on the same --data continues the same chain', async () => {
   run = await checkRestartContinues(dir, args, lastHeight, 4);
+});
+
+test('up --join: a peer joins only the channels named for it (status rows, network.json, heights); an unknown peer or channel is refused naming --join', async () => {
+  const bad = await cli(['up', ...args, '--channels', '2', '--data', join(dir, 'bad'), '--join', 'peer7.org1=channel1']);
+  assert.is.not(bad.code, 0);
+  assert.match(bad.out, /--join peer7\.org1=.*no peer peer7\.org1/);
+  const badCh = await cli(['up', ...args, '--channels', '2', '--data', join(dir, 'bad'), '--join', 'peer1.org1=channel9']);
+  assert.match(badCh.out, /--join peer1\.org1=channel9: no channel channel9/);
+  const malformed = await cli(['up', ...args, '--data', join(dir, 'bad'), '--join', 'peer1.org1']);
+  assert.match(malformed.out, /expected peer=channel/);
+
+  const joinDir = join(dir, 'join');
+  const started = await startUp(joinDir, [...args, '--channels', '2', '--join', 'peer1.org2=channel2', '--join', 'peer1.org1=channel1']);
+  run = started.run;
+  const want: Record<string, string[]> = { 'peer0.org1': ['channel1', 'channel2'], 'peer1.org1': ['channel1'], 'peer0.org2': ['channel1', 'channel2'], 'peer1.org2': ['channel2'] };
+  assert.equal(Object.fromEntries(started.net.peers.map((p) => [p.id, p.channels])), want, 'network.json records each peer\'s channels');
+  const key = (r: { id: string; channel: string }) => `${r.id}/${r.channel}`;
+  const expected = Object.entries(want).flatMap(([id, chs]) => chs.map((channel) => key({ id, channel }))).sort();
+  const rs = await rowsWhen(joinDir, (rs) => rs.length === expected.length && rs.every((r) => r.height! > 3), 60_000, 'a row per joined channel, heights above 3');
+  assert.equal(rs.map(key).sort(), expected);
+  await stopUp(run, started.net);
 });
 
 test.run();
