@@ -26,7 +26,6 @@ const NOT_PORTED = {
   'gossip/TestIdentityExpiration': 'identity expiry and revocation at run time are not built yet',
   'gossip/TestAnchorPeer': 'pending',
   'gossip/TestBootstrapPeerMisConfiguration': 'murmur sends its membership request (with its inbox) to a bootstrap endpoint before it knows that peer\'s org; an anonymous request/reply probe first is not built yet',
-  'channel/StateInfoSnapshotValidation': 'the validation exists (actors/stateinfo-tracker.ts onSnapshot); a test hook to answer an outstanding pull nonce with a crafted snapshot is not built yet',
   'channel/InterOrgSnapshotFiltering': 'pending',
   'integration/CertRenewal': 'certificate renewal is not built yet',
 };

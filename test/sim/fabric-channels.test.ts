@@ -8,7 +8,11 @@
 import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { Harness, type SimPeer } from '../../runtime/sim/harness.ts';
-import { peek } from '../../runtime/sim/kinds.ts';
+import { peek, payloadOf } from '../../runtime/sim/kinds.ts';
+import { parseSubject } from '../../runtime/transport/subjects.ts';
+import { seal } from '../../runtime/wire/envelope.ts';
+import { signerOf } from '../../runtime/crypto/material.ts';
+import type { StateInfoMsg, StateInfoSnapshotMsg } from '../../runtime/wire/messages.ts';
 import { toHex as bytesToHex } from '../../runtime/util/bytes.ts';
 
 const fast = { aliveTimeInterval: 300, aliveExpirationTimeout: 3000, reconnectInterval: 1500, pullInterval: 1000, msgExpirationFactor: 20, publishStateInfoInterval: 300, requestStateInfoInterval: 300 };
@@ -181,6 +185,68 @@ test('fabric gossip/TestLeaveChannel', async () => {
     await h.advance(10_000);
     assert.is(p2ledger.height(), 1, 'p2 committed nothing after leaving');
     assert.is(h.ledger('peer2.org1', 'channel1'), null, 'p2 lists no channel1 ledger');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric channel/StateInfoSnapshotValidation', async () => {
+  // Fabric: a StateInfo snapshot answering a pull is checked element by element: an element of another channel
+  // (Fabric: a wrong channel MAC), of a peer not in the channel, or not signed by the peer it names changes
+  // nothing; a valid one is taken. Here a rogue answers peer0.org1's real pull requests (their nonces read off
+  // the wire) before the honest responder does, one crafted snapshot per request.
+  // channel1 = {Org1}, channel2 = {Org1, Org2}; Org2's peers join channel2 only.
+  const h = await Harness.create({ orgs: 2, peers: 2, channels: 2, channelOrgs: { channel1: ['Org1'], channel2: ['Org1', 'Org2'] }, seed: 65, signer: 'sim', timings: fast,
+    // The rogue answers at once; every other link takes 5 ms, so its answer arrives before the honest one.
+    link: { latency: (from) => (from === 'rogue' ? 0 : 5) } });
+  try {
+    // x has an external endpoint, so it knows peer0.org2 (an unknown originator would be skipped unseen).
+    const x = h.peers.get('peer0.org1')!;
+    const r = h.peers.get('peer1.org1')!;
+    const f = h.peers.get('peer0.org2')!;
+    const heightOf = (ch: string, id: string) => channelPeers(x, ch).find((q) => q.id === id)?.height ?? null;
+    assert.ok(await h.until(() => heightOf('channel1', r.id) === 1 && heightOf('channel2', r.id) === 1 && heightOf('channel2', f.id) === 1, 20_000, 100), 'x sees r in both channels and f in channel2');
+    const rogue = h.network.transport({ endpoint: 'rogue', decoder: x.codec });
+    await rogue.start();
+    let pending: Uint8Array[] | null = null;
+    let answered = 0;
+    h.network.taps.add((from, subject, bytes) => {
+      const to = parseSubject(subject, h.network.subjects.prefix);
+      const p = payloadOf(bytes);
+      if (!pending || from !== x.id || to?.kind !== 'inbox' || p?.t !== 'stateInfoPullReq' || p.ch !== 'channel1') return;
+      rogue.send(x.id, seal({ t: 'stateInfoSnapshot', ch: 'channel1', nonce: p.nonce, elements: pending } satisfies StateInfoSnapshotMsg, signerOf(r.material, h.ed)));
+      pending = null;
+      answered++;
+    });
+    const far = { incNum: h.clock.now() + 1e9, seqNum: 1 };
+    const stateInfo = (ch: string, about: typeof r, signer: typeof r, height: number) =>
+      seal({ t: 'stateInfo', ch, pkiId: about.pkiId, ts: far, props: { height, leftChannel: false } } satisfies StateInfoMsg, signerOf(signer.material, h.ed));
+    const answer = async (elements: Uint8Array[]) => {
+      const before = answered;
+      const late = x.codec.rejections.get('unsolicited-response');
+      pending = elements;
+      assert.ok(await h.until(() => answered > before, 10_000, 50), 'a pull request was answered by the rogue');
+      await h.advance(500);
+      // The honest answer came second: the rogue's took the nonce.
+      assert.ok(x.codec.rejections.get('unsolicited-response') > late, 'the rogue answered first');
+    };
+    const notInChannel = () => x.codec.rejections.get('not-in-channel');
+    // Another channel's StateInfo (signed by the peer it names) inside a channel1 snapshot.
+    await answer([stateInfo('channel2', r, r, 7)]);
+    assert.is(heightOf('channel1', r.id), 1, 'an element of another channel is not taken');
+    assert.is(heightOf('channel2', r.id), 1, 'nor counted for its own channel');
+    // The StateInfo of a peer whose org is not in channel1.
+    const refusedBefore = notInChannel();
+    await answer([stateInfo('channel1', f, f, 7)]);
+    assert.is(heightOf('channel1', f.id), null, 'a peer not in the channel does not enter its view');
+    assert.ok(notInChannel() > refusedBefore, `and is counted not-in-channel: ${JSON.stringify(x.codec.rejections.snapshot())}`);
+    // peer1.org1's StateInfo signed by another peer.
+    await answer([stateInfo('channel1', r, f, 7)]);
+    assert.is(heightOf('channel1', r.id), 1, 'an element not signed by the peer it names is not taken');
+    // Positive control: the same element, signed by peer1.org1, is taken.
+    await answer([stateInfo('channel1', r, r, 7)]);
+    assert.is(heightOf('channel1', r.id), 7, 'a valid element is taken');
+    await rogue.stop();
   } finally {
     await h.stop();
   }
