@@ -8,7 +8,11 @@
 //                              profile: one peer, since alive messages already reach every org peer directly)
 //   every reconnectInterval:   membership request to every dead peer (a live one answers → resurrected)
 //   at start:                  membership request to bootstrap (same org) and anchor peers, retried every
-//                              reconnectInterval up to maxConnectionAttempts until one answers
+//                              reconnectInterval up to maxConnectionAttempts until one answers; a bootstrap
+//                              endpoint gets it only once a peer of this org proved to receive there (the
+//                              session probe's answer): the request carries the internal endpoint, and a
+//                              misconfigured foreign bootstrap peer must not learn it (counted
+//                              bootstrap-foreign-org, never asked again)
 // A membership request is answered only if its embedded alive is the requester's own (anti-spoofing), with
 // what the disclosure policy lets the requester know. Responses are accepted only for outstanding nonces.
 // Requests and responses embed the last alive this peer signed if it is younger than aliveTimeInterval (a
@@ -24,6 +28,7 @@ import { envelopeSignature, parseEnvelope, seal, stripSecret } from '../runtime/
 import { bytesEqual, toHex } from '../runtime/util/bytes.ts';
 import { MembershipTable, mayDisclose, type AliveInfo, type MemberRecord } from '../machines/discovery.logic.ts';
 import type { PeerIO } from './peer-io.ts';
+import type { SessionBinding, SessionTable } from './session.actor.ts';
 
 export interface DiscoveryTimings {
   aliveTimeInterval: number;
@@ -52,6 +57,8 @@ export interface DiscoveryDeps extends PeerIO {
   syncPeerNum?: number;
   /** How often membership is synced (default pullInterval, Fabric's). */
   syncPeriod?: number;
+  /** Who answers on which inbox (the session probes); without it bootstrap peers are asked unproven. */
+  sessions?: Pick<SessionTable, 'provenBy' | 'onProof' | 'prove'>;
 }
 
 export type MembershipEvent = { type: 'joined' | 'resurrected' | 'dead' | 'forgotten'; member: MemberRecord };
@@ -185,7 +192,35 @@ export class Discovery {
       if (!sameOrg && !this.d.externalEndpoint) continue;
       if (!targets.has(a.endpoint)) targets.set(a.endpoint, sameOrg);
     }
-    for (const [endpoint, sameOrg] of targets) this.connect(endpoint, sameOrg, 1);
+    const bootstrap = new Set(this.d.bootstrap);
+    for (const [endpoint, sameOrg] of targets) {
+      if (bootstrap.has(endpoint) && this.d.sessions) this.connectBootstrap(endpoint, 1);
+      else this.connect(endpoint, sameOrg, 1);
+    }
+  }
+
+  /** A bootstrap peer is only declared to be of this org; its answer to the session probe shows whose it is.
+   * Of this org: the membership request goes out. Foreign: refused for good (Fabric's
+   * TestBootstrapPeerMisConfiguration). Not proven within the response wait: tried again later. */
+  private connectBootstrap(endpoint: string, attempt: number): void {
+    if (!this.running) return;
+    let settled = false;
+    const decide = (b: SessionBinding): void => {
+      if (settled || !this.running) return;
+      settled = true;
+      if (b.mspId === this.self.mspId) this.connect(endpoint, true, attempt);
+      else this.d.codec.rejections.count('bootstrap-foreign-org');
+    };
+    const known = this.d.sessions!.provenBy(endpoint);
+    if (known) return decide(known);
+    this.d.sessions!.onProof(endpoint, decide);
+    // The session's own probe of it may have gone out before that peer was up: ask again at this cadence.
+    if (attempt > 1) this.d.sessions!.prove(endpoint);
+    this.timers.later(RESPONSE_WAIT_MS, () => {
+      if (settled || !this.running) return;
+      settled = true;
+      if (attempt < this.d.timings.maxConnectionAttempts) this.timers.later(this.d.timings.reconnectInterval, () => this.connectBootstrap(endpoint, attempt + 1));
+    });
   }
 
   /** Bootstrap/anchor requests waiting for an answer: nonce → answered flag (bounded by the target list). */

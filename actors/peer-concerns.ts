@@ -7,10 +7,11 @@ import { Discovery } from './discovery.actor.ts';
 import { StateInfoTracker } from './stateinfo-tracker.ts';
 import type { InboundPort } from './inbound-router.ts';
 import type { PeerDeps, PeerOptions } from './peer.types.ts';
+import type { SessionTable } from './session.actor.ts';
 
 export const orgsOf = (g: Genesis) => g.config.orgs.map((x) => x.mspId);
 
-export function peerConcerns(o: PeerOptions, d: PeerDeps, inbound: InboundPort, incNum: number) {
+export function peerConcerns(o: PeerOptions, d: PeerDeps, inbound: InboundPort, incNum: number, sessions: SessionTable) {
   const anchors = o.channels.flatMap((c) => c.genesis.config.anchorPeers);
   // murmur profile: alive messages and StateInfo reach every peer directly (org and channel subjects), so the
   // anti-entropy rounds ask one peer; the fabric profile asks pullPeerNum, as Fabric does.
@@ -23,6 +24,7 @@ export function peerConcerns(o: PeerOptions, d: PeerDeps, inbound: InboundPort, 
     bootstrap: o.bootstrap,
     anchors,
     channels: o.channels.map((c) => c.name),
+    sessions,
   });
   const stateInfo = new Map(
     o.channels.map(({ name, genesis }) => [name, new StateInfoTracker({ ...common, channel: name, orgs: orgsOf(genesis), rng: d.rng.fork(`stateinfo:${name}`), discovery, height: 1 })]),

@@ -35,7 +35,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
   const incNum = o.incNum ?? d.clock.now();
   // One inbound router: every concern registers its (kind, channel); it subscribes to the transport at start.
   const inbound = new InboundRouter(d.transport.inbound$);
-  const { discovery, stateInfo, targets, stateInfoLogic } = peerConcerns(o, d, inbound, incNum);
+  const { discovery, stateInfo, targets, stateInfoLogic } = peerConcerns(o, d, inbound, incNum, sessions);
   const mode = electionMode(o);
   const profile = o.profile ?? 'murmur';
   const channels = new Map<string, ChannelParts>();

@@ -76,6 +76,8 @@ export class SessionTable {
   private probe: ((endpoint: string) => void) | null = null;
   private readonly pending = new Map<string, PendingReply[]>();
   private pendingCount = 0;
+  /** Callers waiting to learn who answers on an inbox (onProof), by inbox; bounded. */
+  private readonly proofWaiters = new Map<string, ((b: SessionBinding) => void)[]>();
   constructor(max = 10_000) {
     this.bindings = new Lru(max);
     this.proven = new Lru(max);
@@ -101,9 +103,35 @@ export class SessionTable {
     this.probe(inbox);
   }
 
+  /** Who proved to receive on `inbox` (answered a probe sent there), or null. */
+  provenBy(inbox: string): SessionBinding | null {
+    for (const pki of this.proven.keys()) if (this.proven.peek(pki)!.inbox === inbox) return this.bindings.peek(pki) ?? null;
+    return null;
+  }
+
+  /** Sends one probe to `inbox` (none while one is out there, or while the session actor is not running). */
+  prove(inbox: string): void {
+    this.probe?.(inbox);
+  }
+
+  /** Calls `cb` once with the binding of whoever next proves to receive on `inbox` (a probe's answer). At most
+   * 64 inboxes and 8 callers each wait; beyond that the call is dropped (the caller retries on its timer). */
+  onProof(inbox: string, cb: (b: SessionBinding) => void): void {
+    const list = this.proofWaiters.get(inbox) ?? [];
+    if (list.length >= 8 || (!list.length && this.proofWaiters.size >= 64)) return;
+    list.push(cb);
+    this.proofWaiters.set(inbox, list);
+  }
+
   /** The probe of `inbox` was answered by `pkiIdHex` (null: by nobody in time): that peer's waiting replies go
    * out; every other reply waiting on that inbox is refused (it is not the requester's). */
   settle(pkiIdHex: string | null, inbox: string): void {
+    const binding = pkiIdHex !== null && this.provenInbox(pkiIdHex) === inbox ? this.bindings.peek(pkiIdHex) : undefined;
+    const waiters = this.proofWaiters.get(inbox);
+    if (binding && waiters) {
+      this.proofWaiters.delete(inbox);
+      for (const cb of waiters) cb(binding);
+    }
     for (const [peer, list] of this.pending) {
       const keep = list.filter((r) => {
         if (r.inbox !== inbox) return true;
@@ -121,6 +149,7 @@ export class SessionTable {
   bindProbe(probe: ((endpoint: string) => void) | null): void {
     this.probe = probe;
     if (!probe) {
+      this.proofWaiters.clear();
       for (const list of this.pending.values()) for (const r of list) r.refuse();
       this.pending.clear();
       this.pendingCount = 0;

@@ -25,7 +25,6 @@ const NOT_PORTED = {
   'gossip/TestMembershipConvergence': 'pending (metadata change on restart)',
   'gossip/TestIdentityExpiration': 'identity expiry and revocation at run time are not built yet',
   'gossip/TestAnchorPeer': 'pending',
-  'gossip/TestBootstrapPeerMisConfiguration': 'murmur sends its membership request (with its inbox) to a bootstrap endpoint before it knows that peer\'s org; an anonymous request/reply probe first is not built yet',
   'channel/InterOrgSnapshotFiltering': 'pending',
   'integration/CertRenewal': 'certificate renewal is not built yet',
 };

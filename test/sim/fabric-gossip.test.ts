@@ -9,6 +9,7 @@ import { decodeCbor } from '../../runtime/wire/cbor.ts';
 import { signerOf } from '../../runtime/crypto/material.ts';
 import type { MemReqMsg, StateInfoPullReqMsg, StateInfoSnapshotMsg } from '../../runtime/wire/messages.ts';
 import { kindOf } from '../../runtime/sim/kinds.ts';
+import { parseSubject } from '../../runtime/transport/subjects.ts';
 
 const fast = { aliveTimeInterval: 300, aliveExpirationTimeout: 3000, reconnectInterval: 1500, pullInterval: 1000, msgExpirationFactor: 20, publishStateInfoInterval: 300, requestStateInfoInterval: 300 };
 const electionFast = { startupGracePeriod: 1000, membershipSampleInterval: 100, leaderAliveThreshold: 1000, leaderElectionDuration: 500 };
@@ -153,6 +154,36 @@ test('fabric service/TestLeaderElectionWithRealGossip', async () => {
     const old = new Set([...leaders('channel1'), ...leaders('channel2')]);
     for (const id of old) await h.crash(id);
     assert.ok(await h.until(() => one() && ![...leaders('channel1'), ...leaders('channel2')].some((id) => old.has(id)), 20_000, 100), 'new leaders');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('fabric gossip/TestBootstrapPeerMisConfiguration', async () => {
+  // Fabric: p (org A) lists two bootstrap peers, bs1 of org B and bs2 of org A. bs1 gets connection attempts
+  // only (at least 3 handshakes: Fabric retries the refused connection), never a membership request; bs2 gets
+  // a membership request. Here: peer0.org1 bootstraps from peer0.org2 and peer1.org1; channel1 lists Org1 only,
+  // so no Org2 peer is an anchor peer of it. Every message peer0.org1 sends to each inbox is recorded from its
+  // first start; murmur's probe is the signed session message, answered once (no retry is needed to know).
+  const h = await Harness.create({ orgs: 2, peers: 2, channelOrgs: { channel1: ['Org1'] }, seed: 66, signer: 'sim', timings: fast, perPeer: (id) => (id === 'peer0.org1' ? { bootstrap: ['peer0.org2', 'peer1.org1'] } : {}) });
+  try {
+    const ids = [...h.peers.keys()];
+    for (const id of ids) await h.crash(id);
+    const sent = new Map<string, string[]>();
+    h.network.taps.add((from, subject, bytes) => {
+      const c = parseSubject(subject, h.network.subjects.prefix);
+      if (from !== 'peer0.org1' || c?.kind !== 'inbox') return;
+      sent.set(c.endpoint, [...(sent.get(c.endpoint) ?? []), kindOf(bytes) ?? 'junk']);
+    });
+    for (const id of ids) await h.start(id);
+    const p = h.peers.get('peer0.org1')!;
+    assert.ok(await h.until(() => view(p).includes('peer1.org1'), 20_000, 100), 'p joins through its own org\'s bootstrap peer');
+    await h.advance(10 * fast.reconnectInterval);
+    const toForeign = sent.get('peer0.org2') ?? [];
+    assert.ok(toForeign.length >= 1 && toForeign.every((k) => k === 'session'), `the foreign bootstrap peer got only session probes: ${toForeign} org2: ${JSON.stringify(h.peers.get('peer0.org2')!.codec.rejections.snapshot())} ${JSON.stringify(h.peers.get('peer0.org2')!.peer!.inbound.unhandled)}`);
+    assert.ok((sent.get('peer1.org1') ?? []).includes('memReq'), 'the same-org bootstrap peer got a membership request');
+    assert.ok(p.codec.rejections.get('bootstrap-foreign-org') >= 1, `the misconfiguration is counted: ${JSON.stringify(p.codec.rejections.snapshot())}`);
+    assert.not.ok(view(p).includes('peer0.org2'));
   } finally {
     await h.stop();
   }
