@@ -75,6 +75,8 @@ test('fabric gossip/TestNoMessagesSelfLoop', async () => {
       });
       await h.advance(10_000);
       await produce(h, 20, 100);
+      // Push reaches random peers; what it misses, the next pull rounds (every pullInterval) repair.
+      await h.until(() => h.running().every((p) => height(h, p.id) === 21), 20_000, 100);
       await h.advance(2000);
       assert.equal(back, [], `${dissemination}: the originator never receives its own blocks back`);
       assert.ok(relayedFromRelayers > 20, `${dissemination}: blocks were relayed beyond the first hop (${relayedFromRelayers})`);
