@@ -351,4 +351,62 @@ test('fabric election/AdapterPeersSameOrgOnly', async () => {
   }
 });
 
+test('fabric discovery/TestValidation', async () => {
+  // Fabric: p3 is p1's bootstrap peer and p1 is p2's, so p1 receives alive messages alone, inside membership
+  // requests and inside membership responses (with alive and, once p3 stopped, dead peers). Fabric validates an
+  // alive message when it enters the store, and again every time it comes inside a membership request.
+  // murmur verifies each signature once per peer (the codec's verified cache), whichever way it arrives: every
+  // signed alive message p1 received, alone or inside a request or response, with its secret part or without,
+  // cost p1 exactly one verification per signature. Counted by wrapping p1's signature port.
+  const verified = new Map<string, number>();
+  const boot: Record<string, string[]> = { 'peer0.org1': ['peer2.org1'], 'peer1.org1': ['peer0.org1'], 'peer2.org1': [] };
+  const h = await Harness.create({
+    orgs: 1,
+    peers: 3,
+    seed: 67,
+    timings: fast,
+    perPeer: (id) => ({ bootstrap: boot[id]! }),
+    peerEd: (id, ed) =>
+      id !== 'peer0.org1'
+        ? ed
+        : { ...ed, name: ed.name, publicKey: (k) => ed.publicKey(k), sign: (k, m) => ed.sign(k, m), verify: (pub, msg, sig) => (verified.set(Buffer.from(sig).toString('hex'), (verified.get(Buffer.from(sig).toString('hex')) ?? 0) + 1), ed.verify(pub, msg, sig)) },
+  });
+  try {
+    const [p1, , p3] = ['peer0.org1', 'peer1.org1', 'peer2.org1'].map((id) => h.peers.get(id)!);
+    // Every alive signature (and secret-part signature) p1 receives, by route; p1's own are left out.
+    const received = new Map<string, Set<string>>();
+    let deadInResponse = 0;
+    h.network.deliveryTaps.add((_from, to, _subject, bytes) => {
+      if (to !== p1!.id) return;
+      const c = classify(bytes);
+      const route = c.kind === 'alive' ? 'alone' : c.kind === 'memReq' ? 'request' : c.kind === 'memRes' ? 'response' : null;
+      if (!route) return;
+      const payload = payloadOf(bytes);
+      if (payload?.t === 'memRes' && payload.dead.length) deadInResponse++;
+      for (const e of c.kind === 'alive' ? [bytes] : c.embedded) {
+        const env = parseEnvelope(e);
+        if (!env.ok || Buffer.from(env.env.signer).equals(Buffer.from(p1!.pkiId))) continue;
+        for (const sig of [env.env.signature, env.env.secret?.signature]) {
+          if (!sig) continue;
+          const k = Buffer.from(sig).toString('hex');
+          received.set(k, (received.get(k) ?? new Set()).add(route));
+        }
+      }
+    });
+    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 2), 20_000, 100), 'full membership');
+    await h.crash(p3!.id);
+    assert.ok(await h.until(() => view(p1!).length === 1 && deadInResponse > 0, 30_000, 100), 'p3 dead, and a membership response listing it reached p1');
+    await h.advance(3000);
+    const routes = new Set([...received.values()].flatMap((r) => [...r]));
+    assert.equal([...routes].sort(), ['alone', 'request', 'response'], 'p1 received alive messages by every route');
+    const twice = [...received.keys()].filter((k) => (verified.get(k) ?? 0) > 1);
+    const never = [...received.keys()].filter((k) => !verified.has(k));
+    assert.ok(received.size > 20, `${received.size} alive signatures reached p1`);
+    assert.equal(twice.map((k) => `${k.slice(0, 8)} ×${verified.get(k)} via ${[...received.get(k)!]}`), [], 'no signature verified twice');
+    assert.equal(never.length, 0, 'and none left unverified');
+  } finally {
+    await h.stop();
+  }
+});
+
 test.run();

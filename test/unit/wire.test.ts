@@ -130,6 +130,25 @@ test('repeated envelopes hit the verification cache', () => {
   assert.is(codec.stats.cacheHits, 4);
 });
 
+test('an alive message with its secret part and the same stripped of it cost one verification per signature', () => {
+  // An org peer gets a heartbeat both ways (org subject with the secret, channel subject stripped).
+  const codec = codecFor();
+  const withSecret = seal(samplePayload('alive', alice.identity.pkiId), alice, { secret: { internalEndpoint: 'peer0.org1' } });
+  assert.ok(codec.decode(withSecret).ok);
+  assert.ok(codec.decode(stripSecret(withSecret)).ok);
+  assert.ok(codec.decode(withSecret).ok);
+  assert.equal([codec.stats.verifications, codec.stats.cacheHits], [2, 3], 'payload and secret verified once each');
+  // A forged secret on a cached payload is still checked.
+  const other = seal(samplePayload('alive', alice.identity.pkiId), alice, { secret: { internalEndpoint: 'elsewhere' } });
+  const env = parseEnvelope(withSecret);
+  const forged = parseEnvelope(other);
+  assert.ok(env.ok && forged.ok);
+  if (env.ok && forged.ok) {
+    const tampered = encodeEnvelope({ ...env.env, secret: { ...forged.env.secret!, signature: new Uint8Array(64) } });
+    assert.is(codec.decode(tampered).ok, false);
+  }
+});
+
 test('codecs sharing a verification cache (peers in one process) verify an envelope once; each checks trust first', () => {
   const shared = new Lru<string, true>(16);
   const make = (trust = trustFor()) => new WireCodec({ trust, ed, now: () => Date.now(), maxBytes: 1 << 20, verifiedCache: shared });
