@@ -81,6 +81,8 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     status: () => encodeStatusRows(status()),
     connected: (connected) => actor.send({ type: 'transport.status', connected }),
   });
+  // A member discovery forgets leaves the session table too (its binding and proven inbox).
+  discovery.events$.pipe(filter((e) => e.type === 'forgotten')).subscribe((e) => sessions.forget(e.member.pkiIdHex));
   // Every member discovery learns is probed once, so bulk replies to it are proven before it asks.
   const members$ = discovery.events$.pipe(
     filter((e) => e.type === 'joined' || e.type === 'resurrected'),

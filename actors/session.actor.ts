@@ -109,6 +109,12 @@ export class SessionTable {
     return null;
   }
 
+  /** Drops what is known of a peer discovery forgot (its binding and proven inbox). */
+  forget(pkiIdHex: string): void {
+    this.bindings.delete(pkiIdHex);
+    this.proven.delete(pkiIdHex);
+  }
+
   /** Sends one probe to `inbox` (none while one is out there, or while the session actor is not running). */
   prove(inbox: string): void {
     this.probe?.(inbox);

@@ -159,6 +159,11 @@ export class StateInfoTracker {
     this.changes$.next();
   }
 
+  /** Whether a StateInfo of this peer is cached (alive or not). */
+  holds(pkiIdHex: string): boolean {
+    return this.cache.has(pkiIdHex);
+  }
+
   /** Whether this peer left the channel. */
   hasLeft(): boolean {
     return this.left;

@@ -71,6 +71,10 @@ export class MembershipTable {
   get size(): number {
     return this.members.size;
   }
+  /** Whether a forgotten peer's last timestamp is still kept (replay guard, until 2 × TTL after its last alive). */
+  remembers(pkiIdHex: string): boolean {
+    return this.tombstones.has(pkiIdHex);
+  }
 
   /** Would an alive message with this timestamp change anything? (Fabric's CheckValid.) */
   isFresh(pkiIdHex: string, ts: PeerTime): boolean {

@@ -16,7 +16,6 @@ const NOT_PORTED = {
   'discovery/TestInitiateSync': 'needs a way to turn alive publishing off; NATS broadcast replaces forwarding',
   'discovery/TestUpdate': 'alive metadata and endpoint updates at run time are not exposed yet',
   'discovery/TestCertificateChange': 'certificate renewal is not built yet',
-  'discovery/TestMsgStoreExpiration': 'covered in part by discovery/TestMembershipAfterExpiration; the store itself is not exposed',
   'discovery/TestMsgStoreExpirationWithMembershipMessages': 'replay after expiry is covered by test/sim/membership.test.ts; a named port is pending',
   'discovery/TestDisclosurePolicyWithPull': 'covered by gossip/TestMultipleOrgEndpointLeakage; the even-port layout is pending',
   'discovery/TestHandleAliveMessage_RelearnsMemberAfterConcurrentPurge': 'pending',

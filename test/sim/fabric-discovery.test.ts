@@ -409,4 +409,38 @@ test('fabric discovery/TestValidation', async () => {
   }
 });
 
+test('fabric discovery/TestMsgStoreExpiration', async () => {
+  // Fabric: 4 peers, the first two the bootstrap peers of all; the other two stop. Once the survivors see only
+  // each other, within aliveExpirationTimeout × (msgExpirationFactor + 5) the stopped peers are gone from every
+  // map of theirs (alive and dead membership, timestamps, the alive message store), and membership stays.
+  // murmur's maps: the membership table, every channel's StateInfo cache and the session table (bindings and
+  // proven inboxes). What murmur keeps longer, on purpose: the last timestamp of a forgotten peer (a replay
+  // guard, no message), until 2 × TTL after its last alive, then that goes too.
+  const h = await Harness.create({ orgs: 1, peers: 4, channels: 2, seed: 68, timings: fast, perPeer: (id) => ({ bootstrap: ['peer0.org1', 'peer1.org1'].filter((b) => b !== id) }) });
+  try {
+    const [a, b, c, d] = ['peer0.org1', 'peer1.org1', 'peer2.org1', 'peer3.org1'].map((id) => h.peers.get(id)!) as [SimPeer, SimPeer, SimPeer, SimPeer];
+    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 3), 20_000, 100), 'full membership');
+    assert.ok(await h.until(() => [a, b].every((p) => [c, d].every((q) => p.peer!.sessions.bindings.has(q.pkiIdHex) && p.peer!.stateInfo.get('channel2')!.holds(q.pkiIdHex))), 20_000, 100), 'sessions and StateInfo hold the soon-stopped peers');
+    await h.crash(c.id);
+    await h.crash(d.id);
+    assert.ok(await h.until(() => [a, b].every((p) => view(p).length === 1), 3 * fast.aliveExpirationTimeout, 100), 'survivors see only each other');
+    const held = (p: SimPeer, q: SimPeer): string[] =>
+      [
+        p.peer!.discovery.member(q.pkiIdHex) ? 'membership' : '',
+        ...[...p.peer!.stateInfo].map(([ch, t]) => (t.holds(q.pkiIdHex) ? `StateInfo ${ch}` : '')),
+        p.peer!.sessions.bindings.has(q.pkiIdHex) ? 'session binding' : '',
+        p.peer!.sessions.provenInbox(q.pkiIdHex) ? 'proven inbox' : '',
+      ].filter(Boolean);
+    const gone = () => [a, b].every((p) => [c, d].every((q) => held(p, q).length === 0));
+    const ttl = fast.aliveExpirationTimeout * fast.msgExpirationFactor;
+    assert.ok(await h.until(gone, fast.aliveExpirationTimeout * (fast.msgExpirationFactor + 5), 500), `still held: ${[a, b].flatMap((p) => [c, d].map((q) => `${p.id}: ${q.id} in ${held(p, q)}`))}`);
+    assert.equal([a, b].map((p) => view(p)), [['peer1.org1'], ['peer0.org1']], 'membership stays');
+    assert.ok(a.peer!.discovery.table.remembers(c.pkiIdHex), 'the replay guard still holds the last timestamp');
+    await h.advance(2 * ttl);
+    assert.not.ok([a, b].some((p) => [c, d].some((q) => p.peer!.discovery.table.remembers(q.pkiIdHex))), 'and drops it after 2 × TTL');
+  } finally {
+    await h.stop();
+  }
+});
+
 test.run();
