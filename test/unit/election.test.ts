@@ -103,10 +103,11 @@ test('fabric election/TestYieldAllPeers', () => {
   m.advance(2000);
   assert.equal(m.leaders(), ['p0']);
   m.yield('p0');
-  m.advance(3000);
+  m.advance(1500);
   assert.equal(m.leaders(), ['p1']);
+  // p1 yields while p0's own yield period (6 × 500 ms) still runs: p0 ended it when it saw p1 lead.
   m.yield('p1');
-  m.advance(3000);
+  m.advance(1500);
   assert.equal(m.leaders(), ['p0']);
 });
 
