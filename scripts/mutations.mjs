@@ -17,12 +17,17 @@ const files = (dir) => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).i
 const testFileOf = new Map();
 for (const f of files(join(root, 'test'))) for (const m of readFileSync(f, 'utf8').matchAll(/test\(\s*['"`]fabric ([a-z]+\/[A-Za-z_]+)['"`]/g)) testFileOf.set(m[1], f);
 
+/** How long one run of a scenario's test may take (unmutated, the slowest takes about 20 s). */
+const RUN_LIMIT_MS = 120_000;
+
 /** Runs one scenario's test alone: 'pass', 'fail', or 'missing' (no test of that name ran). */
 function run(scenario) {
   const file = testFileOf.get(scenario);
   if (!file) return { verdict: 'missing', ms: 0 };
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, env: { ...process.env, MURMUR_TEST: `fabric ${scenario}`, FORCE_COLOR: '0' }, encoding: 'utf8', timeout: 600_000 });
+  // A mutated rule can make a simulation run away (a livelock at one instant); past the limit it counts as failed.
+  const r = spawnSync(process.execPath, ['--max-old-space-size=1536', '--import', 'tsx', file], { cwd: root, env: { ...process.env, MURMUR_TEST: `fabric ${scenario}`, FORCE_COLOR: '0' }, encoding: 'utf8', timeout: RUN_LIMIT_MS, killSignal: 'SIGKILL' });
+  if (r.error && /ETIMEDOUT/.test(String(r.error))) return { verdict: 'fail', ms: Date.now() - t0, timedOut: true };
   const out = `${r.stdout}${r.stderr}`;
   const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const passed = Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? 0);
@@ -54,6 +59,7 @@ for (const e of entries) {
       restore = null;
     }
     outcome = mutated.verdict === 'fail' ? 'caught' : 'SURVIVED';
+    if (mutated.timedOut) console.log(`         (${e.scenario}: the mutated run passed the ${RUN_LIMIT_MS / 1000} s limit and was killed: counted as failed)`);
   }
   if (outcome === 'caught') caught++;
   results.push({ scenario: e.scenario, file: e.file, why: e.why, outcome, test: testFileOf.has(e.scenario) ? relative(root, testFileOf.get(e.scenario)) : null });
