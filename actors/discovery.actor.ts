@@ -5,7 +5,9 @@
 //   every expiration/10:       alive peers silent for aliveExpirationTimeout → dead; forget after
 //                              expiration × msgExpirationFactor unless bootstrap or anchor
 //   every pullInterval:        membership request to pullPeerNum random alive peers (anti-entropy; murmur
-//                              profile: one peer, since alive messages already reach every org peer directly)
+//                              profile: one peer, since alive messages already reach every org peer directly,
+//                              and the request to a same-org peer carries a digest of the requester's view of
+//                              the org: a responder whose view hashes the same stays silent)
 //   every reconnectInterval:   membership request to every dead peer (a live one answers → resurrected)
 //   at start:                  membership request to bootstrap (same org) and anchor peers, retried every
 //                              reconnectInterval up to maxConnectionAttempts until one answers; a bootstrap
@@ -29,6 +31,7 @@ import { bytesEqual, toHex } from '../runtime/util/bytes.ts';
 import { MembershipTable, mayDisclose, type AliveInfo, type MemberRecord } from '../machines/discovery.logic.ts';
 import type { PeerIO } from './peer-io.ts';
 import type { SessionBinding, SessionTable } from './session.actor.ts';
+import { viewDigest } from './view-digest.ts';
 
 export interface DiscoveryTimings {
   aliveTimeInterval: number;
@@ -57,6 +60,8 @@ export interface DiscoveryDeps extends PeerIO {
   syncPeerNum?: number;
   /** How often membership is synced (default pullInterval, Fabric's). */
   syncPeriod?: number;
+  /** murmur profile: same-org sync requests carry a view digest, and an equal view is not answered. */
+  quietSync?: boolean;
   /** Who answers on which inbox (the session probes); without it bootstrap peers are asked unproven. */
   sessions?: Pick<SessionTable, 'provenBy' | 'onProof' | 'prove'>;
 }
@@ -70,6 +75,8 @@ const RESPONSE_WAIT_MS = 5000;
 
 export class Discovery {
   readonly table = new MembershipTable();
+  /** Sync requests left unanswered because the requester's view of the org hashed the same as this peer's. */
+  readonly stats = { quietSyncs: 0 };
   readonly events$ = new Subject<MembershipEvent>();
   /** Alive members (self excluded), re-emitted on every change. */
   readonly alive$ = new BehaviorSubject<MemberRecord[]>([]);
@@ -164,10 +171,10 @@ export class Discovery {
     }
   }
 
-  private sendMemReq(endpoint: string, sameOrg: boolean): number {
+  private sendMemReq(endpoint: string, sameOrg: boolean, view?: Uint8Array): number {
     const nonce = this.d.rng.nonce();
     const alive = this.currentAlive();
-    const req: MemReqMsg = { t: 'memReq', nonce, alive: sameOrg ? alive : stripSecret(alive) };
+    const req: MemReqMsg = { t: 'memReq', nonce, alive: sameOrg ? alive : stripSecret(alive), ...(view ? { view } : {}) };
     if (this.outstanding.size >= MAX_OUTSTANDING) this.outstanding.delete(this.outstanding.keys().next().value as number);
     this.outstanding.set(nonce, { target: endpoint, at: this.d.clock.now() });
     this.d.transport.send(endpoint, seal(req, this.d.signer));
@@ -241,8 +248,17 @@ export class Discovery {
     const alive = this.table.alive();
     for (const m of this.d.rng.sample(alive, Math.min(this.d.syncPeerNum ?? this.d.timings.pullPeerNum, alive.length))) {
       const e = this.endpointOf(m);
-      if (e) this.sendMemReq(e, m.mspId === this.self.mspId);
+      const sameOrg = m.mspId === this.self.mspId;
+      if (e) this.sendMemReq(e, sameOrg, sameOrg && this.d.quietSync ? this.orgView() : undefined);
     }
+  }
+
+  /** What this peer knows of its org (itself included), as the members and their status: the part of a
+   * membership response to a same-org requester that is not liveness. */
+  private orgView(): Uint8Array {
+    const entries = [`${this.self.pkiIdHex}:alive`];
+    for (const m of this.table.all()) if (m.mspId === this.self.mspId) entries.push(`${m.pkiIdHex}:${m.status}`);
+    return viewDigest(entries);
   }
 
   private reconnectDead(): void {
@@ -298,6 +314,10 @@ export class Discovery {
     const replyTo = sameOrg ? (alive.secret?.internalEndpoint ?? alive.payload.member.endpoint) : alive.payload.member.endpoint;
     // If this peer may not be disclosed to the requester, it answers nothing.
     if (!replyTo || !mayDisclose(this.self.mspId, { mspId: this.self.mspId, external: !!this.d.externalEndpoint }, requester)) return;
+    if (sameOrg && m.payload.view && bytesEqual(m.payload.view, this.orgView())) {
+      this.stats.quietSyncs++;
+      return;
+    }
     const visible = (r: MemberRecord) =>
       r.pkiIdHex !== m.signer.pkiIdHex && mayDisclose(this.self.mspId, { mspId: r.mspId, external: r.endpoint !== '' }, requester);
     const prepare = (env: Uint8Array) => (sameOrg ? env : stripSecret(env));

@@ -15,8 +15,10 @@ export function peerConcerns(o: PeerOptions, d: PeerDeps, inbound: InboundPort, 
   const anchors = o.channels.flatMap((c) => c.genesis.config.anchorPeers);
   // murmur profile: alive messages and StateInfo reach every peer directly (org and channel subjects), so the
   // anti-entropy rounds ask one peer; the fabric profile asks pullPeerNum, as Fabric does.
+  // Same-org rounds carry a digest of what the requester holds, so a converged network's rounds go unanswered.
   const syncPeerNum = o.profile === 'fabric' ? undefined : 1;
-  const common = { transport: d.transport, inbound, codec: d.codec, signer: d.signer, clock: d.clock, prefix: o.prefix, externalEndpoint: o.externalEndpoint, incNum, timings: o.timings, syncPeerNum };
+  const quietSync = o.profile !== 'fabric';
+  const common = { transport: d.transport, inbound, codec: d.codec, signer: d.signer, clock: d.clock, prefix: o.prefix, externalEndpoint: o.externalEndpoint, incNum, timings: o.timings, syncPeerNum, quietSync };
   const discovery = new Discovery({
     ...common,
     rng: d.rng.fork('discovery'),

@@ -4,7 +4,9 @@
 //     peer has an external endpoint, to the channel-wide subject
 //   every requestStateInfoInterval: StateInfo pull request to pullPeerNum random channel peers (murmur profile:
 //   one; StateInfo is published to every channel peer when it changes, the pull only repairs a lost one); the answer is
-//     a snapshot of their cache (a foreign requester gets no internal-only peers of the answering org)
+//     a snapshot of their cache (a foreign requester gets no internal-only peers of the answering org); murmur
+//     profile, same org: the request carries a digest of the StateInfo messages the requester holds of others,
+//     and a responder whose own and others' (but the requester's) hash the same has nothing new: it stays silent
 //   cache: newest StateInfo per peer whose org belongs to the channel; swept of peers discovery forgot
 //   channel view = alive in discovery ∧ StateInfo present ∧ not left the channel
 //   leave(): sign and publish StateInfo{leftChannel} at once; from then on the view is empty, nothing is cached
@@ -22,6 +24,8 @@ import { compareTime } from '../machines/discovery.logic.ts';
 import type { Observable } from 'rxjs';
 import type { MemberRecord } from '../machines/discovery.logic.ts';
 import type { PeerIO } from './peer-io.ts';
+import { viewDigest } from './view-digest.ts';
+import { bytesEqual } from '../runtime/util/bytes.ts';
 
 export interface ChannelPeer {
   pkiIdHex: string;
@@ -62,6 +66,8 @@ export interface StateInfoDeps extends PeerIO {
   timings: StateInfoTimings;
   /** Peers asked per StateInfo pull round (default pullPeerNum, Fabric's). */
   syncPeerNum?: number;
+  /** murmur profile: same-org pull requests carry a digest, and a responder with nothing new stays silent. */
+  quietSync?: boolean;
 }
 
 interface Cached {
@@ -82,6 +88,8 @@ const MAX_CACHE = 10_000;
 export class StateInfoTracker {
   /** Fires whenever the channel view may have changed (a StateInfo accepted, membership changed, a sweep). */
   readonly changes$ = new Subject<void>();
+  /** Pull requests left unanswered because the requester held everything this peer would have sent. */
+  readonly stats = { quietPulls: 0 };
   private readonly cache = new Map<string, Cached>();
   private readonly subs: Subscription[] = [];
   private timers: TimerGroup;
@@ -243,7 +251,8 @@ export class StateInfoTracker {
       const nonce = this.d.rng.nonce();
       if (this.outstanding.size >= MAX_OUTSTANDING) this.outstanding.delete(this.outstanding.keys().next().value as number);
       this.outstanding.set(nonce, this.d.clock.now());
-      this.d.transport.send(to, seal({ t: 'stateInfoPullReq', ch: this.d.channel, nonce } satisfies StateInfoPullReqMsg, this.d.signer));
+      const view = this.d.quietSync && m.mspId === this.self.mspId ? { view: this.heldDigest() } : {};
+      this.d.transport.send(to, seal({ t: 'stateInfoPullReq', ch: this.d.channel, nonce, ...view } satisfies StateInfoPullReqMsg, this.d.signer));
       this.timers.later(this.d.timings.requestStateInfoInterval, () => this.outstanding.delete(nonce));
     }
   }
@@ -257,14 +266,28 @@ export class StateInfoTracker {
     const sameOrg = m.signer.mspId === this.self.mspId;
     const to = sameOrg ? (requester?.internalEndpoint ?? requester?.endpoint) : requester?.endpoint;
     if (!to) return;
+    // An internal-only requester keeps nothing of other orgs (accept()): it is sent none.
+    const onlyOrg = requester?.endpoint ? undefined : m.signer.mspId;
+    if (sameOrg && m.payload.view && !this.left && bytesEqual(m.payload.view, this.heldDigest(m.signer.pkiIdHex, this.current(), onlyOrg))) {
+      this.stats.quietPulls++;
+      return;
+    }
     const elements = [this.current()];
     for (const [pki, c] of this.cache) {
-      if (pki === m.signer.pkiIdHex) continue;
+      if (pki === m.signer.pkiIdHex || (onlyOrg && c.msg.signer.mspId !== onlyOrg)) continue;
       // A foreign requester does not learn my org's internal-only peers.
       if (!sameOrg && c.msg.signer.mspId === this.self.mspId && !this.d.discovery.member(pki)?.endpoint) continue;
       elements.push(c.msg.bytes);
     }
     this.d.transport.send(to, seal({ t: 'stateInfoSnapshot', ch: this.d.channel, nonce: m.payload.nonce, elements } satisfies StateInfoSnapshotMsg, this.d.signer));
+  }
+
+  /** The StateInfo messages (by signature) this peer holds of others, but `except`'s (and only of `onlyOrg`, if
+   * given), plus `own` if given: as a requester, what it holds; as a responder, what it would send. */
+  private heldDigest(except?: string, own?: Uint8Array, onlyOrg?: string): Uint8Array {
+    const sigs = [...this.cache].filter(([pki, c]) => pki !== except && (!onlyOrg || c.msg.signer.mspId === onlyOrg)).map(([, c]) => c.sig);
+    if (own) sigs.push(signatureKey(own) ?? '');
+    return viewDigest(sigs);
   }
 
   private onSnapshot(m: Verified<StateInfoSnapshotMsg>): void {

@@ -29,6 +29,9 @@ export interface MemReqMsg {
   t: 'memReq';
   nonce: number;
   alive: Uint8Array;
+  /** murmur profile, same org: SHA-256 of the requester's view of its org (actors/view-digest.ts); a responder
+   * whose view hashes the same has nothing to add and stays silent. */
+  view?: Uint8Array;
 }
 export interface MemResMsg {
   t: 'memRes';
@@ -119,6 +122,9 @@ export interface StateInfoPullReqMsg {
   t: 'stateInfoPullReq';
   ch: string;
   nonce: number;
+  /** murmur profile, same org: SHA-256 of the StateInfo messages the requester holds (its own included); a
+   * responder holding exactly the same stays silent. */
+  view?: Uint8Array;
 }
 export interface StateInfoSnapshotMsg {
   t: 'stateInfoSnapshot';

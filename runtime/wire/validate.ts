@@ -58,6 +58,8 @@ function str(o: Obj, k: string, max: number, re?: RegExp): string {
   return v as string;
 }
 const CHANNEL = /^[A-Za-z0-9_-]{1,64}$/;
+/** An optional 32-byte view digest (absent: no `view` key at all). */
+const optionalView = (o: Obj): { view?: Uint8Array } => (own(o, 'view') === undefined ? {} : { view: bytes(o, 'view', 32, 32) });
 const ENDPOINT = /^(?:[A-Za-z0-9_\-:]+(?:\.[A-Za-z0-9_\-:]+)*)?$/;
 const ch = (o: Obj): string => str(o, 'ch', LIMITS.channel, CHANNEL);
 function list<T>(o: Obj, k: string, max: number, item: (x: unknown, i: number) => T): T[] {
@@ -96,7 +98,7 @@ function member(o: Obj): Member {
 
 const validators: { [K in Payload['t']]: (o: Obj) => Extract<Payload, { t: K }> } = {
   alive: (o) => ({ t: 'alive', member: member(o), ts: peerTime(o) }),
-  memReq: (o) => ({ t: 'memReq', nonce: nonce(o), alive: bytes(o, 'alive', Infinity) }),
+  memReq: (o) => ({ t: 'memReq', nonce: nonce(o), alive: bytes(o, 'alive', Infinity), ...optionalView(o) }),
   memRes: (o) => ({
     t: 'memRes',
     nonce: nonce(o),
@@ -131,7 +133,7 @@ const validators: { [K in Payload['t']]: (o: Obj) => Extract<Payload, { t: K }> 
     const p = obj(own(o, 'props'), 'props');
     return { t: 'stateInfo', ch: ch(o), pkiId: pki(o), ts: peerTime(o), props: { height: uint(p, 'height'), leftChannel: bool(p, 'leftChannel') } };
   },
-  stateInfoPullReq: (o) => ({ t: 'stateInfoPullReq', ch: ch(o), nonce: nonce(o) }),
+  stateInfoPullReq: (o) => ({ t: 'stateInfoPullReq', ch: ch(o), nonce: nonce(o), ...optionalView(o) }),
   stateInfoSnapshot: (o) => ({ t: 'stateInfoSnapshot', ch: ch(o), nonce: nonce(o), elements: list(o, 'elements', LIMITS.listItems, bytesItem('elements')) }),
   stateReq: (o) => {
     const start = uint(o, 'start');

@@ -78,6 +78,30 @@ test('murmur profile: repair rounds ask one peer, and nobody pulls blocks while 
     assert.ok((murmur[kind] ?? 0) <= 4 * 6, `murmur ${kind}: one peer a round (${murmur[kind]})`);
     assert.ok((fabric[kind] ?? 0) >= 4 * 5 * 3 - 6, `fabric ${kind}: three peers a round (${fabric[kind]})`);
   }
+  // murmur's requests carry a digest of what the requester holds; converged, nobody has anything to add.
+  assert.ok((murmur.memReq ?? 0) >= 4 * 4 && (murmur.stateInfoPullReq ?? 0) >= 4 * 4, 'murmur still asks every round');
+  assert.equal([murmur.memRes ?? 0, murmur.stateInfoSnapshot ?? 0], [0, 0], 'converged: the rounds go unanswered');
+  assert.ok((fabric.memRes ?? 0) >= 4 * 5 * 3 - 6 && (fabric.stateInfoSnapshot ?? 0) >= 4 * 5 * 3 - 6, `fabric answers every request (${fabric.memRes}, ${fabric.stateInfoSnapshot})`);
+});
+
+test('murmur profile: a quiet repair round still repairs: a StateInfo lost while a peer was cut off reaches it by the next rounds', async () => {
+  const h = await Harness.create({ orgs: 1, peers: 4, seed: 'idle-repair' });
+  try {
+    const peer = (id: string) => h.peers.get(id)!.peer!;
+    assert.ok(await h.until(() => [...h.peers.values()].every((p) => (p.peer?.discovery.aliveMembers().length ?? 0) === 3), 120_000, 500));
+    const seenBy1 = () => peer('peer1.org1').stateInfo.get('channel1')!.channelPeers().find((q) => q.id === 'peer0.org1')?.height;
+    assert.is(seenBy1(), 1);
+    // peer1 is cut off while peer0 publishes height 5 (published once, when it changes).
+    h.partition([['peer1.org1'], ['peer0.org1', 'peer2.org1', 'peer3.org1']]);
+    peer('peer0.org1').stateInfo.get('channel1')!.setHeight(5);
+    await h.advance(2 * DEFAULT_TIMINGS.publishStateInfoInterval);
+    h.heal();
+    assert.is(seenBy1(), 1, 'the publish was lost');
+    const rounds = DEFAULT_TIMINGS.requestStateInfoInterval;
+    assert.ok(await h.until(() => seenBy1() === 5, 4 * rounds, 100), `repaired within four rounds (sees ${seenBy1()})`);
+  } finally {
+    await h.stop();
+  }
 });
 
 test.run();

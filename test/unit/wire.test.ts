@@ -118,6 +118,10 @@ test('structure: unknown kinds, bad fields and malformed bytes are named', () =>
   assert.is(reason(raw({ t: 'digest', ch: 'channel1', nonce: 1, kind: 'block', digests: [1] })), 'bad-payload');
   assert.is(reason(raw([1, 2])), 'bad-payload');
   assert.is(reason(raw({ t: 'hello', ch: 'channel1', nonce: 1, kind: 'block' })), 'ok');
+  // The optional view digest of repair requests: 32 bytes when present.
+  assert.is(reason(raw({ t: 'stateInfoPullReq', ch: 'channel1', nonce: 1, view: new Uint8Array(32) })), 'ok');
+  assert.is(reason(raw({ t: 'stateInfoPullReq', ch: 'channel1', nonce: 1, view: new Uint8Array(31) })), 'bad-payload');
+  assert.is(reason(raw({ t: 'stateInfoPullReq', ch: 'channel1', nonce: 1, view: 'x' })), 'bad-payload');
   assert.is(reason(new Uint8Array([0xff, 0x00])), 'malformed-envelope');
   assert.is(reason(encodeCbor([1, 2, 3])), 'bad-envelope');
 });
