@@ -149,15 +149,23 @@ test('fabric service/TestWithStaticDeliverClientBothStaticAndLeaderElection', ()
 });
 
 test('fabric service/TestLeaderElectionWithRealGossip', async () => {
-  // 10 peers, 2 channels: one leader per channel; stop both leaders → the next peers take over each channel.
-  const h = await Harness.create({ orgs: 1, peers: 10, channels: 2, seed: 26, signer: 'sim', timings: { ...fast, ...electionFast } });
+  // Fabric: 10 peers of one org in chanA, peers 1, 3, 5, 7 also in chanB: one leader per channel, chanB's among
+  // its members; the leaders stop → one new leader per channel, chanB's again among its remaining members.
+  // (Fabric stops peers 0 and 1, which its PKI-ID order made the leaders; here the leaders are whoever won.)
+  const inB = new Set(['peer1.org1', 'peer3.org1', 'peer5.org1', 'peer7.org1']);
+  const h = await Harness.create({ orgs: 1, peers: 10, channels: 2, joins: (id) => (inB.has(id) ? ['channel1', 'channel2'] : ['channel1']), seed: 26, signer: 'sim', timings: { ...fast, ...electionFast } });
   try {
     const leaders = (ch: string) => h.running().filter((p) => p.peer!.elections.get(ch)?.role() === 'leader').map((p) => p.id);
     const one = () => leaders('channel1').length === 1 && leaders('channel2').length === 1;
     assert.ok(await h.until(one, 20_000, 100));
+    assert.ok(inB.has(leaders('channel2')[0]!), `chanB's leader ${leaders('channel2')} is one of its members`);
+    assert.equal(h.running().filter((p) => p.peer!.elections.has('channel2')).map((p) => p.id).sort(), [...inB].sort(), 'only chanB\'s members run its election');
     const old = new Set([...leaders('channel1'), ...leaders('channel2')]);
     for (const id of old) await h.crash(id);
     assert.ok(await h.until(() => one() && ![...leaders('channel1'), ...leaders('channel2')].some((id) => old.has(id)), 20_000, 100), 'new leaders');
+    await h.advance(5000);
+    assert.ok(one(), `still one leader per channel: ${leaders('channel1')} / ${leaders('channel2')}`);
+    assert.ok(inB.has(leaders('channel2')[0]!), 'chanB\'s new leader is one of its members');
   } finally {
     await h.stop();
   }
