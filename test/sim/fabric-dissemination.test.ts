@@ -1,6 +1,7 @@
 // Fabric's gossip, channel and state scenarios about blocks, ported to the whole murmur peer in simulated
 // time (digest §7.3, §7.4). Static org leaders (Fabric's default since v2.2) unless the scenario is about
-// election, so blocks start flowing at once.
+// election, so blocks start flowing at once. TestNoMessagesSelfLoop, TestDissemination, the state-transfer
+// scenarios and StateTransferWithoutOrderer run in both profiles (murmur's tree, Fabric's push and pull).
 import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { Harness, type HarnessOptions } from '../../runtime/sim/harness.ts';
@@ -20,6 +21,8 @@ const staticLeaders: Partial<HarnessOptions> = {
 };
 // Fabric's pull runs every pullInterval whoever is ahead (murmur's default pulls only while behind).
 const fabricPull: Partial<HarnessOptions> = { ...staticLeaders, peerOptions: { useLeaderElection: false, pull: 'always' } };
+/** Block scenarios run in both profiles: murmur's (tree) and Fabric's (push, pull every round). */
+const PROFILES = ['murmur', 'fabric'] as const;
 const inboxOf = (subject: string) => subject.split('.inbox.')[1] ?? null;
 const rejectedOf = (h: Harness, id: string) => h.peers.get(id)!.peer!.status()[0]!.counters.rejected;
 
@@ -88,25 +91,29 @@ test('fabric gossip/TestNoMessagesSelfLoop', async () => {
 });
 
 test('fabric gossip/TestDissemination', async () => {
-  const h = await Harness.create({ orgs: 1, peers: 10, seed: 'fabric-dissemination', signer: 'sim', ...staticLeaders, timings: { publishStateInfoInterval: 1000 } });
-  try {
-    const commits = new Map<string, number[]>();
-    for (const p of h.running()) {
-      commits.set(p.id, []);
-      h.ledger(p.id)!.commits$.subscribe((c) => commits.get(p.id)!.push(...c.blocks.map((b) => b.number)));
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ orgs: 1, peers: 10, seed: `fabric-dissemination-${profile}`, signer: 'sim', ...staticLeaders, peerOptions: { useLeaderElection: false, profile }, timings: { publishStateInfoInterval: 1000 } });
+    try {
+      const commits = new Map<string, number[]>();
+      for (const p of h.running()) {
+        commits.set(p.id, []);
+        h.ledger(p.id)!.commits$.subscribe((c) => commits.get(p.id)!.push(...c.blocks.map((b) => b.number)));
+      }
+      await h.advance(10_000);
+      await produce(h, 10, 100);
+      // Push reaches random peers (the fabric profile); what it misses, pull repairs: wait as Fabric's test does.
+      await h.until(() => [...commits.values()].every((got) => got.length >= 10), 30_000, 100);
+      await h.advance(3000);
+      for (const [id, got] of commits) assert.equal(got, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], `${profile}: ${id}: each block delivered exactly once, in order`);
+      // The new height spread through StateInfo: every peer sees every other at height 11.
+      for (const p of h.running()) {
+        const view = p.peer!.stateInfo.get(CH)!.channelPeers();
+        assert.is(view.length, 9, p.id);
+        assert.ok(view.every((v) => v.height === 11), `${profile}: ${p.id} sees ${view.map((v) => v.height)}`);
+      }
+    } finally {
+      await h.stop();
     }
-    await h.advance(10_000);
-    await produce(h, 10, 100);
-    await h.advance(3000);
-    for (const [id, got] of commits) assert.equal(got, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], `${id}: each block delivered exactly once, in order`);
-    // The new height spread through StateInfo: every peer sees every other at height 11.
-    for (const p of h.running()) {
-      const view = p.peer!.stateInfo.get(CH)!.channelPeers();
-      assert.is(view.length, 9, p.id);
-      assert.ok(view.every((v) => v.height === 11), `${p.id} sees ${view.map((v) => v.height)}`);
-    }
-  } finally {
-    await h.stop();
   }
 });
 
@@ -238,57 +245,63 @@ test('fabric channel/BlockExpiration', async () => {
 });
 
 test('fabric state/TestNewGossipStateProvider_SendingManyMessages', async () => {
-  const h = await Harness.create({ orgs: 1, peers: 12, seed: 'fabric-many', signer: 'sim', ...staticLeaders, timings: { stateCheckInterval: 2000 } });
-  try {
-    const late = [...h.peers.keys()].slice(2);
-    for (const id of late) await h.crash(id);
-    await h.advance(5000);
-    await produce(h, 10, 100);
-    for (const id of late) await h.start(id);
-    assert.ok(await h.until(() => late.every((id) => height(h, id) === 11), 60_000, 250), `heights ${late.map((id) => height(h, id))}`);
-    for (const id of late) assert.is(h.peers.get(id)!.peer!.status()[0]!.counters.blocksByStateTransfer, 10, id);
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ orgs: 1, peers: 12, seed: `fabric-many-${profile}`, signer: 'sim', ...staticLeaders, peerOptions: { useLeaderElection: false, profile }, timings: { stateCheckInterval: 2000 } });
+    try {
+      const late = [...h.peers.keys()].slice(2);
+      for (const id of late) await h.crash(id);
+      await h.advance(5000);
+      await produce(h, 10, 100);
+      for (const id of late) await h.start(id);
+      assert.ok(await h.until(() => late.every((id) => height(h, id) === 11), 60_000, 250), `heights ${late.map((id) => height(h, id))}`);
+      for (const id of late) assert.is(h.peers.get(id)!.peer!.status()[0]!.counters.blocksByStateTransfer, 10, id);
+    } finally {
+      await h.stop();
+    }
   }
 });
 
 test('fabric state/TestNewGossipStateProvider_BatchingOfStateRequest', async () => {
-  const h = await Harness.create({ orgs: 1, peers: 2, seed: 'fabric-batching', signer: 'sim', ...staticLeaders, timings: { stateCheckInterval: 2000 } });
-  try {
-    await h.crash('peer1.org1');
-    await h.advance(5000);
-    await produce(h, 15, 100);
-    const kinds: string[] = [];
-    h.network.taps.add((_f, subject, bytes) => {
-      const k = payloadOf(bytes)?.t;
-      if (k === 'stateReq' || k === 'stateRes') kinds.push(`${k}→${inboxOf(subject)}`);
-    });
-    await h.start('peer1.org1');
-    assert.ok(await h.until(() => height(h, 'peer1.org1') === 16, 30_000, 250));
-    assert.equal(kinds, ['stateReq→peer0.org1', 'stateRes→peer1.org1', 'stateReq→peer0.org1', 'stateRes→peer1.org1'], '15 blocks in exactly 2 responses (batchSize 10)');
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ orgs: 1, peers: 2, seed: `fabric-batching-${profile}`, signer: 'sim', ...staticLeaders, peerOptions: { useLeaderElection: false, profile }, timings: { stateCheckInterval: 2000 } });
+    try {
+      await h.crash('peer1.org1');
+      await h.advance(5000);
+      await produce(h, 15, 100);
+      const kinds: string[] = [];
+      h.network.taps.add((_f, subject, bytes) => {
+        const k = payloadOf(bytes)?.t;
+        if (k === 'stateReq' || k === 'stateRes') kinds.push(`${k}→${inboxOf(subject)}`);
+      });
+      await h.start('peer1.org1');
+      assert.ok(await h.until(() => height(h, 'peer1.org1') === 16, 30_000, 250));
+      assert.equal(kinds, ['stateReq→peer0.org1', 'stateRes→peer1.org1', 'stateReq→peer0.org1', 'stateRes→peer1.org1'], '15 blocks in exactly 2 responses (batchSize 10)');
+    } finally {
+      await h.stop();
+    }
   }
 });
 
 test('fabric state/TestLargeBlockGap', async () => {
-  // A peer 499 blocks behind commits them strictly in order, and its buffer never exceeds 2 × 20 + 10.
-  const h = await Harness.create({ orgs: 1, peers: 2, seed: 'fabric-gap', signer: 'sim', ...staticLeaders, timings: { stateCheckInterval: 2000 } });
-  try {
-    await h.crash('peer1.org1');
-    await h.advance(5000);
-    await produce(h, 499, 5);
-    await h.start('peer1.org1');
-    const d = h.peers.get('peer1.org1')!.peer!.gossip.get(CH)!;
-    const order: number[] = [];
-    h.ledger('peer1.org1')!.commits$.subscribe((c) => order.push(...c.blocks.map((b) => b.number)));
-    let maxBuffer = 0;
-    h.network.taps.add(() => void (maxBuffer = Math.max(maxBuffer, d.intake.queue.size)));
-    assert.ok(await h.until(() => height(h, 'peer1.org1') === 500, 60_000, 100), `height ${height(h, 'peer1.org1')}`);
-    assert.equal(order, Array.from({ length: 499 }, (_, i) => i + 1));
-    assert.ok(maxBuffer <= 2 * 20 + 10, `buffer reached ${maxBuffer}`);
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    // A peer 499 blocks behind commits them strictly in order, and its buffer never exceeds 2 × 20 + 10.
+    const h = await Harness.create({ orgs: 1, peers: 2, seed: `fabric-gap-${profile}`, signer: 'sim', ...staticLeaders, peerOptions: { useLeaderElection: false, profile }, timings: { stateCheckInterval: 2000 } });
+    try {
+      await h.crash('peer1.org1');
+      await h.advance(5000);
+      await produce(h, 499, 5);
+      await h.start('peer1.org1');
+      const d = h.peers.get('peer1.org1')!.peer!.gossip.get(CH)!;
+      const order: number[] = [];
+      h.ledger('peer1.org1')!.commits$.subscribe((c) => order.push(...c.blocks.map((b) => b.number)));
+      let maxBuffer = 0;
+      h.network.taps.add(() => void (maxBuffer = Math.max(maxBuffer, d.intake.queue.size)));
+      assert.ok(await h.until(() => height(h, 'peer1.org1') === 500, 60_000, 100), `height ${height(h, 'peer1.org1')}`);
+      assert.equal(order, Array.from({ length: 499 }, (_, i) => i + 1));
+      assert.ok(maxBuffer <= 2 * 20 + 10, `buffer reached ${maxBuffer}`);
+    } finally {
+      await h.stop();
+    }
   }
 });
 
@@ -357,35 +370,38 @@ test('fabric state/TestGossipReception', async () => {
 });
 
 test('fabric integration/StateTransferWithoutOrderer', async () => {
-  // Org1 elects its leader, Org2 has a static leader; state transfer everywhere. Peers stopped while blocks were
-  // cut come back after the ordering service is gone and still reach the others' height, from peers alone.
-  const h = await Harness.create({
-    orgs: 2,
-    peers: 3,
-    seed: 'fabric-no-orderer',
-    signer: 'sim',
-    orderer: ONE_TX_BLOCKS,
-    timings: { stateCheckInterval: 2000 },
-    perPeer: (id) => (id.endsWith('org2') ? { useLeaderElection: false, orgLeader: id === 'peer0.org2' } : {}),
-  });
-  try {
-    assert.ok(await h.until(() => h.running().some((p) => p.org === 'Org1' && p.peer!.elections.get(CH)!.role() === 'leader'), 60_000, 500));
-    await produce(h, 10, 100);
-    const stopped = ['peer2.org1', 'peer2.org2'];
-    for (const id of stopped) await h.crash(id);
-    await produce(h, 20, 100);
-    await h.advance(3000);
-    const base = height(h, 'peer0.org2');
-    assert.is(base, 31);
-    h.ordering.setAvailable(false);
-    for (const id of stopped) await h.start(id);
-    assert.ok(await h.until(() => stopped.every((id) => height(h, id) === base), 60_000, 250), `heights ${stopped.map((id) => height(h, id))}`);
-    for (const id of stopped) {
-      assert.equal(peerChain(h, id), ordererChain(h), id);
-      assert.is(h.peers.get(id)!.peer!.status()[0]!.counters.blocksFromOrderer, 0, `${id} never read the orderer`);
+  for (const profile of PROFILES) {
+    // Org1 elects its leader, Org2 has a static leader; state transfer everywhere. Peers stopped while blocks were
+    // cut come back after the ordering service is gone and still reach the others' height, from peers alone.
+    const h = await Harness.create({
+      orgs: 2,
+      peers: 3,
+      seed: `fabric-no-orderer-${profile}`,
+      peerOptions: { profile },
+      signer: 'sim',
+      orderer: ONE_TX_BLOCKS,
+      timings: { stateCheckInterval: 2000 },
+      perPeer: (id) => (id.endsWith('org2') ? { useLeaderElection: false, orgLeader: id === 'peer0.org2' } : {}),
+    });
+    try {
+      assert.ok(await h.until(() => h.running().some((p) => p.org === 'Org1' && p.peer!.elections.get(CH)!.role() === 'leader'), 60_000, 500));
+      await produce(h, 10, 100);
+      const stopped = ['peer2.org1', 'peer2.org2'];
+      for (const id of stopped) await h.crash(id);
+      await produce(h, 20, 100);
+      await h.advance(3000);
+      const base = height(h, 'peer0.org2');
+      assert.is(base, 31);
+      h.ordering.setAvailable(false);
+      for (const id of stopped) await h.start(id);
+      assert.ok(await h.until(() => stopped.every((id) => height(h, id) === base), 60_000, 250), `${profile}: heights ${stopped.map((id) => height(h, id))}`);
+      for (const id of stopped) {
+        assert.equal(peerChain(h, id), ordererChain(h), id);
+        assert.is(h.peers.get(id)!.peer!.status()[0]!.counters.blocksFromOrderer, 0, `${id} never read the orderer`);
+      }
+    } finally {
+      await h.stop();
     }
-  } finally {
-    await h.stop();
   }
 });
 
