@@ -16,7 +16,6 @@ const NOT_PORTED = {
   'discovery/TestInitiateSync': 'Fabric turns alive forwarding off and lets the periodic sync alone build membership; murmur broadcasts alive messages on NATS subjects and has no forwarding to turn off (the fabric profile does not gossip alive messages yet)',
   'discovery/TestUpdate': 'alive metadata and endpoint changes at run time are not exposed yet',
   'discovery/TestCertificateChange': 'certificate renewal is not built yet',
-  'discovery/TestDisclosurePolicyWithPull': 'the external-endpoint layout and no-leak parts are covered by gossip/TestMultipleOrgEndpointLeakage and gossip/TestConfidentiality; the dead-listing after a stop is not ported yet',
   'gossip/TestIdentityExpiration': 'identity expiry and revocation at run time are not built yet',
   'integration/CertRenewal': 'certificate renewal is not built yet',
 };

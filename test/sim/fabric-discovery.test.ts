@@ -447,4 +447,37 @@ test('fabric discovery/TestMsgStoreExpiration', async () => {
   }
 });
 
+test('fabric discovery/TestDisclosurePolicyWithPull', async () => {
+  // Fabric: two groups of 5 ("orgs"), the peers with even ports external; every peer ends with exactly the view
+  // the disclosure policy allows (its group, plus the other group's external peers if it is external itself),
+  // no internal endpoint crosses groups, and once peer 0 stops, exactly the peers that knew it list it dead.
+  // Here the groups are two orgs (ports 8610–8614: Org1's peer0–4, external peer0, 2, 4; 8615–8619: Org2's,
+  // external peer1, 3), on one channel. Fabric's test bootstraps across groups (its discovery layer knows no
+  // orgs); murmur asks only a bootstrap peer of its own org (TestBootstrapPeerMisConfiguration), so each org
+  // bootstraps from its own peers. Also: no peer ever had to refuse an alive message it should not have been
+  // sent (undisclosable-alive): the senders keep the policy, not only the receivers.
+  const ext = new Set(['peer0.org1', 'peer2.org1', 'peer4.org1', 'peer1.org2', 'peer3.org2']);
+  const h = await Harness.create({ orgs: 2, peers: 5, seed: 69, signer: 'sim', timings: fast, perPeer: (id) => ({ externalEndpoint: ext.has(id) ? id : '' }) });
+  try {
+    const want = (p: SimPeer) => others(h, p, (q) => q.org === p.org || (ext.has(p.id) && ext.has(q.id)));
+    assert.ok(await h.until(() => h.running().every((p) => JSON.stringify(view(p)) === JSON.stringify(want(p))), 30_000, 100), `views: ${h.running().map((p) => `${p.id}: ${view(p)}`).join('; ')}`);
+    await h.advance(5000);
+    for (const p of h.running()) {
+      assert.equal(view(p), want(p), `${p.id}'s view`);
+      for (const m of p.peer!.discovery.aliveMembers()) if (m.mspId !== p.mspId) assert.is(m.internalEndpoint, null, `${p.id} knows ${m.id}'s internal endpoint`);
+    }
+    const knew = new Set(h.running().filter((p) => view(p).includes('peer0.org1')).map((p) => p.id));
+    assert.equal([...knew].sort(), ['peer1.org1', 'peer1.org2', 'peer2.org1', 'peer3.org1', 'peer3.org2', 'peer4.org1'], 'its org and the other org\'s external peers knew peer0.org1');
+    await h.crash('peer0.org1');
+    await h.advance(6000);
+    for (const p of h.running()) {
+      const dead = p.peer!.discovery.table.dead().map((m) => m.id);
+      assert.equal(dead, knew.has(p.id) ? ['peer0.org1'] : [], `${p.id} lists dead: ${dead}`);
+    }
+    for (const p of h.running()) assert.is(p.codec.rejections.get('undisclosable-alive'), 0, `${p.id} was sent an alive message the policy forbids`);
+  } finally {
+    await h.stop();
+  }
+});
+
 test.run();
