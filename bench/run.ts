@@ -27,6 +27,7 @@ import { measureLatency, measureThroughput, type LatencyResult, type ThroughputR
 import { measureFloor, type FloorResult } from './lib/floor.ts';
 import { measureCatchup, type CatchupResult, type CatchupShared } from './lib/catchup.ts';
 import { measureScale, type ScaleResult } from './lib/scale.ts';
+import { measureControlTraffic, type ControlTraffic } from './lib/control-traffic.ts';
 import { measureMicro, type MicroResult } from './lib/micro.ts';
 import { round, tx } from './lib/stats.ts';
 import { measureFailover } from './failover.ts';
@@ -182,6 +183,7 @@ const runs: Partial<Record<Profile, ProfileRun>> = {};
 let scale: { memory: ScaleResult; nats: ScaleResult } | null = null;
 let micro: MicroResult | null = null;
 let idle: IdleResult | null = null;
+let control: ControlTraffic | null = null;
 try {
   say(`floor: ${sample.byteLength}-byte block to ${PEERS} subscribers at ${S.rate}/s`);
   floor = await measureFloor(server.url, { subscribers: PEERS, rate: S.rate, durationMs: S.floorS * 1000, payload: sample });
@@ -195,6 +197,8 @@ try {
     const nats = await measureScale('nats');
     say(`scale (nats): ${JSON.stringify(nats)}`);
     scale = { memory, nats };
+    say('control traffic by network size (simulated time, in-memory bus, local timings)');
+    control = await attempt('control traffic', [], () => measureControlTraffic([12, 48, 96, 192], 20, say));
   }
   if (S.micro) {
     say('micro figures');
@@ -220,6 +224,8 @@ const results = {
   machine: { cores: cpu.length, cpu: cpu[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}`, nats_server: natsVersion },
   ...figures(runs.murmur!, floor!, 'murmur', sample.byteLength),
   idle_cpu_ms_per_s: idle,
+  /** Bytes of control messages each peer receives per second, by network size: {murmur, fabric} × {idle, busy}. */
+  control_bytes_per_peer_s: control,
   fabric_profile: figures(runs.fabric!, floor!, 'fabric', sample.byteLength),
   scale,
   micro,

@@ -39,6 +39,14 @@ export function benchTable(r) {
       [`same, memory per peer: heap / RSS (KB)`, pair(s.nats?.heap_per_peer_kb, s.nats?.rss_per_peer_kb), dash],
     );
   }
+  if (r.control_bytes_per_peer_s) {
+    const ct = r.control_bytes_per_peer_s;
+    const kb = (x) => (x === undefined || x === null ? 'n/a' : (x / 1024).toFixed(1));
+    for (const n of Object.keys(ct)) {
+      const v = ct[n];
+      rows.push([`control traffic received per peer at ${n} peers, idle / 10 blocks/s (KB/s, simulated)`, `${kb(v.murmur?.idle)} / ${kb(v.murmur?.busy)}`, `${kb(v.fabric?.idle)} / ${kb(v.fabric?.busy)}`]);
+    }
+  }
   if (r.micro) {
     const m = r.micro;
     rows.push(
