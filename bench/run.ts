@@ -28,6 +28,7 @@ import { measureFloor, type FloorResult } from './lib/floor.ts';
 import { measureCatchup, type CatchupResult, type CatchupShared } from './lib/catchup.ts';
 import { measureScale, type ScaleResult } from './lib/scale.ts';
 import { measureControlTraffic, type ControlTraffic } from './lib/control-traffic.ts';
+import { plotControlTraffic } from './lib/control-plot.ts';
 import { measureMicro, type MicroResult } from './lib/micro.ts';
 import { round, tx } from './lib/stats.ts';
 import { measureFailover } from './failover.ts';
@@ -199,6 +200,10 @@ try {
     scale = { memory, nats };
     say('control traffic by network size (simulated time, in-memory bus, local timings)');
     control = await attempt('control traffic', [], () => measureControlTraffic([12, 48, 96, 192], 20, say));
+    if (control) {
+      const png = join(dirname(OUT), 'control-traffic.png');
+      say((await attempt('control traffic plot', [], () => plotControlTraffic(control!, png))) ? `control traffic: plotted ${png}` : 'control traffic: no plot (no /usr/bin/chromium)');
+    }
   }
   if (S.micro) {
     say('micro figures');
