@@ -2,7 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness } from '../../runtime/sim/harness.ts';
-import { kindOf } from '../../runtime/sim/kinds.ts';
+import { classify, kindOf, peek } from '../../runtime/sim/kinds.ts';
+import { toHex } from '../../runtime/util/bytes.ts';
 import { FABRIC_TIMINGS as T } from '../helpers/timings.ts';
 
 const ids = (xs: { id: string }[]) => xs.map((x) => x.id).sort();
@@ -62,6 +63,30 @@ test('dead peers are forgotten after expiration x msgExpirationFactor, anchor pe
     // Probed every reconnectInterval: when it comes back it is resurrected without any new bootstrap.
     await h.start('peer0.org1');
     assert.ok(await h.until(() => table().get(anchor.pkiIdHex)?.status === 'alive', 2000, 50), 'resurrected');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a snapshot sent to an internal-only peer carries no other org\'s StateInfo (it would drop it); an external peer gets them', async () => {
+  // Two external peers per org (peer0, peer1) and one internal-only (peer2). The fabric profile, so every pull
+  // request is answered and snapshots flow both ways all the time.
+  const h = await Harness.create({ orgs: 2, peers: 3, seed: 'stateinfo-internal', signer: 'sim', peerOptions: { profile: 'fabric' }, perPeer: (id) => ({ externalEndpoint: id.startsWith('peer2.') ? '' : id }) });
+  try {
+    const orgOf = new Map([...h.peers.values()].map((p) => [p.pkiIdHex, p.org]));
+    const foreign = { internal: 0, external: 0 };
+    h.network.deliveryTaps.add((_from, to, _subject, bytes) => {
+      const c = classify(bytes);
+      const me = h.peers.get(to);
+      if (c.kind !== 'stateInfoSnapshot' || !me) return;
+      for (const e of c.embedded) {
+        const q = peek(e);
+        if (q?.payload.t === 'stateInfo' && orgOf.get(toHex(q.payload.pkiId)) !== me.org) foreign[to.startsWith('peer2.') ? 'internal' : 'external']++;
+      }
+    });
+    await h.advance(60_000);
+    assert.ok(foreign.external > 0, `external peers get the other org's StateInfo in snapshots (${foreign.external})`);
+    assert.is(foreign.internal, 0, 'internal-only peers are sent none');
   } finally {
     await h.stop();
   }
