@@ -9,6 +9,10 @@
 //                              and the request to a same-org peer carries a digest of the requester's view of
 //                              the org: a responder whose view hashes the same stays silent)
 //   every reconnectInterval:   membership request to every dead peer (a live one answers → resurrected)
+//   identity purge:            a member whose certificate expired (checked with expiry) or was revoked (`suspect`,
+//                              when a revocation list arrives) is removed at once, as is the old PKI-ID of a peer
+//                              that restarted with a renewed certificate (the identity switch,
+//                              machines/discovery.logic.ts)
 //   at start:                  membership request to bootstrap (same org) and anchor peers, retried every
 //                              reconnectInterval up to maxConnectionAttempts until one answers; a bootstrap
 //                              endpoint gets it only once a peer of this org proved to receive there (the
@@ -28,7 +32,7 @@ import type { AliveMsg, MemReqMsg, MemResMsg, Verified } from '../runtime/wire/m
 import { TimerGroup } from '../runtime/timers.ts';
 import { envelopeSignature, parseEnvelope, seal, stripSecret } from '../runtime/wire/envelope.ts';
 import { bytesEqual, toHex } from '../runtime/util/bytes.ts';
-import { MembershipTable, mayDisclose, type AliveInfo, type MemberRecord } from '../machines/discovery.logic.ts';
+import { MembershipTable, identitySwitch, mayDisclose, type AliveInfo, type MemberRecord } from '../machines/discovery.logic.ts';
 import type { PeerIO } from './peer-io.ts';
 import type { SessionBinding, SessionTable } from './session.actor.ts';
 import { viewDigest } from './view-digest.ts';
@@ -66,7 +70,10 @@ export interface DiscoveryDeps extends PeerIO {
   sessions?: Pick<SessionTable, 'provenBy' | 'onProof' | 'prove'>;
 }
 
-export type MembershipEvent = { type: 'joined' | 'resurrected' | 'dead' | 'forgotten'; member: MemberRecord };
+export type PurgeReason = 'cert-expired' | 'cert-revoked' | 'identity-switch';
+export type MembershipEvent =
+  | { type: 'joined' | 'resurrected' | 'dead' | 'forgotten'; member: MemberRecord }
+  | { type: 'purged'; member: MemberRecord; reason: PurgeReason };
 
 /** Outstanding membership requests are bounded; older ones are dropped first. */
 const MAX_OUTSTANDING = 1024;
@@ -75,8 +82,9 @@ const RESPONSE_WAIT_MS = 5000;
 
 export class Discovery {
   readonly table = new MembershipTable();
-  /** Sync requests left unanswered because the requester's view of the org hashed the same as this peer's. */
-  readonly stats = { quietSyncs: 0 };
+  /** quietSyncs: sync requests left unanswered because the requester's view of the org hashed the same as this
+   * peer's; probes: reconnection requests sent to dead members; purged: members removed by identity purge. */
+  readonly stats = { quietSyncs: 0, probes: 0, purged: 0 };
   readonly events$ = new Subject<MembershipEvent>();
   /** Alive members (self excluded), re-emitted on every change. */
   readonly alive$ = new BehaviorSubject<MemberRecord[]>([]);
@@ -131,6 +139,52 @@ export class Discovery {
   /** What the table holds of a peer (alive or dead), by PKI-ID. */
   member(pkiIdHex: string): MemberRecord | undefined {
     return this.table.get(pkiIdHex);
+  }
+
+  /** Alive metadata from now on (Fabric's UpdateMetadata): the next alive message carries it. */
+  updateMetadata(metadata: Uint8Array): void {
+    this.d.metadata = metadata;
+    this.lastAlive = null;
+  }
+
+  /** The external endpoint from now on (Fabric's UpdateEndpoint): this peer listens there too, and the next
+   * alive message declares it. */
+  updateEndpoint(endpoint: string): void {
+    const { transport } = this.d;
+    const old = this.d.externalEndpoint;
+    if (endpoint === old) return;
+    if (this.running && old && old !== transport.endpoint) transport.unsubscribe(this.s.inbox(old));
+    this.d.externalEndpoint = endpoint;
+    if (this.running && endpoint && endpoint !== transport.endpoint) transport.subscribe(this.s.inbox(endpoint));
+    this.lastAlive = null;
+  }
+
+  /** Removes every member `isSuspect` names (Fabric's SuspectPeers, run when a revocation list arrives). */
+  suspect(isSuspect: (m: MemberRecord) => boolean, reason: PurgeReason): MemberRecord[] {
+    const purged = this.table.all().filter(isSuspect);
+    for (const m of purged) this.purge(m, reason);
+    return purged;
+  }
+
+  private purge(m: MemberRecord, reason: PurgeReason): void {
+    const { aliveExpirationTimeout, msgExpirationFactor } = this.d.timings;
+    if (!this.table.purge(m.pkiIdHex, this.d.clock.now(), aliveExpirationTimeout * msgExpirationFactor)) return;
+    this.stats.purged++;
+    this.events$.next({ type: 'purged', member: m, reason });
+    this.publishView();
+  }
+
+  /** A peer name held under another PKI-ID: the newcomer replaces it (true) or is ignored (false). */
+  private admitsIdentity(a: AliveInfo): boolean {
+    if (this.table.get(a.pkiIdHex)) return true;
+    const holder = this.table.holderOf(a);
+    if (!holder) return true;
+    if (identitySwitch(a.ts, holder.ts) === 'ignore') {
+      this.d.codec.rejections.count('superseded-identity');
+      return false;
+    }
+    this.purge(holder, 'identity-switch');
+    return true;
   }
 
   /** Where to reach a known peer (its declared endpoint: internal inside the org, external across orgs). */
@@ -264,7 +318,10 @@ export class Discovery {
   private reconnectDead(): void {
     for (const m of this.table.dead()) {
       const e = this.endpointOf(m);
-      if (e) this.sendMemReq(e, m.mspId === this.self.mspId);
+      if (!e) continue;
+      m.probes = (m.probes ?? 0) + 1;
+      this.stats.probes++;
+      this.sendMemReq(e, m.mspId === this.self.mspId);
     }
   }
 
@@ -288,13 +345,15 @@ export class Discovery {
       endpoint: m.payload.member.endpoint,
       internalEndpoint: sameOrg ? (m.secret?.internalEndpoint ?? null) : null,
       ts: m.payload.ts,
+      metadata: m.payload.member.metadata,
+      notAfter: m.signer.notAfter,
       envelope: m.bytes,
     };
   }
 
   private onAlive(m: Verified<AliveMsg>): void {
     const a = this.info(m);
-    if (!a) return;
+    if (!a || !this.admitsIdentity(a)) return;
     const outcome = this.table.handleAlive(a, this.d.clock.now());
     if (outcome === 'new') this.emit('joined', a.pkiIdHex);
     else if (outcome === 'resurrected') this.emit('resurrected', a.pkiIdHex);
@@ -358,7 +417,8 @@ export class Discovery {
       const r = this.d.codec.decode(bytes);
       if (!r.ok || r.msg.payload.t !== 'alive') continue;
       const a = this.info(r.msg as Verified<AliveMsg>);
-      if (a && this.table.learnDead(a, now)) this.publishView();
+      // A dead record of a peer known under a newer certificate is not learned.
+      if (a && !this.table.holderOf(a) && this.table.learnDead(a, now)) this.publishView();
     }
   }
 
@@ -367,13 +427,15 @@ export class Discovery {
   private checkExpiry(): void {
     const { aliveExpirationTimeout, msgExpirationFactor } = this.d.timings;
     const now = this.d.clock.now();
+    // Fabric wipes an identity a millisecond after its certificate expires; here within expiry's period.
+    for (const m of this.table.all()) if (now > m.notAfter) this.purge(m, 'cert-expired');
     for (const m of this.table.expire(now, aliveExpirationTimeout)) this.emit('dead', m.pkiIdHex, m);
     const isProtected = (m: MemberRecord) =>
       this.protectedEndpoints.has(m.endpoint) || (m.internalEndpoint !== null && this.protectedEndpoints.has(m.internalEndpoint)) || this.protectedEndpoints.has(m.id);
     for (const m of this.table.forget(now, aliveExpirationTimeout * msgExpirationFactor, isProtected)) this.emit('forgotten', m.pkiIdHex, m);
   }
 
-  private emit(type: MembershipEvent['type'], pkiIdHex: string, member?: MemberRecord): void {
+  private emit(type: 'joined' | 'resurrected' | 'dead' | 'forgotten', pkiIdHex: string, member?: MemberRecord): void {
     const m = member ?? this.table.get(pkiIdHex);
     if (m) this.events$.next({ type, member: m });
     this.publishView();

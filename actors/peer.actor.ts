@@ -81,8 +81,8 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     status: () => encodeStatusRows(status()),
     connected: (connected) => actor.send({ type: 'transport.status', connected }),
   });
-  // A member discovery forgets leaves the session table too (its binding and proven inbox).
-  discovery.events$.pipe(filter((e) => e.type === 'forgotten')).subscribe((e) => sessions.forget(e.member.pkiIdHex));
+  // A member discovery forgets or purges leaves the session table too (its binding and proven inbox).
+  discovery.events$.pipe(filter((e) => e.type === 'forgotten' || e.type === 'purged')).subscribe((e) => sessions.forget(e.member.pkiIdHex));
   // Every member discovery learns is probed once, so bulk replies to it are proven before it asks.
   const members$ = discovery.events$.pipe(
     filter((e) => e.type === 'joined' || e.type === 'resurrected'),
@@ -139,6 +139,12 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
       d.transport.unsubscribe(subjects.org(o.mspId, channel));
       d.transport.unsubscribe(subjects.channel(channel));
       return true;
+    },
+    applyRevocationList: (bytes) => {
+      const r = d.codec.trust.applyRevocations(bytes);
+      if (!r.ok) return r;
+      const purged = discovery.suspect((m) => d.codec.trust.isRevoked(m.mspId, m.pkiIdHex), 'cert-revoked');
+      return { ...r, purged: purged.map((m) => m.id) };
     },
     status,
   };

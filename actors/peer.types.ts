@@ -1,5 +1,6 @@
 // What a peer is given (options, dependencies) and what it offers (the Peer facade). The options are built
 // from core.yaml by runtime/peer-options.ts, or directly by the simulator harness and the benchmarks.
+import type { RevocationApplied } from '../runtime/crypto/msp.ts';
 import type { Actor, InspectionEvent } from 'xstate';
 import type { Observable } from 'rxjs';
 import type { peerMachine } from '../machines/peer.machine.ts';
@@ -101,5 +102,8 @@ export interface Peer {
   /** Leaves a joined channel at run time (Fabric's LeaveChannel): its StateInfo tells the others, its actor
    * and parts stop, its subjects are dropped; its ledger stays on disk. False if the channel is not joined. */
   leaveChannel(channel: string): boolean;
+  /** Takes an org's revocation list (signed by its CA, newer than the one held; runtime/crypto/revocation.ts):
+   * messages of the certificates it names are refused from now on and their members purged at once. */
+  applyRevocationList(bytes: Uint8Array): RevocationApplied & { purged?: string[] };
   status(): StatusRow[];
 }

@@ -10,6 +10,11 @@
 //   forget(now):  latest alive message older than TTL (= expiration × msgExpirationFactor) → removed,
 //                 unless protected (bootstrap and anchor peers stay, dead, forever). The last timestamp of a
 //                 removed peer is kept until 2 × TTL so a replay cannot bring it back.
+//   purge(id):    removed at once, whatever its state (its certificate expired or was revoked, or the peer
+//                 renewed it: Fabric's identity purge); the timestamp is kept as for forget.
+//   identity switch: an unknown PKI-ID whose certificate names a peer the table holds under another PKI-ID (same
+//                 MSP, same subject) is that peer with a renewed certificate. It replaces the old record when its
+//                 incarnation is newer (a restart), else it is the old certificate still talking and is ignored.
 import type { PeerTime } from '../runtime/wire/messages.ts';
 
 /** >0 when a is newer than b, 0 when equal, <0 when older (incarnation first, then sequence). */
@@ -27,6 +32,10 @@ export interface AliveInfo {
   /** Internal endpoint from the secret part; null when it was stripped or absent. */
   internalEndpoint: string | null;
   ts: PeerTime;
+  /** The alive message's metadata (opaque to gossip). */
+  metadata: Uint8Array;
+  /** When the signer's certificate expires (ms): the member is purged then. */
+  notAfter: number;
   /** Signed alive envelope as received (with its secret, if any), for membership responses. */
   envelope: Uint8Array;
 }
@@ -36,6 +45,8 @@ export interface MemberRecord extends AliveInfo {
   lastSeen: number;
   /** When the latest alive message was stored (its TTL counts from here). */
   storedAt: number;
+  /** Reconnection probes sent to it since it was last heard from (dead members only). */
+  probes?: number;
 }
 
 export type AliveOutcome = 'new' | 'refreshed' | 'resurrected' | 'stale' | 'replayed';
@@ -135,6 +146,21 @@ export class MembershipTable {
     return moved;
   }
 
+  /** The member holding the same peer name (MSP and certificate subject) under another PKI-ID, if any. */
+  holderOf(a: Pick<AliveInfo, 'pkiIdHex' | 'mspId' | 'id'>): MemberRecord | undefined {
+    for (const m of this.members.values()) if (m.mspId === a.mspId && m.id === a.id && m.pkiIdHex !== a.pkiIdHex) return m;
+    return undefined;
+  }
+
+  /** Removes a member at once (identity purge); its timestamp stays as a replay guard for `ttlMs`. */
+  purge(pkiIdHex: string, now: number, ttlMs: number): MemberRecord | undefined {
+    const m = this.members.get(pkiIdHex);
+    if (!m) return undefined;
+    this.members.delete(pkiIdHex);
+    this.tombstones.set(pkiIdHex, { ts: m.ts, until: now + ttlMs });
+    return m;
+  }
+
   /** Immediate expiry (Fabric's "presumed dead"). */
   markDead(pkiIdHex: string): boolean {
     const m = this.members.get(pkiIdHex);
@@ -157,6 +183,12 @@ export class MembershipTable {
     while (this.tombstones.size > this.limits.maxTombstones) this.tombstones.delete(this.tombstones.keys().next().value as string);
     return removed;
   }
+}
+
+/** A new PKI-ID for a peer the table holds under `holder`: does the newcomer replace it (a restart with a renewed
+ * certificate has a newer incarnation) or is it the superseded certificate still talking? */
+export function identitySwitch(newcomer: PeerTime, holder: PeerTime): 'replace' | 'ignore' {
+  return newcomer.incNum > holder.incNum ? 'replace' : 'ignore';
 }
 
 /** What we know of a remote peer when deciding what to tell it (digest §3.8). */

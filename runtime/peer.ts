@@ -141,7 +141,7 @@ export async function startPeerProcess(
  * changes (module discovery), leadership (election), commits (ledger, debug) and ledger refusals (warn). */
 function watchPeer(peer: Peer, logs: Logs): void {
   const discovery = logs.module('discovery');
-  peer.discovery.events$.subscribe((e) => discovery.info({ peer: e.member.id, org: e.member.mspId }, `member ${e.type}`));
+  peer.discovery.events$.subscribe((e) => discovery.info({ peer: e.member.id, org: e.member.mspId, ...(e.type === 'purged' ? { reason: e.reason } : {}) }, `member ${e.type}`));
   const election = logs.module('election');
   for (const [channel, b] of peer.elections)
     b.leading$.subscribe((leading) => election.info({ channel }, leading ? 'leading: consuming the ordering service' : 'not leading'));

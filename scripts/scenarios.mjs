@@ -14,10 +14,6 @@ const scenarios = [...list.matchAll(/^- `([a-z]+\/[A-Za-z_]+)`(?: \((n\/a: [^)]*
 /** Why a scenario has no murmur test yet (or ever). Keep short and honest. */
 const NOT_PORTED = {
   'discovery/TestInitiateSync': 'Fabric turns alive forwarding off and lets the periodic sync alone build membership; murmur broadcasts alive messages on NATS subjects and has no forwarding to turn off (the fabric profile does not gossip alive messages yet)',
-  'discovery/TestUpdate': 'alive metadata and endpoint changes at run time are not exposed yet',
-  'discovery/TestCertificateChange': 'certificate renewal is not built yet',
-  'gossip/TestIdentityExpiration': 'identity expiry and revocation at run time are not built yet',
-  'integration/CertRenewal': 'certificate renewal is not built yet',
 };
 
 function files(dir) {

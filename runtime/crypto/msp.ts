@@ -6,12 +6,16 @@
 import type { Identity, RejectReason } from '../wire/messages.ts';
 import { parseCertificate, pkiIdOf, type Certificate } from './certificate.ts';
 import type { Ed25519 } from './ed25519.ts';
+import { parseRevocationList } from './revocation.ts';
 import { bytesEqual, toHex } from '../util/bytes.ts';
 
 export type CertCheck = { ok: true; identity: Identity } | { ok: false; reason: RejectReason; detail?: string };
+export type RevocationApplied = { ok: true; mspId: string; issuedAt: number; revoked: string[] } | { ok: false; reason: string };
 
 export class TrustStore {
   private readonly cas = new Map<string, Certificate>();
+  /** Each org's current revocation list: when its CA issued it, and the PKI-IDs it names. */
+  private readonly crls = new Map<string, { issuedAt: number; revoked: Set<string> }>();
 
   constructor(private readonly ed: Ed25519) {}
 
@@ -33,6 +37,25 @@ export class TrustStore {
     return [...this.cas.keys()];
   }
 
+  /** Takes an org's revocation list if its CA signed it and it is newer than the one held; `revoked` is every
+   * PKI-ID the list names (a list is complete: a newer one without a name un-revokes it). */
+  applyRevocations(bytes: Uint8Array): RevocationApplied {
+    const crl = parseRevocationList(bytes);
+    if (!crl) return { ok: false, reason: 'malformed revocation list' };
+    const ca = this.cas.get(crl.mspId);
+    if (!ca) return { ok: false, reason: `unknown org ${crl.mspId}` };
+    if (!this.ed.verify(ca.publicKey, crl.tbs, crl.signature)) return { ok: false, reason: `not signed by the CA of ${crl.mspId}` };
+    const held = this.crls.get(crl.mspId);
+    if (held && crl.issuedAt <= held.issuedAt) return { ok: false, reason: `not newer than the list held for ${crl.mspId}` };
+    this.crls.set(crl.mspId, { issuedAt: crl.issuedAt, revoked: new Set(crl.revoked) });
+    return { ok: true, mspId: crl.mspId, issuedAt: crl.issuedAt, revoked: crl.revoked };
+  }
+
+  /** Whether the CA of `mspId` revoked the certificate with this PKI-ID. */
+  isRevoked(mspId: string, pkiIdHex: string): boolean {
+    return this.crls.get(mspId)?.revoked.has(pkiIdHex) ?? false;
+  }
+
   /** Checks a certificate against the org CAs at time `now` (ms). */
   check(certBytes: Uint8Array, now: number): CertCheck {
     const cert = parseCertificate(certBytes);
@@ -44,7 +67,9 @@ export class TrustStore {
     if (now < cert.notBefore) return { ok: false, reason: 'cert-not-yet-valid' };
     if (now > cert.notAfter || now > ca.notAfter) return { ok: false, reason: 'cert-expired' };
     if (cert.role === 'peer' && !inDomain(cert.subject, orgDomain(ca.subject))) return { ok: false, reason: 'cert-subject-outside-org', detail: `${cert.subject} under ${ca.subject}` };
-    return { ok: true, identity: identityOf(cert) };
+    const identity = identityOf(cert);
+    if (this.isRevoked(cert.mspId, identity.pkiIdHex)) return { ok: false, reason: 'cert-revoked' };
+    return { ok: true, identity };
   }
 }
 

@@ -11,6 +11,8 @@ import { MemoryNetwork, type LinkConfig } from '../transport/memory.transport.ts
 import { generateMaterial, parseOrgs, channelNames, signerOf, type NetworkMaterial, type PeerMaterial } from '../crypto/material.ts';
 import { nodeEd25519, type Ed25519 } from '../crypto/ed25519.ts';
 import { TrustStore } from '../crypto/msp.ts';
+import { issueCertificate } from '../crypto/certificate.ts';
+import { issueRevocationList } from '../crypto/revocation.ts';
 import { WireCodec } from '../wire/codec.ts';
 import { openGenesis, type Genesis } from '../ledger/channel-config.ts';
 import { createPeer, type Peer, type PeerOptions, type PeerTimings } from '../../actors/peer.actor.ts';
@@ -85,7 +87,10 @@ export class Harness {
   readonly ed: Ed25519;
   readonly peers = new Map<string, SimPeer>();
   private readonly genesis: { name: string; genesis: Genesis }[];
-  private readonly trust: TrustStore;
+  /** Each peer's trust anchors (a property of the peer, like its clock: revocation lists are applied per peer). */
+  private readonly trusts = new Map<string, TrustStore>();
+  /** Each org's revoked PKI-IDs so far (a new revocation list names them all) and when its CA last issued one. */
+  private readonly revoked = new Map<string, { ids: Uint8Array[]; at: number }>();
   /** Each peer's own clock (a property of the peer: kept across its crashes and restarts). */
   private readonly clocks = new Map<string, Clock>();
   /** Durable per-peer state that survives a crash: the last incarnation number. */
@@ -115,13 +120,14 @@ export class Harness {
     this.network = new MemoryNetwork({ clock: this.clock, rng: this.rng.fork('network'), ...opts.link });
     this.genesis = this.material.channels.map((c) => ({ name: c.name, genesis: openGenesis(c.genesis, this.ed) }));
     this.ordering = new MemoryOrderingService({ clock: this.clock, latencyMs: opts.orderer?.latencyMs });
-    this.trust = new TrustStore(this.ed);
-    for (const o of this.material.orgs) this.trust.addOrg(o.mspId, o.ca.cert.bytes);
     for (const org of this.material.orgs)
       for (const p of org.peers) {
         const identity = signerOf(p, this.ed).identity;
         this.clocks.set(p.id, opts.peerClock?.(p.id, this.clock) ?? this.clock);
         this.eds.set(p.id, opts.peerEd?.(p.id, this.ed) ?? this.ed);
+        const trust = new TrustStore(this.ed);
+        for (const o of this.material.orgs) trust.addOrg(o.mspId, o.ca.cert.bytes);
+        this.trusts.set(p.id, trust);
         this.peers.set(p.id, { id: p.id, pkiId: identity.pkiId, pkiIdHex: identity.pkiIdHex, org: org.name, mspId: org.mspId, material: p, codec: this.codec(p.id), peer: null });
       }
   }
@@ -162,7 +168,7 @@ export class Harness {
   /** A peer's codec checks certificate validity by the peer's own clock, as a real peer would. */
   private codec(id: string): WireCodec {
     const clock = this.clockOf(id);
-    return new WireCodec({ trust: this.trust, ed: this.edOf(id), now: () => clock.now(), maxBytes: this.network.maxPayload });
+    return new WireCodec({ trust: this.trusts.get(id)!, ed: this.edOf(id), now: () => clock.now(), maxBytes: this.network.maxPayload });
   }
 
   /** Starts (or restarts) one peer. A restart keeps what the peer persisted and gets a fresh incarnation. */
@@ -207,6 +213,43 @@ export class Harness {
     const started = peer.start();
     await this.flush();
     await started;
+  }
+
+  /** The peer's org CA issues it a new certificate for the same key, valid from now for `validityMs` (Fabric's
+   * certificate renewal). A new certificate is a new PKI-ID; the peer uses it from its next start. */
+  renew(id: string, validityMs: number): void {
+    const sp = this.mustGet(id);
+    const ca = this.material.orgs.find((o) => o.mspId === sp.mspId)!.ca;
+    const now = this.clock.now();
+    const { role, mspId, subject, publicKey } = sp.material.cert;
+    const cert = issueCertificate({ role, mspId, subject, publicKey, notBefore: now - 1000, notAfter: now + validityMs }, ca.secret, this.ed);
+    sp.material = { ...sp.material, cert };
+    const identity = signerOf(sp.material, this.ed).identity;
+    sp.pkiId = identity.pkiId;
+    sp.pkiIdHex = identity.pkiIdHex;
+  }
+
+  /** The CA of each target's org revokes its current certificate: a revocation list naming it (and everyone the
+   * org revoked before) is applied by the running peers in `at` (default: every running peer). */
+  revoke(targets: string[], at: string[] = this.running().map((p) => p.id)): void {
+    const orgs = new Set<string>();
+    for (const t of targets) {
+      const sp = this.mustGet(t);
+      const r = this.revoked.get(sp.mspId) ?? { ids: [], at: 0 };
+      r.ids.push(sp.pkiId);
+      this.revoked.set(sp.mspId, r);
+      orgs.add(sp.mspId);
+    }
+    for (const mspId of orgs) {
+      const r = this.revoked.get(mspId)!;
+      r.at = Math.max(this.clock.now(), r.at + 1);
+      const ca = this.material.orgs.find((o) => o.mspId === mspId)!.ca;
+      const crl = issueRevocationList({ mspId, issuedAt: r.at, revoked: r.ids }, ca.secret, this.ed);
+      for (const id of at) {
+        const applied = this.mustGet(id).peer?.applyRevocationList(crl);
+        if (applied && !applied.ok) throw new Error(`${id} refused the revocation list of ${mspId}: ${applied.reason}`);
+      }
+    }
   }
 
   /** Crash: the peer vanishes from the network at once (no goodbye); its durable state stays. */

@@ -66,6 +66,11 @@ export class WireCodec implements InboundDecoder {
     return this.identities.peek(pkiIdHex);
   }
 
+  /** The trust anchors this codec checks signers against (revocation lists are applied there). */
+  get trust(): TrustStore {
+    return this.opts.trust;
+  }
+
   /** Registers an identity known out of band (e.g. the local peer's own). */
   learn(identity: Identity): void {
     this.identities.set(identity.pkiIdHex, identity);
@@ -116,6 +121,8 @@ export class WireCodec implements InboundDecoder {
       identity = known;
     }
     if (now > identity.notAfter) return this.reject('cert-expired');
+    // A known identity skips the certificate check, not the revocation list (it may have changed since).
+    if (this.opts.trust.isRevoked(identity.mspId, identity.pkiIdHex)) return this.reject('cert-revoked');
     if (identity.role !== 'peer') return this.reject('bad-role', identity.role);
 
     // Keyed by what is signed, not by the envelope's bytes, and the payload apart from the secret part: the same

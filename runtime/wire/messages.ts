@@ -255,6 +255,7 @@ export type RejectReason =
   | 'unknown-org'
   | 'bad-cert-signature'
   | 'cert-expired'
+  | 'cert-revoked'
   | 'cert-not-yet-valid'
   | 'pki-id-mismatch'
   | 'unknown-identity'
@@ -275,6 +276,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'unknown-org',
   'bad-cert-signature',
   'cert-expired',
+  'cert-revoked',
   'cert-not-yet-valid',
   'pki-id-mismatch',
   'unknown-identity',

@@ -70,6 +70,27 @@ test('fabric discovery/TestGetFullMembership', async () => {
   }
 });
 
+test('fabric discovery/TestUpdate', async () => {
+  // Five peers; once the last one sees everyone, the first changes its metadata and the last its (external)
+  // endpoint at run time: each change reaches the other through the ordinary alive messages.
+  const h = await Harness.create({ orgs: 1, peers: 5, seed: 41, signer: 'sim', timings: fast });
+  try {
+    const first = h.peers.get('peer0.org1')!;
+    const last = h.peers.get('peer4.org1')!;
+    assert.ok(await h.until(() => view(last).length === 4, 20_000, 100));
+    const seen = () => ({
+      metadata: new TextDecoder().decode(last.peer!.discovery.member(first.pkiIdHex)?.metadata),
+      endpoint: first.peer!.discovery.member(last.pkiIdHex)?.endpoint,
+    });
+    assert.equal(seen(), { metadata: '', endpoint: '' }, 'before the updates');
+    first.peer!.discovery.updateMetadata(new TextEncoder().encode('bla bla'));
+    last.peer!.discovery.updateEndpoint('localhost:5511');
+    assert.ok(await h.until(() => seen().metadata === 'bla bla' && seen().endpoint === 'localhost:5511', 10 * fast.aliveTimeInterval, 50), JSON.stringify(seen()));
+  } finally {
+    await h.stop();
+  }
+});
+
 test('fabric discovery/TestExpiration', async () => {
   const h = await Harness.create({ orgs: 1, peers: 5, seed: 5, signer: 'sim', timings: fast });
   try {

@@ -17,7 +17,7 @@ const view = (p: SimPeer) => p.peer!.discovery.aliveMembers().map((m) => m.id).s
 
 test('fabric discovery/TestHandleAliveMessage_RelearnsMemberAfterConcurrentPurge', () => {
   const t = new MembershipTable();
-  const a = (seq: number) => ({ pkiIdHex: 'x', mspId: 'M', id: 'x', endpoint: '', internalEndpoint: 'x', ts: { incNum: 1, seqNum: seq }, envelope: new Uint8Array() });
+  const a = (seq: number) => ({ pkiIdHex: 'x', mspId: 'M', id: 'x', endpoint: '', internalEndpoint: 'x', ts: { incNum: 1, seqNum: seq }, metadata: new Uint8Array(), notAfter: Number.MAX_SAFE_INTEGER, envelope: new Uint8Array() });
   t.handleAlive(a(1), 0);
   t.expire(6_000, 1000);
   // Purged while its last timestamp is still kept (until 2 × TTL): the race Fabric's test is about is an alive

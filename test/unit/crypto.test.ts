@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { nobleEd25519, nodeEd25519 } from '../../runtime/crypto/ed25519.ts';
 import { issueCertificate, parseCertificate, pkiIdOf } from '../../runtime/crypto/certificate.ts';
 import { TrustStore } from '../../runtime/crypto/msp.ts';
+import { issueRevocationList, parseRevocationList } from '../../runtime/crypto/revocation.ts';
 import { generateMaterial, readSigner, writeMaterial, parseOrgs } from '../../runtime/crypto/material.ts';
 import { localSigner } from '../../runtime/crypto/signer.ts';
 import { openGenesis } from '../../runtime/ledger/channel-config.ts';
@@ -194,3 +195,33 @@ test('org lists parse', () => {
 });
 
 test.run();
+
+test('revocation lists: only the org CA signs one, a newer one replaces, an older one is refused; revoked certificates fail the check', () => {
+  const m = material();
+  const [o1, o2] = [m.orgs[0]!, m.orgs[1]!];
+  const p = o1.peers[0]!;
+  const pki = pkiIdOf(o1.mspId, p.cert.bytes);
+  const trust = trustFor(m);
+  const now = Date.now();
+  const crl = (issuedAt: number, revoked: Uint8Array[], secret = o1.ca.secret, mspId = o1.mspId) => issueRevocationList({ mspId, issuedAt, revoked }, secret, ed);
+  assert.ok(trust.check(p.cert.bytes, now).ok);
+  // Signed by another org's CA, or naming an unknown org: refused, nothing revoked.
+  assert.is(trust.applyRevocations(crl(10, [pki], o2.ca.secret)).ok, false);
+  assert.is(trust.applyRevocations(crl(10, [pki], o1.ca.secret, 'Org9MSP')).ok, false);
+  assert.is(trust.applyRevocations(rand(100)).ok, false);
+  assert.ok(trust.check(p.cert.bytes, now).ok);
+  const first = trust.applyRevocations(crl(10, [pki]));
+  assert.equal(first.ok && first.revoked, [toHex(pki)]);
+  const r = trust.check(p.cert.bytes, now);
+  assert.is(!r.ok && r.reason, 'cert-revoked');
+  assert.ok(trust.isRevoked(o1.mspId, toHex(pki)));
+  assert.not.ok(trust.isRevoked(o2.mspId, toHex(pki)), 'revocation is per org');
+  // A replay of an older (or the same) list cannot un-revoke; a newer list without the name does.
+  assert.is(trust.applyRevocations(crl(9, [])).ok, false);
+  assert.is(trust.applyRevocations(crl(10, [])).ok, false);
+  assert.ok(trust.isRevoked(o1.mspId, toHex(pki)));
+  assert.ok(trust.applyRevocations(crl(11, [])).ok);
+  assert.ok(trust.check(p.cert.bytes, now).ok);
+  // Structure: entries must be 32-byte PKI-IDs.
+  assert.is(parseRevocationList(crl(12, [new Uint8Array(5)])), null);
+});

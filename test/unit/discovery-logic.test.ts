@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MembershipTable, compareTime, mayDisclose, type AliveInfo } from '../../machines/discovery.logic.ts';
+import { MembershipTable, compareTime, identitySwitch, mayDisclose, type AliveInfo } from '../../machines/discovery.logic.ts';
 
 const alive = (pki: string, incNum: number, seqNum: number, extra: Partial<AliveInfo> = {}): AliveInfo => ({
   pkiIdHex: pki,
@@ -9,8 +9,35 @@ const alive = (pki: string, incNum: number, seqNum: number, extra: Partial<Alive
   endpoint: '',
   internalEndpoint: `${pki}.internal`,
   ts: { incNum, seqNum },
+  metadata: new Uint8Array(0),
+  notAfter: Number.MAX_SAFE_INTEGER,
   envelope: new Uint8Array([incNum, seqNum]),
   ...extra,
+});
+
+test('purge removes a member at once, alive or dead, and keeps its timestamp against replays', () => {
+  const t = new MembershipTable();
+  t.handleAlive(alive('a', 1, 5), 0);
+  t.handleAlive(alive('b', 1, 5), 0);
+  t.markDead('b');
+  assert.is(t.purge('a', 10, 1000)?.pkiIdHex, 'a');
+  assert.is(t.purge('b', 10, 1000)?.pkiIdHex, 'b');
+  assert.is(t.size, 0);
+  assert.is(t.handleAlive(alive('a', 1, 5), 20), 'replayed');
+  assert.is(t.handleAlive(alive('a', 1, 6), 20), 'new');
+  assert.is(t.purge('nobody', 10, 1000), undefined);
+});
+
+test('identity switch: the holder of a peer name is found under another PKI-ID; a newer incarnation replaces it', () => {
+  const t = new MembershipTable();
+  t.handleAlive(alive('old', 1, 5, { id: 'peer1.org1' }), 0);
+  t.handleAlive(alive('other', 1, 5, { id: 'peer2.org1' }), 0);
+  assert.is(t.holderOf({ pkiIdHex: 'new', mspId: 'Org1MSP', id: 'peer1.org1' })?.pkiIdHex, 'old');
+  assert.is(t.holderOf({ pkiIdHex: 'old', mspId: 'Org1MSP', id: 'peer1.org1' }), undefined, 'not itself');
+  assert.is(t.holderOf({ pkiIdHex: 'new', mspId: 'Org2MSP', id: 'peer1.org1' }), undefined, 'same subject, other org');
+  assert.is(identitySwitch({ incNum: 2, seqNum: 1 }, { incNum: 1, seqNum: 9 }), 'replace');
+  assert.is(identitySwitch({ incNum: 1, seqNum: 10 }, { incNum: 1, seqNum: 9 }), 'ignore');
+  assert.is(identitySwitch({ incNum: 1, seqNum: 1 }, { incNum: 2, seqNum: 1 }), 'ignore');
 });
 
 test('PeerTime order: incarnation first, then sequence', () => {

@@ -8,6 +8,7 @@ import { codecFor, ed, material, peerSigner, trustFor } from '../helpers/materia
 import { WireCodec } from '../../runtime/wire/codec.ts';
 import { TrustStore } from '../../runtime/crypto/msp.ts';
 import { Lru } from '../../runtime/util/lru.ts';
+import { issueRevocationList } from '../../runtime/crypto/revocation.ts';
 import { samplePayload } from '../helpers/payloads.ts';
 
 const alice = peerSigner(0, 0);
@@ -98,6 +99,25 @@ test('unknown org, expired certificate and oversized messages are refused and co
   const o = codec.decode(big);
   assert.equal(!o.ok && o.reason, 'oversized');
   assert.equal(codec.rejections.snapshot(), { oversized: 1, 'unknown-org': 1 });
+});
+
+test('a revoked signer is refused from the moment its CA revokes it, though its identity is already known', () => {
+  const trust = trustFor();
+  const codec = codecFor({ trust });
+  const msg = () => seal(samplePayload('hello', alice.identity.pkiId), alice);
+  const bare = () => seal(samplePayload('hello', alice.identity.pkiId), alice, { withCert: false });
+  assert.ok(codec.decode(msg()).ok);
+  assert.ok(codec.decode(bare()).ok, 'known identity, no certificate');
+  const ca = material().orgs[0]!.ca;
+  assert.ok(trust.applyRevocations(issueRevocationList({ mspId: alice.identity.mspId, issuedAt: 1, revoked: [alice.identity.pkiId] }, ca.secret, ed)).ok);
+  const r = (b: Uint8Array) => {
+    const x = codec.decode(b);
+    return x.ok ? 'ok' : x.reason;
+  };
+  assert.is(r(bare()), 'cert-revoked');
+  assert.is(r(msg()), 'cert-revoked');
+  assert.is(codec.rejections.get('cert-revoked'), 2);
+  assert.ok(codec.decode(seal(samplePayload('hello', peerSigner(0, 1).identity.pkiId), peerSigner(0, 1))).ok, 'the org\'s other peers are not');
 });
 
 test('structure: unknown kinds, bad fields and malformed bytes are named', () => {
