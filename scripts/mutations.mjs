@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run test:mutations [-- FILTER]`: every Fabric scenario port must fail when the rule it names breaks.
 // test/fabric-mutations.json lists, per scenario, a deliberate break (file, exact text to find once, its
-// replacement). For each: the scenario's test runs alone (MURMUR_TEST, test/helpers/test.ts) and must pass;
+// replacement; `and` lists further edits of the same break, where murmur guards a rule twice). For each: the
+// scenario's test runs alone (MURMUR_TEST, test/helpers/test.ts) and must pass;
 // then the break is applied, the test runs alone again and must fail; the file is restored (also on Ctrl-C).
 // Ends with `mutations: C caught of T`; exit 1 when a mutation survived or an entry is stale. Results go to
 // test/results/mutations.json (read by scripts/scenarios.mjs for the README table). Outside `npm test`.
@@ -41,16 +42,20 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { restore?.(); pr
 const results = [];
 let caught = 0;
 for (const e of entries) {
-  const path = join(root, e.file);
-  const original = readFileSync(path, 'utf8');
-  const at = original.split(e.find).length - 1;
+  const edits = [e, ...(e.and ?? [])];
+  const originals = new Map(edits.map((x) => [join(root, x.file), readFileSync(join(root, x.file), 'utf8')]));
+  const stale = edits.map((x) => ({ x, at: originals.get(join(root, x.file)).split(x.find).length - 1 })).find((s) => s.at !== 1);
   const base = run(e.scenario);
   let outcome;
-  if (at !== 1) outcome = `stale: the text occurs ${at} times in ${e.file}`;
+  if (stale) outcome = `stale: the text occurs ${stale.at} times in ${stale.x.file}`;
   else if (base.verdict !== 'pass') outcome = `baseline ${base.verdict}: the port does not pass unmutated`;
   else {
-    restore = () => writeFileSync(path, original);
-    writeFileSync(path, original.replace(e.find, e.replace));
+    restore = () => {
+      for (const [path, text] of originals) writeFileSync(path, text);
+    };
+    const mutatedText = new Map(originals);
+    for (const x of edits) mutatedText.set(join(root, x.file), mutatedText.get(join(root, x.file)).replace(x.find, x.replace));
+    for (const [path, text] of mutatedText) writeFileSync(path, text);
     let mutated;
     try {
       mutated = run(e.scenario);

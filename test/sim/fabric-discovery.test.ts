@@ -50,10 +50,16 @@ test('fabric discovery/TestGossipDiscoverySkipConnectingToLocalhostBootstrap', a
 });
 
 test('fabric gossip/TestMembership', async () => {
-  // 10 peers of one org, all bootstrapping from peer0 only.
+  // 10 peers of one org, all bootstrapping from peer0 only, form a full view; then the last one updates its
+  // metadata and every other peer sees the new metadata.
   const h = await Harness.create({ orgs: 1, peers: 10, seed: 3, signer: 'sim', timings: fast, startJitterMs: 500, perPeer: (id) => ({ bootstrap: id === 'peer0.org1' ? [] : ['peer0.org1'] }) });
   try {
     assert.ok(await h.until(() => h.running().every((p) => view(p).length === 9), 20_000, 100));
+    const last = h.peers.get('peer9.org1')!;
+    const metadataSeen = () => h.running().filter((p) => p !== last).map((p) => new TextDecoder().decode(p.peer!.discovery.member(last.pkiIdHex)?.metadata));
+    assert.ok(metadataSeen().every((m) => m === ''), 'no metadata yet');
+    last.peer!.discovery.updateMetadata(new TextEncoder().encode('bla bla'));
+    assert.ok(await h.until(() => metadataSeen().every((m) => m === 'bla bla'), 10 * fast.aliveTimeInterval, 50), JSON.stringify(metadataSeen()));
   } finally {
     await h.stop();
   }

@@ -65,6 +65,35 @@ test('fabric election/TestMetrics', async () => {
   }
 });
 
+test('fabric election/TestStop', async () => {
+  // Three peers elect a leader; then the leader's election stops (Fabric's LeaderElectionService.Stop; a peer's
+  // election stops when it leaves the channel): after one leaderAliveThreshold it sends nothing more, for five
+  // more, while the other two carry on (Fabric stops all three; one is enough to watch, and the others keep a
+  // view in which the stopped peer would still have someone to declare to).
+  const h = await Harness.create({ orgs: 1, peers: 3, seed: 35, signer: 'sim', timings: fast });
+  try {
+    const sent = new Map<string, number>();
+    h.network.taps.add((from, _subject, b) => {
+      if (payloadOf(b)?.t === 'leadership') sent.set(from, (sent.get(from) ?? 0) + 1);
+    });
+    const leaders = () => h.running().filter((p) => p.peer!.elections.get('channel1')?.role() === 'leader').map((p) => p.id);
+    assert.ok(await h.until(() => leaders().length === 1, 20_000, 100), 'a leader');
+    const leader = leaders()[0]!;
+    const before = sent.get(leader) ?? 0;
+    await h.advance(fast.leaderAliveThreshold);
+    assert.ok((sent.get(leader) ?? 0) > before, 'the leader declares while its election runs');
+    assert.ok(await h.leaveChannel(leader, 'channel1'));
+    await h.advance(fast.leaderAliveThreshold);
+    const afterStop = sent.get(leader) ?? 0;
+    const othersBefore = [...sent].filter(([id]) => id !== leader).reduce((n, [, c]) => n + c, 0);
+    await h.advance(5 * fast.leaderAliveThreshold);
+    assert.is(sent.get(leader) ?? 0, afterStop, 'nothing is sent once the election stopped');
+    assert.ok([...sent].filter(([id]) => id !== leader).reduce((n, [, c]) => n + c, 0) > othersBefore, 'the others carry on');
+  } finally {
+    await h.stop();
+  }
+});
+
 test('fabric service/TestLeaderElectionWithDeliverClient', async () => {
   // 10 peers with dynamic election: exactly one of them consumes the ordering service.
   const h = await Harness.create({ orgs: 1, peers: 10, seed: 33, signer: 'sim', timings: fast, startJitterMs: 500 });

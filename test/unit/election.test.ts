@@ -29,17 +29,6 @@ test('fabric election/TestInitPeersStartAtIntervals', () => {
   }
 });
 
-test('fabric election/TestStop', () => {
-  const m = new ElectionMesh('fabric');
-  for (const id of ids(3)) m.start(id);
-  m.advance(2000);
-  m.stopAll();
-  const before = m.sent.length;
-  m.advance(5 * 500);
-  assert.is(m.sent.length, before, 'no messages after stop');
-  assert.is(m.clock.pending(), 0, 'no timers left');
-});
-
 test('fabric election/TestConvergence', () => {
   const m = new ElectionMesh('fabric');
   m.partition([ids(4), ['p4', 'p5', 'p6', 'p7']]);
