@@ -1,7 +1,11 @@
 // Discovery: keeps the membership view of live channel members (Fabric digest §3) on the bus.
 //   every aliveTimeInterval:   if anyone is known, sign a fresh alive (incNum, ++seqNum) and publish it to the
 //                              own org's discovery subject (with the internal-endpoint secret) and, when this
-//                              peer has an external endpoint, to each channel subject with the secret stripped
+//                              peer has an external endpoint, to each channel subject with the secret stripped;
+//                              fabric profile (aliveFanout): send it to aliveFanout random alive peers the
+//                              disclosure policy allows instead, and forward every alive message received that
+//                              is new to this peer to aliveFanout more (Fabric's gossiped membership; the secret
+//                              is stripped for other orgs)
 //   every expiration/10:       alive peers silent for aliveExpirationTimeout → dead; forget after
 //                              expiration × msgExpirationFactor unless bootstrap or anchor
 //   every pullInterval:        membership request to pullPeerNum random alive peers (anti-entropy; murmur
@@ -64,6 +68,10 @@ export interface DiscoveryDeps extends PeerIO {
   syncPeerNum?: number;
   /** How often membership is synced (default pullInterval, Fabric's). */
   syncPeriod?: number;
+  /** fabric profile: alive messages are gossiped to this many random peers and forwarded once by each peer that
+   * finds them new, instead of being published on subjects (0: not gossiped at all; membership then comes from
+   * the sync rounds alone). */
+  aliveFanout?: number;
   /** murmur profile: same-org sync requests carry a view digest, and an equal view is not answered. */
   quietSync?: boolean;
   /** Who answers on which inbox (the session probes); without it bootstrap peers are asked unproven. */
@@ -112,7 +120,7 @@ export class Discovery {
     const { transport, timings: t } = this.d;
     if (this.d.externalEndpoint && this.d.externalEndpoint !== transport.endpoint) transport.subscribe(this.s.inbox(this.d.externalEndpoint));
     this.subs.push(
-      new Subscription(this.d.inbound.onPeer('alive', (m) => this.onAlive(m))),
+      new Subscription(this.d.inbound.onPeer('alive', (m) => this.onAlive(m, true))),
       new Subscription(this.d.inbound.onPeer('memReq', (m) => this.onMemReq(m))),
       new Subscription(this.d.inbound.onPeer('memRes', (m) => this.onMemRes(m))),
     );
@@ -218,10 +226,27 @@ export class Discovery {
     // Fabric signs nothing while it knows nobody (TestNoSigningIfNoMembership).
     if (this.table.alive().length === 0) return;
     const env = this.signAlive();
+    if (this.d.aliveFanout !== undefined) {
+      this.gossipAlive(env, { pkiIdHex: this.self.pkiIdHex, mspId: this.self.mspId, endpoint: this.d.externalEndpoint });
+      return;
+    }
     this.d.transport.publish(this.s.discoveryOrg(this.self.mspId), env);
     if (this.d.externalEndpoint) {
       const stripped = stripSecret(env);
       for (const ch of this.d.channels) this.d.transport.publish(this.s.channel(ch), stripped);
+    }
+  }
+
+  /** Fabric's gossiped membership: an alive message about `about` to aliveFanout random alive peers it may be
+   * disclosed to (never back to its subject), with the internal-endpoint secret only inside the org. */
+  private gossipAlive(env: Uint8Array, about: { pkiIdHex: string; mspId: string; endpoint: string }): void {
+    const subject = { mspId: about.mspId, external: about.endpoint !== '' };
+    const targets = this.table
+      .alive()
+      .filter((m) => m.pkiIdHex !== about.pkiIdHex && mayDisclose(this.self.mspId, subject, { mspId: m.mspId, external: m.endpoint !== '' }));
+    for (const m of this.d.rng.sample(targets, Math.min(this.d.aliveFanout ?? 0, targets.length))) {
+      const e = this.endpointOf(m);
+      if (e) this.d.transport.send(e, m.mspId === this.self.mspId ? env : stripSecret(env));
     }
   }
 
@@ -351,12 +376,15 @@ export class Discovery {
     };
   }
 
-  private onAlive(m: Verified<AliveMsg>): void {
+  /** `gossiped`: it came as an alive message of its own (not inside a membership request or response), so in
+   * the fabric profile it is forwarded if it was new here, as Fabric forwards what its message store admits. */
+  private onAlive(m: Verified<AliveMsg>, gossiped = false): void {
     const a = this.info(m);
     if (!a || !this.admitsIdentity(a)) return;
     const outcome = this.table.handleAlive(a, this.d.clock.now());
     if (outcome === 'new') this.emit('joined', a.pkiIdHex);
     else if (outcome === 'resurrected') this.emit('resurrected', a.pkiIdHex);
+    if (gossiped && this.d.aliveFanout && (outcome === 'new' || outcome === 'refreshed' || outcome === 'resurrected')) this.gossipAlive(m.bytes, a);
   }
 
   private onMemReq(m: Verified<MemReqMsg>): void {

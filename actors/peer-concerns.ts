@@ -14,10 +14,12 @@ export const orgsOf = (g: Genesis) => g.config.orgs.map((x) => x.mspId);
 export function peerConcerns(o: PeerOptions, d: PeerDeps, inbound: InboundPort, incNum: number, sessions: SessionTable) {
   const anchors = o.channels.flatMap((c) => c.genesis.config.anchorPeers);
   // murmur profile: alive messages and StateInfo reach every peer directly (org and channel subjects), so the
-  // anti-entropy rounds ask one peer; the fabric profile asks pullPeerNum, as Fabric does.
+  // anti-entropy rounds ask one peer; the fabric profile gossips alive messages to propagatePeerNum peers (each
+  // forwarded once by every peer that finds it new) and asks pullPeerNum, as Fabric does.
   // Same-org rounds carry a digest of what the requester holds, so a converged network's rounds go unanswered.
-  const syncPeerNum = o.profile === 'fabric' ? undefined : 1;
-  const quietSync = o.profile !== 'fabric';
+  const fabric = o.profile === 'fabric';
+  const syncPeerNum = o.discovery?.syncPeerNum ?? (fabric ? undefined : 1);
+  const quietSync = !fabric;
   const common = { transport: d.transport, inbound, codec: d.codec, signer: d.signer, clock: d.clock, prefix: o.prefix, externalEndpoint: o.externalEndpoint, incNum, timings: o.timings, syncPeerNum, quietSync };
   const discovery = new Discovery({
     ...common,
@@ -27,6 +29,8 @@ export function peerConcerns(o: PeerOptions, d: PeerDeps, inbound: InboundPort, 
     anchors,
     channels: o.channels.map((c) => c.name),
     sessions,
+    syncPeriod: o.discovery?.syncPeriod,
+    aliveFanout: o.discovery?.aliveFanout ?? (fabric ? o.timings.propagatePeerNum : undefined),
   });
   const stateInfo = new Map(
     o.channels.map(({ name, genesis }) => [name, new StateInfoTracker({ ...common, channel: name, orgs: orgsOf(genesis), rng: d.rng.fork(`stateinfo:${name}`), discovery, height: 1 })]),

@@ -56,6 +56,10 @@ export interface PeerOptions {
   limits?: ServeLimits;
   /** peer.deliveryclient timings (ms); default Fabric's. */
   deliveryclient?: DeliverTimings;
+  /** Membership knobs Fabric's discovery tests turn (not configuration keys): how many peers each alive message
+   * is gossiped to (fabric profile; default propagatePeerNum, 0 = alive messages are not gossiped at all), and
+   * how many peers a membership sync asks, how often. */
+  discovery?: { aliveFanout?: number; syncPeerNum?: number; syncPeriod?: number };
   dialTimeoutMs: number;
   reconnectIntervalMs: number;
   maxConnectionAttempts: number;

@@ -13,7 +13,6 @@ const scenarios = [...list.matchAll(/^- `([a-z]+\/[A-Za-z_]+)`(?: \((n\/a: [^)]*
 
 /** Why a scenario has no murmur test yet (or ever). Keep short and honest. */
 const NOT_PORTED = {
-  'discovery/TestInitiateSync': 'Fabric turns alive forwarding off and lets the periodic sync alone build membership; murmur broadcasts alive messages on NATS subjects and has no forwarding to turn off (the fabric profile does not gossip alive messages yet)',
 };
 
 function files(dir) {

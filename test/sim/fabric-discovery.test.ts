@@ -10,6 +10,8 @@ import type { MemReqMsg, SessionMsg, LeadershipMsg } from '../../runtime/wire/me
 import { classify, kindOf, payloadOf } from '../../runtime/sim/kinds.ts';
 
 const fast = { aliveTimeInterval: 300, aliveExpirationTimeout: 3000, reconnectInterval: 3000, pullInterval: 1000, msgExpirationFactor: 20, publishStateInfoInterval: 300, requestStateInfoInterval: 300 };
+/** Membership ports run in both profiles: murmur's (alive messages on org subjects) and Fabric's gossiped one. */
+const PROFILES = ['murmur', 'fabric'] as const;
 const view = (p: SimPeer) => p.peer!.discovery.aliveMembers().map((m) => m.id).sort();
 const others = (h: Harness, p: SimPeer, pred: (q: SimPeer) => boolean = () => true) =>
   [...h.peers.values()].filter((q) => q.id !== p.id && q.peer && pred(q)).map((q) => q.id).sort();
@@ -52,99 +54,111 @@ test('fabric discovery/TestGossipDiscoverySkipConnectingToLocalhostBootstrap', a
 test('fabric gossip/TestMembership', async () => {
   // 10 peers of one org, all bootstrapping from peer0 only, form a full view; then the last one updates its
   // metadata and every other peer sees the new metadata.
-  const h = await Harness.create({ orgs: 1, peers: 10, seed: 3, signer: 'sim', timings: fast, startJitterMs: 500, perPeer: (id) => ({ bootstrap: id === 'peer0.org1' ? [] : ['peer0.org1'] }) });
-  try {
-    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 9), 20_000, 100));
-    const last = h.peers.get('peer9.org1')!;
-    const metadataSeen = () => h.running().filter((p) => p !== last).map((p) => new TextDecoder().decode(p.peer!.discovery.member(last.pkiIdHex)?.metadata));
-    assert.ok(metadataSeen().every((m) => m === ''), 'no metadata yet');
-    last.peer!.discovery.updateMetadata(new TextEncoder().encode('bla bla'));
-    assert.ok(await h.until(() => metadataSeen().every((m) => m === 'bla bla'), 10 * fast.aliveTimeInterval, 50), JSON.stringify(metadataSeen()));
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 1, peers: 10, seed: 3, signer: 'sim', timings: fast, startJitterMs: 500, perPeer: (id) => ({ bootstrap: id === 'peer0.org1' ? [] : ['peer0.org1'] }) });
+    try {
+      assert.ok(await h.until(() => h.running().every((p) => view(p).length === 9), 20_000, 100));
+      const last = h.peers.get('peer9.org1')!;
+      const metadataSeen = () => h.running().filter((p) => p !== last).map((p) => new TextDecoder().decode(p.peer!.discovery.member(last.pkiIdHex)?.metadata));
+      assert.ok(metadataSeen().every((m) => m === ''), 'no metadata yet');
+      last.peer!.discovery.updateMetadata(new TextEncoder().encode('bla bla'));
+      assert.ok(await h.until(() => metadataSeen().every((m) => m === 'bla bla'), 10 * fast.aliveTimeInterval, 50), JSON.stringify(metadataSeen()));
+    } finally {
+      await h.stop();
+    }
   }
 });
 
 test('fabric discovery/TestGetFullMembership', async () => {
-  const h = await Harness.create({ orgs: 1, peers: 15, seed: 4, signer: 'sim', timings: fast, startJitterMs: 500 });
-  try {
-    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 14), 20_000, 100));
-    for (const p of h.running())
-      for (const m of p.peer!.discovery.aliveMembers()) assert.is(m.internalEndpoint, m.id, `${p.id} knows ${m.id}'s internal endpoint`);
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 1, peers: 15, seed: 4, signer: 'sim', timings: fast, startJitterMs: 500 });
+    try {
+      assert.ok(await h.until(() => h.running().every((p) => view(p).length === 14), 20_000, 100));
+      for (const p of h.running())
+        for (const m of p.peer!.discovery.aliveMembers()) assert.is(m.internalEndpoint, m.id, `${p.id} knows ${m.id}'s internal endpoint`);
+    } finally {
+      await h.stop();
+    }
   }
 });
 
 test('fabric discovery/TestUpdate', async () => {
   // Five peers; once the last one sees everyone, the first changes its metadata and the last its (external)
   // endpoint at run time: each change reaches the other through the ordinary alive messages.
-  const h = await Harness.create({ orgs: 1, peers: 5, seed: 41, signer: 'sim', timings: fast });
-  try {
-    const first = h.peers.get('peer0.org1')!;
-    const last = h.peers.get('peer4.org1')!;
-    assert.ok(await h.until(() => view(last).length === 4, 20_000, 100));
-    const seen = () => ({
-      metadata: new TextDecoder().decode(last.peer!.discovery.member(first.pkiIdHex)?.metadata),
-      endpoint: first.peer!.discovery.member(last.pkiIdHex)?.endpoint,
-    });
-    assert.equal(seen(), { metadata: '', endpoint: '' }, 'before the updates');
-    first.peer!.discovery.updateMetadata(new TextEncoder().encode('bla bla'));
-    last.peer!.discovery.updateEndpoint('localhost:5511');
-    assert.ok(await h.until(() => seen().metadata === 'bla bla' && seen().endpoint === 'localhost:5511', 10 * fast.aliveTimeInterval, 50), JSON.stringify(seen()));
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 1, peers: 5, seed: 41, signer: 'sim', timings: fast });
+    try {
+      const first = h.peers.get('peer0.org1')!;
+      const last = h.peers.get('peer4.org1')!;
+      assert.ok(await h.until(() => view(last).length === 4, 20_000, 100));
+      const seen = () => ({
+        metadata: new TextDecoder().decode(last.peer!.discovery.member(first.pkiIdHex)?.metadata),
+        endpoint: first.peer!.discovery.member(last.pkiIdHex)?.endpoint,
+      });
+      assert.equal(seen(), { metadata: '', endpoint: '' }, 'before the updates');
+      first.peer!.discovery.updateMetadata(new TextEncoder().encode('bla bla'));
+      last.peer!.discovery.updateEndpoint('localhost:5511');
+      assert.ok(await h.until(() => seen().metadata === 'bla bla' && seen().endpoint === 'localhost:5511', 10 * fast.aliveTimeInterval, 50), JSON.stringify(seen()));
+    } finally {
+      await h.stop();
+    }
   }
 });
 
 test('fabric discovery/TestExpiration', async () => {
-  const h = await Harness.create({ orgs: 1, peers: 5, seed: 5, signer: 'sim', timings: fast });
-  try {
-    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 4), 20_000, 100));
-    await h.crash('peer3.org1');
-    await h.crash('peer4.org1');
-    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 2), 3 * fast.aliveExpirationTimeout, 100));
-    for (const p of h.running()) assert.equal(view(p), others(h, p));
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 1, peers: 5, seed: 5, signer: 'sim', timings: fast });
+    try {
+      assert.ok(await h.until(() => h.running().every((p) => view(p).length === 4), 20_000, 100));
+      await h.crash('peer3.org1');
+      await h.crash('peer4.org1');
+      assert.ok(await h.until(() => h.running().every((p) => view(p).length === 2), 3 * fast.aliveExpirationTimeout, 100));
+      for (const p of h.running()) assert.equal(view(p), others(h, p));
+    } finally {
+      await h.stop();
+    }
   }
 });
 
 test('fabric discovery/TestMembershipAfterExpiration', async () => {
   // Anchor peer kept as dead after the alive TTL, others removed; after restart everyone is back.
-  const t = { ...fast, msgExpirationFactor: 2 };
-  const h = await Harness.create({ orgs: 1, peers: 3, seed: 6, timings: t });
-  try {
-    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 2), 20_000, 100));
-    const anchor = h.peers.get('peer0.org1')!;
-    const plain = h.peers.get('peer2.org1')!;
-    await h.crash(anchor.id);
-    await h.crash(plain.id);
-    await h.advance(t.aliveExpirationTimeout * (t.msgExpirationFactor + 1) + 1000);
-    const table = h.peers.get('peer1.org1')!.peer!.discovery.table;
-    assert.is(table.get(anchor.pkiIdHex)?.status, 'dead', 'anchor kept');
-    assert.is(table.get(plain.pkiIdHex), undefined, 'non-anchor removed');
-    await h.start(anchor.id);
-    await h.start(plain.id);
-    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 2), 4 * t.reconnectInterval, 100), 'no isolation after restart');
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const t = { ...fast, msgExpirationFactor: 2 };
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 1, peers: 3, seed: 6, timings: t });
+    try {
+      assert.ok(await h.until(() => h.running().every((p) => view(p).length === 2), 20_000, 100));
+      const anchor = h.peers.get('peer0.org1')!;
+      const plain = h.peers.get('peer2.org1')!;
+      await h.crash(anchor.id);
+      await h.crash(plain.id);
+      await h.advance(t.aliveExpirationTimeout * (t.msgExpirationFactor + 1) + 1000);
+      const table = h.peers.get('peer1.org1')!.peer!.discovery.table;
+      assert.is(table.get(anchor.pkiIdHex)?.status, 'dead', 'anchor kept');
+      assert.is(table.get(plain.pkiIdHex), undefined, 'non-anchor removed');
+      await h.start(anchor.id);
+      await h.start(plain.id);
+      assert.ok(await h.until(() => h.running().every((p) => view(p).length === 2), 4 * t.reconnectInterval, 100), 'no isolation after restart');
+    } finally {
+      await h.stop();
+    }
   }
 });
 
 test('fabric discovery/TestPeerIsolation', async () => {
   // An isolated peer whose only contact is its bootstrap/anchor peer reconnects after the TTL has passed.
-  const t = { ...fast, msgExpirationFactor: 2 };
-  const h = await Harness.create({ orgs: 1, peers: 2, seed: 7, timings: t });
-  try {
-    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 1), 20_000, 100));
-    h.network.isolate('peer1.org1');
-    await h.advance(t.aliveExpirationTimeout * (t.msgExpirationFactor + 2));
-    assert.equal(view(h.peers.get('peer1.org1')!), []);
-    h.heal();
-    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 1), 3 * t.reconnectInterval, 100), 'reconnected through the kept anchor');
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const t = { ...fast, msgExpirationFactor: 2 };
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 1, peers: 2, seed: 7, timings: t });
+    try {
+      assert.ok(await h.until(() => h.running().every((p) => view(p).length === 1), 20_000, 100));
+      h.network.isolate('peer1.org1');
+      await h.advance(t.aliveExpirationTimeout * (t.msgExpirationFactor + 2));
+      assert.equal(view(h.peers.get('peer1.org1')!), []);
+      h.heal();
+      assert.ok(await h.until(() => h.running().every((p) => view(p).length === 1), 3 * t.reconnectInterval, 100), 'reconnected through the kept anchor');
+    } finally {
+      await h.stop();
+    }
   }
 });
 
@@ -250,19 +264,68 @@ test('fabric gossip/TestMultipleOrgEndpointLeakage', async () => {
 });
 
 test('fabric discovery/TestConvergence', async () => {
-  // Three groups that know only a connector; the connector stops; the rest stay fully meshed.
+  // Fabric: groups {d1: d2 d3 d4}, {d5: d6 d7 d8}, {d9: d10 d11 d12}, each knowing only its boot peer, form three
+  // views of 3; a connector d13 bootstrapping from the three boot peers joins them into one view of 12; it stops,
+  // and the other 12 keep a full view of 11. Here d1…d13 are peer1…peer12 and the connector peer0 (the channel's
+  // anchor peer, so it is down until it connects the groups, and every peer tries its anchor once only).
+  // fabric profile: alive messages are gossiped peer to peer, so the groups really are apart until the connector
+  // comes. murmur profile: alive messages are published on the org subject, which joins the groups at once;
+  // what is asserted there is the full view and that it survives the connector.
+  const boots = ['peer1.org1', 'peer5.org1', 'peer9.org1'];
+  const bootOf = (id: string) => boots[Math.floor((Number(/peer(\d+)/.exec(id)![1]) - 1) / 4)]!;
+  for (const profile of ['fabric', 'murmur'] as const) {
+    const h = await Harness.create({
+      orgs: 1,
+      peers: 13,
+      seed: 11,
+      signer: 'sim',
+      timings: { ...fast, maxConnectionAttempts: 1 },
+      peerOptions: { profile },
+      perPeer: (id) => ({ bootstrap: id === 'peer0.org1' ? boots : boots.includes(id) ? [] : [bootOf(id)] }),
+    });
+    try {
+      await h.crash('peer0.org1');
+      const groups = h.running();
+      if (profile === 'fabric') {
+        assert.ok(await h.until(() => groups.every((p) => view(p).length === 3), 20_000, 100), `${profile}: three views of 3`);
+        for (const p of groups) assert.equal(view(p), groups.filter((q) => q !== p && bootOf(q.id) === bootOf(p.id)).map((q) => q.id).sort(), `${p.id} knows its group only`);
+        await h.advance(3 * fast.aliveExpirationTimeout);
+        assert.ok(groups.every((p) => view(p).length === 3), 'the groups stay apart without the connector');
+      }
+      await h.start('peer0.org1');
+      assert.ok(await h.until(() => h.running().every((p) => view(p).length === 12), 20_000, 100), `${profile}: one view of 13`);
+      await h.crash('peer0.org1');
+      assert.ok(await h.until(() => h.running().every((p) => view(p).length === 11), 3 * fast.aliveExpirationTimeout, 100), `${profile}: still full without the connector`);
+      await h.advance(3 * fast.aliveExpirationTimeout);
+      assert.ok(h.running().every((p) => view(p).length === 11), `${profile}: and it stays full`);
+    } finally {
+      await h.stop();
+    }
+  }
+});
+
+test('fabric discovery/TestInitiateSync', async () => {
+  // Fabric: 10 peers with alive gossip turned off, each syncing membership with 9 peers every third of the
+  // expiration timeout; after four expiration timeouts everyone knows the other 9 (and keeps them alive: the sync
+  // requests carry fresh alive messages). fabric profile only: murmur's profile publishes alive messages on the
+  // org subject, there is no gossip to turn off.
   const h = await Harness.create({
     orgs: 1,
-    peers: 13,
-    seed: 11,
+    peers: 10,
+    seed: 42,
     signer: 'sim',
     timings: fast,
-    perPeer: (id) => ({ bootstrap: id === 'peer12.org1' ? [] : ['peer12.org1'] }),
+    peerOptions: { profile: 'fabric', discovery: { aliveFanout: 0, syncPeerNum: 9, syncPeriod: fast.aliveExpirationTimeout / 3 } },
+    perPeer: () => ({ bootstrap: ['peer0.org1', 'peer1.org1'] }),
   });
   try {
-    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 12), 20_000, 100));
-    await h.crash('peer12.org1');
-    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 11), 3 * fast.aliveExpirationTimeout, 100));
+    let alives = 0;
+    h.network.taps.add((_f, _s, b) => {
+      if (kindOf(b) === 'alive') alives++;
+    });
+    await h.advance(4 * fast.aliveExpirationTimeout);
+    for (const p of h.running()) assert.is(view(p).length, 9, p.id);
+    assert.is(alives, 0, 'no alive message was gossiped');
   } finally {
     await h.stop();
   }

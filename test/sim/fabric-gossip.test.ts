@@ -13,6 +13,8 @@ import { parseSubject } from '../../runtime/transport/subjects.ts';
 
 const fast = { aliveTimeInterval: 300, aliveExpirationTimeout: 3000, reconnectInterval: 1500, pullInterval: 1000, msgExpirationFactor: 20, publishStateInfoInterval: 300, requestStateInfoInterval: 300 };
 const electionFast = { startupGracePeriod: 1000, membershipSampleInterval: 100, leaderAliveThreshold: 1000, leaderElectionDuration: 500 };
+/** Membership ports run in both profiles: murmur's (alive messages on org subjects) and Fabric's gossiped one. */
+const PROFILES = ['murmur', 'fabric'] as const;
 const view = (p: SimPeer) => p.peer!.discovery.aliveMembers().map((m) => m.id).sort();
 
 test('fabric discovery/TestHandleAliveMessage_RelearnsMemberAfterConcurrentPurge', () => {
@@ -59,37 +61,63 @@ test('fabric discovery/TestMsgStoreExpirationWithMembershipMessages', async () =
 });
 
 test('fabric gossip/TestMembershipConvergence', async () => {
-  // Three groups of 5 that only know a connector; the connector bridges them, dies, and comes back.
-  const h = await Harness.create({
-    orgs: 1,
-    peers: 16,
-    seed: 22,
-    signer: 'sim',
-    timings: fast,
-    perPeer: (id) => ({ bootstrap: id === 'peer15.org1' ? [] : ['peer15.org1'] }),
-  });
-  try {
-    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 15), 20_000, 100), 'full view of 16');
-    await h.crash('peer15.org1');
-    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 14), 3 * fast.aliveExpirationTimeout, 100), 'connector evicted');
-    await h.start('peer15.org1');
-    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 15), 4 * fast.reconnectInterval, 100), 'connector rejoined');
-  } finally {
-    await h.stop();
+  // Fabric: 3 boot peers and 12 more, each bootstrapping from boot (i mod 3): three views of 5. A connector
+  // bootstrapping from the three boot peers (metadata "Connector") joins them: everyone sees 15 and its metadata.
+  // It stops: everyone is back to 14 and still knows each other. A new connector ("Connector2") joins again.
+  // Here Fabric's peer i is peer(i+1) and the connector is peer0 (the channel's anchor peer, down until it
+  // connects the groups; every peer tries its anchor once only). fabric profile: alive messages are gossiped, so
+  // the groups are apart until the connector comes; murmur profile: the org subject joins them at once, and the
+  // rest is asserted.
+  const idOf = (i: number) => `peer${i + 1}.org1`;
+  const groupOf = (id: string) => (Number(/peer(\d+)/.exec(id)![1]) - 1) % 3;
+  const connector = 'peer0.org1';
+  for (const profile of ['fabric', 'murmur'] as const) {
+    const h = await Harness.create({
+      orgs: 1,
+      peers: 16,
+      seed: 22,
+      signer: 'sim',
+      timings: { ...fast, maxConnectionAttempts: 1 },
+      peerOptions: { profile },
+      perPeer: (id) => ({ bootstrap: id === connector ? [0, 1, 2].map(idOf) : groupOf(id) === Number(/peer(\d+)/.exec(id)![1]) - 1 ? [] : [idOf(groupOf(id))] }),
+    });
+    try {
+      await h.crash(connector);
+      const peers = h.running();
+      if (profile === 'fabric') {
+        assert.ok(await h.until(() => peers.every((p) => view(p).length === 4), 20_000, 100), 'three views of 5');
+        for (const p of peers) assert.ok(view(p).every((id) => groupOf(id) === groupOf(p.id)), `${p.id} knows its group only`);
+      }
+      const metadataOf = (p: SimPeer) => new TextDecoder().decode(p.peer!.discovery.member(h.peers.get(connector)!.pkiIdHex)?.metadata);
+      const joined = async (tag: string) => {
+        await h.start(connector);
+        h.peers.get(connector)!.peer!.discovery.updateMetadata(new TextEncoder().encode(tag));
+        assert.ok(await h.until(() => peers.every((p) => view(p).length === 15 && metadataOf(p) === tag), 20_000, 100), `${profile}: everyone sees the connector "${tag}"`);
+      };
+      await joined('Connector');
+      await h.crash(connector);
+      await h.advance(15_000);
+      assert.ok(peers.every((p) => view(p).length === 14), `${profile}: connector evicted, everyone still knows each other`);
+      await joined('Connector2');
+    } finally {
+      await h.stop();
+    }
   }
 });
 
 test('fabric gossip/TestConnectToAnchorPeers', async () => {
   // Peers know nobody but the channel's anchor peer, which starts late: they keep trying and converge.
-  const h = await Harness.create({ orgs: 1, peers: 10, seed: 23, signer: 'sim', timings: fast, perPeer: () => ({ bootstrap: [] }) });
-  try {
-    await h.crash('peer0.org1');
-    await h.advance(5000);
-    assert.ok(h.running().every((p) => view(p).length === 0), 'nobody found anybody without the anchor');
-    await h.start('peer0.org1');
-    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 9), 6 * fast.reconnectInterval, 100), 'full channel view through the anchor');
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 1, peers: 10, seed: 23, signer: 'sim', timings: fast, perPeer: () => ({ bootstrap: [] }) });
+    try {
+      await h.crash('peer0.org1');
+      await h.advance(5000);
+      assert.ok(h.running().every((p) => view(p).length === 0), 'nobody found anybody without the anchor');
+      await h.start('peer0.org1');
+      assert.ok(await h.until(() => h.running().every((p) => view(p).length === 9), 6 * fast.reconnectInterval, 100), 'full channel view through the anchor');
+    } finally {
+      await h.stop();
+    }
   }
 });
 
