@@ -28,25 +28,28 @@ const rejectedOf = (h: Harness, id: string) => h.peers.get(id)!.peer!.status()[0
 
 test('fabric gossip/TestPull', async () => {
   // Push off (propagateIterations 0), no state transfer: pull alone, every 1 s with 200 ms windows.
-  const h = await Harness.create({
-    orgs: 1,
-    peers: 5,
-    seed: 'fabric-pull',
-    signer: 'sim',
-    ...staticLeaders,
-    timings: { propagateIterations: 0, pullInterval: 1000, digestWaitTime: 200, requestWaitTime: 200, responseWaitTime: 200 },
-    peerOptions: { useLeaderElection: false, stateEnabled: false },
-  });
-  try {
-    await h.advance(10_000);
-    await produce(h, 10, 50);
-    assert.ok(await h.until(() => h.running().every((p) => height(h, p.id) === 11), 30_000, 250), `heights ${h.running().map((p) => height(h, p.id))}`);
-    for (const p of h.running().filter((x) => x.id !== 'peer0.org1')) {
-      const c = p.peer!.status()[0]!.counters;
-      assert.equal([c.blocksByPull, c.blocksByPush, c.blocksByStateTransfer, p.peer!.status()[0]!.state], [10, 0, 0, 'disabled'], p.id);
+  for (const profile of PROFILES) {
+    const h = await Harness.create({
+      orgs: 1,
+      peers: 5,
+      seed: 'fabric-pull',
+      signer: 'sim',
+      ...staticLeaders,
+      timings: { propagateIterations: 0, pullInterval: 1000, digestWaitTime: 200, requestWaitTime: 200, responseWaitTime: 200 },
+      // murmur profile: push (propagateIterations 0 turns it off) instead of the tree, and Fabric's pull always.
+      peerOptions: { useLeaderElection: false, stateEnabled: false, profile, dissemination: 'push', pull: 'always' },
+    });
+    try {
+      await h.advance(10_000);
+      await produce(h, 10, 50);
+      assert.ok(await h.until(() => h.running().every((p) => height(h, p.id) === 11), 30_000, 250), `heights ${h.running().map((p) => height(h, p.id))}`);
+      for (const p of h.running().filter((x) => x.id !== 'peer0.org1')) {
+        const c = p.peer!.status()[0]!.counters;
+        assert.equal([c.blocksByPull, c.blocksByPush, c.blocksByStateTransfer, p.peer!.status()[0]!.state], [10, 0, 0, 'disabled'], p.id);
+      }
+    } finally {
+      await h.stop();
     }
-  } finally {
-    await h.stop();
   }
 });
 
@@ -117,130 +120,171 @@ test('fabric gossip/TestDissemination', async () => {
   }
 });
 
+test('fabric pull/LatePeers', async () => {
+  // Fabric: p1 pulls from p2 and p3; p3's digest comes later than digestWaitTime, so p1 takes everything from p2
+  // and asks p3 for nothing. Here: pull alone (push off, no state transfer); every message from peer2 to peer1
+  // takes 500 ms (digestWaitTime is 200 ms), peer0's take 1–5 ms.
+  for (const profile of PROFILES) {
+    const h = await Harness.create({
+      orgs: 1,
+      peers: 3,
+      seed: `fabric-late-${profile}`,
+      signer: 'sim',
+      ...staticLeaders,
+      timings: { propagateIterations: 0, pullInterval: 1000, digestWaitTime: 200, requestWaitTime: 200, responseWaitTime: 200 },
+      peerOptions: { useLeaderElection: false, stateEnabled: false, profile, dissemination: 'push', pull: 'always' },
+    });
+    try {
+      h.network.setLink('peer2.org1', 'peer1.org1', { latency: { minMs: 500, maxMs: 500 } });
+      const seen: string[] = [];
+      h.network.taps.add((from, subject, bytes) => {
+        const t = payloadOf(bytes)?.t;
+        if ((t === 'digest' || t === 'request') && from !== inboxOf(subject)) seen.push(`${t} ${from}→${inboxOf(subject)}`);
+      });
+      await h.advance(10_000);
+      await produce(h, 10, 100);
+      assert.ok(await h.until(() => height(h, 'peer1.org1') === 11, 30_000, 250), `${profile}: height ${height(h, 'peer1.org1')}`);
+      assert.ok(seen.includes('digest peer2.org1→peer1.org1'), `${profile}: the late peer did answer with digests`);
+      assert.not.ok(seen.includes('request peer1.org1→peer2.org1'), `${profile}: and was asked for nothing`);
+      assert.ok(seen.includes('request peer1.org1→peer0.org1'), `${profile}: everything came from the peer that answered in time`);
+    } finally {
+      await h.stop();
+    }
+  }
+});
+
 test('fabric channel/BadBlocksDropped', async () => {
   // Real signatures. A same-org insider (peer2's identity, from a second endpoint) pushes an empty block, a
   // block signed by another key, a block with altered transactions, another channel's block, and answers a
   // pull request with a bad block: nothing is stored, forwarded or committed.
-  const h = await Harness.create({ orgs: 1, peers: 3, channels: 2, seed: 'fabric-badblocks', ...fabricPull, timings: { pullInterval: 1000, digestWaitTime: 200, requestWaitTime: 300, responseWaitTime: 300 } });
-  try {
-    await h.advance(10_000);
-    await produce(h, 3, 100);
-    await produce(h, 5, 100, 'channel2');
-    await h.advance(1000);
-    const victim = 'peer1.org1';
-    const signer = signerOf(h.peers.get('peer2.org1')!.material, h.ed);
-    const rogue = h.network.transport({ endpoint: 'rogue', decoder: h.peers.get('peer2.org1')!.codec });
-    await rogue.start();
-    const n = height(h, victim);
-    const tip = h.ordering.block(CH, n - 1)!;
-    const fake = new Uint8Array(32).fill(5);
-    const bad = [
-      new Uint8Array(0),
-      encodeBlock(makeBlock(n, blockHash(tip), [new Uint8Array([1])], (m) => h.ed.sign(fake, m))),
-      // The orderer's next block with its transactions altered in flight.
-      encodeBlock({ ...makeBlock(n, blockHash(tip), [new Uint8Array([1])], (m) => h.ed.sign(h.material.orderer.secret, m)), data: [new Uint8Array([7])] }),
-      encodeBlock(h.ordering.block('channel2', n)!),
-    ];
-    const seqs = [n, n, n, n];
-    const envelopes = bad.map((block, i) => seal({ t: 'data', ch: CH, seq: seqs[i]!, block } satisfies DataMsg, signer));
-    const forwarded: Uint8Array[] = [];
-    h.network.taps.add((from, _s, bytes) => void (from === victim && forwarded.push(bytes)));
-    for (const e of envelopes) rogue.send(victim, e);
-    // Pull: the victim's hello reaches peer2; the insider answers the request it provokes with a bad block.
-    h.network.taps.add((from, subject, bytes) => {
-      const p = payloadOf(bytes);
-      if (from !== victim || inboxOf(subject) !== 'peer2.org1' || !p) return;
-      if (p.t === 'hello') rogue.send(victim, seal({ t: 'digest', ch: CH, nonce: p.nonce, kind: 'block', digests: [String(n)] }, signer));
-      if (p.t === 'request') rogue.send(victim, seal({ t: 'update', ch: CH, nonce: p.nonce, kind: 'block', items: [envelopes[1]!] } satisfies UpdateMsg, signer));
-    });
-    await h.advance(3000);
-    assert.is(height(h, victim), n, 'nothing committed');
-    assert.ok(!forwarded.some((f) => envelopes.some((e) => bytesEqual(e, f))), 'nothing forwarded');
-    const r = rejectedOf(h, victim);
-    // Another channel's block verifies under the same orderer key: its v2 header names the other channel.
-    for (const reason of ['block-malformed', 'block-bad-signature', 'block-bad-data-hash', 'block-wrong-channel', 'pull-bad-block'])
-      assert.ok(r[reason]! > 0, `${reason}: ${JSON.stringify(r)}`);
-    // The genuine chain still flows.
-    await produce(h, 2, 100);
-    await h.advance(2000);
-    assert.equal(peerChain(h, victim), ordererChain(h));
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ orgs: 1, peers: 3, channels: 2, seed: 'fabric-badblocks', ...fabricPull, peerOptions: { ...fabricPull.peerOptions, profile }, timings: { pullInterval: 1000, digestWaitTime: 200, requestWaitTime: 300, responseWaitTime: 300 } });
+    try {
+      await h.advance(10_000);
+      await produce(h, 3, 100);
+      await produce(h, 5, 100, 'channel2');
+      await h.advance(1000);
+      const victim = 'peer1.org1';
+      const signer = signerOf(h.peers.get('peer2.org1')!.material, h.ed);
+      const rogue = h.network.transport({ endpoint: 'rogue', decoder: h.peers.get('peer2.org1')!.codec });
+      await rogue.start();
+      const n = height(h, victim);
+      const tip = h.ordering.block(CH, n - 1)!;
+      const fake = new Uint8Array(32).fill(5);
+      const bad = [
+        new Uint8Array(0),
+        encodeBlock(makeBlock(n, blockHash(tip), [new Uint8Array([1])], (m) => h.ed.sign(fake, m))),
+        // The orderer's next block with its transactions altered in flight.
+        encodeBlock({ ...makeBlock(n, blockHash(tip), [new Uint8Array([1])], (m) => h.ed.sign(h.material.orderer.secret, m)), data: [new Uint8Array([7])] }),
+        encodeBlock(h.ordering.block('channel2', n)!),
+      ];
+      const seqs = [n, n, n, n];
+      const envelopes = bad.map((block, i) => seal({ t: 'data', ch: CH, seq: seqs[i]!, block } satisfies DataMsg, signer));
+      const forwarded: Uint8Array[] = [];
+      h.network.taps.add((from, _s, bytes) => void (from === victim && forwarded.push(bytes)));
+      for (const e of envelopes) rogue.send(victim, e);
+      // Pull: the victim's hello reaches peer2; the insider answers the request it provokes with a bad block.
+      h.network.taps.add((from, subject, bytes) => {
+        const p = payloadOf(bytes);
+        if (from !== victim || inboxOf(subject) !== 'peer2.org1' || !p) return;
+        if (p.t === 'hello') rogue.send(victim, seal({ t: 'digest', ch: CH, nonce: p.nonce, kind: 'block', digests: [String(n)] }, signer));
+        if (p.t === 'request') rogue.send(victim, seal({ t: 'update', ch: CH, nonce: p.nonce, kind: 'block', items: [envelopes[1]!] } satisfies UpdateMsg, signer));
+      });
+      await h.advance(3000);
+      assert.is(height(h, victim), n, 'nothing committed');
+      assert.ok(!forwarded.some((f) => envelopes.some((e) => bytesEqual(e, f))), 'nothing forwarded');
+      const r = rejectedOf(h, victim);
+      // Another channel's block verifies under the same orderer key: its v2 header names the other channel.
+      for (const reason of ['block-malformed', 'block-bad-signature', 'block-bad-data-hash', 'block-wrong-channel', 'pull-bad-block'])
+        assert.ok(r[reason]! > 0, `${reason}: ${JSON.stringify(r)}`);
+      // The genuine chain still flows.
+      await produce(h, 2, 100);
+      await h.advance(2000);
+      assert.equal(peerChain(h, victim), ordererChain(h));
+    } finally {
+      await h.stop();
+    }
   }
 });
 
 test('fabric channel/PullAccessControl', async () => {
-  const h = await Harness.create({ orgs: 2, peers: 2, seed: 'fabric-pullacl', external: 'all', ...staticLeaders, timings: { pullInterval: 1000 } });
-  try {
-    const crossOrgPull: string[] = [];
-    h.network.taps.add((from, subject, bytes) => {
-      const k = payloadOf(bytes)?.t;
-      const to = inboxOf(subject);
-      if (from !== 'rogue' && to && ['hello', 'digest', 'request', 'update'].includes(k!) && from.split('.')[1] !== to.split('.')[1]) crossOrgPull.push(`${k} ${from}→${to}`);
-    });
-    await h.advance(10_000);
-    await produce(h, 5, 100);
-    await h.advance(5000);
-    assert.equal(crossOrgPull, [], 'no pull message crosses orgs');
-    // A foreign peer's hello gets no digest back and is counted.
-    const foreign = signerOf(h.peers.get('peer1.org2')!.material, h.ed);
-    const rogue = h.network.transport({ endpoint: 'rogue', decoder: h.peers.get('peer1.org2')!.codec });
-    await rogue.start();
-    rogue.send('peer0.org1', seal({ t: 'hello', ch: CH, nonce: 77, kind: 'block' } satisfies HelloMsg, foreign));
-    await h.advance(500);
-    assert.equal(crossOrgPull, []);
-    assert.ok(rejectedOf(h, 'peer0.org1')['pull-foreign-org']! > 0);
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ orgs: 2, peers: 2, seed: 'fabric-pullacl', external: 'all', ...staticLeaders, peerOptions: { ...staticLeaders.peerOptions, profile }, timings: { pullInterval: 1000 } });
+    try {
+      const crossOrgPull: string[] = [];
+      h.network.taps.add((from, subject, bytes) => {
+        const k = payloadOf(bytes)?.t;
+        const to = inboxOf(subject);
+        if (from !== 'rogue' && to && ['hello', 'digest', 'request', 'update'].includes(k!) && from.split('.')[1] !== to.split('.')[1]) crossOrgPull.push(`${k} ${from}→${to}`);
+      });
+      await h.advance(10_000);
+      await produce(h, 5, 100);
+      await h.advance(5000);
+      assert.equal(crossOrgPull, [], 'no pull message crosses orgs');
+      // A foreign peer's hello gets no digest back and is counted.
+      const foreign = signerOf(h.peers.get('peer1.org2')!.material, h.ed);
+      const rogue = h.network.transport({ endpoint: 'rogue', decoder: h.peers.get('peer1.org2')!.codec });
+      await rogue.start();
+      rogue.send('peer0.org1', seal({ t: 'hello', ch: CH, nonce: 77, kind: 'block' } satisfies HelloMsg, foreign));
+      await h.advance(500);
+      assert.equal(crossOrgPull, []);
+      assert.ok(rejectedOf(h, 'peer0.org1')['pull-foreign-org']! > 0);
+    } finally {
+      await h.stop();
+    }
   }
 });
 
 test('fabric channel/NotInChannelDropped', async () => {
   // A same-org peer that is not in the channel view (crashed and expired) is not answered when it pulls.
-  const h = await Harness.create({ orgs: 1, peers: 3, seed: 'fabric-notinchannel', ...staticLeaders });
-  try {
-    await h.advance(10_000);
-    await produce(h, 3, 100);
-    await h.crash('peer2.org1');
-    await h.advance(40_000);
-    assert.not.ok(h.peers.get('peer0.org1')!.peer!.stateInfo.get(CH)!.channelPeers().some((p) => p.id === 'peer2.org1'));
-    const signer = signerOf(h.peers.get('peer2.org1')!.material, h.ed);
-    const rogue = h.network.transport({ endpoint: 'rogue', decoder: h.peers.get('peer2.org1')!.codec });
-    await rogue.start();
-    let answered = 0;
-    h.network.taps.add((_f, subject, bytes) => void (inboxOf(subject) === 'peer2.org1' && payloadOf(bytes)?.t === 'digest' && answered++));
-    rogue.send('peer0.org1', seal({ t: 'hello', ch: CH, nonce: 5, kind: 'block' } satisfies HelloMsg, signer));
-    await h.advance(500);
-    assert.is(answered, 0);
-    assert.ok(rejectedOf(h, 'peer0.org1')['pull-not-in-channel']! > 0);
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ orgs: 1, peers: 3, seed: 'fabric-notinchannel', ...staticLeaders, peerOptions: { ...staticLeaders.peerOptions, profile } });
+    try {
+      await h.advance(10_000);
+      await produce(h, 3, 100);
+      await h.crash('peer2.org1');
+      await h.advance(40_000);
+      assert.not.ok(h.peers.get('peer0.org1')!.peer!.stateInfo.get(CH)!.channelPeers().some((p) => p.id === 'peer2.org1'));
+      const signer = signerOf(h.peers.get('peer2.org1')!.material, h.ed);
+      const rogue = h.network.transport({ endpoint: 'rogue', decoder: h.peers.get('peer2.org1')!.codec });
+      await rogue.start();
+      let answered = 0;
+      h.network.taps.add((_f, subject, bytes) => void (inboxOf(subject) === 'peer2.org1' && payloadOf(bytes)?.t === 'digest' && answered++));
+      rogue.send('peer0.org1', seal({ t: 'hello', ch: CH, nonce: 5, kind: 'block' } satisfies HelloMsg, signer));
+      await h.advance(500);
+      assert.is(answered, 0);
+      assert.ok(rejectedOf(h, 'peer0.org1')['pull-not-in-channel']! > 0);
+    } finally {
+      await h.stop();
+    }
   }
 });
 
 test('fabric channel/BlockExpiration', async () => {
   // Block TTL = pullInterval × 100: with pullInterval 100 ms, blocks leave the gossip store after 10 s and are
   // no longer offered to pulls.
-  const h = await Harness.create({ orgs: 1, peers: 2, seed: 'fabric-expiry', signer: 'sim', ...fabricPull, timings: { pullInterval: 100, digestWaitTime: 20, requestWaitTime: 30, responseWaitTime: 30 } });
-  try {
-    await h.advance(5000);
-    await produce(h, 3, 10);
-    const store = () => h.peers.get('peer0.org1')!.peer!.gossip.get(CH)!.intake.store;
-    assert.is(store().size, 3);
-    let digests = 0;
-    h.network.taps.add((from, _s, bytes) => void (from === 'peer0.org1' && payloadOf(bytes)?.t === 'digest' && digests++));
-    // Positive controls: before the TTL the blocks are held and advertised to pulls.
-    await h.advance(2000);
-    assert.ok(digests > 0, 'a store with blocks advertises them');
-    await h.advance(7000);
-    assert.is(store().size, 3, 'still held just before the TTL');
-    await h.advance(1500);
-    assert.is(store().size, 0, 'expired');
-    digests = 0;
-    await h.advance(2000);
-    assert.is(digests, 0, 'an empty store advertises nothing');
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ orgs: 1, peers: 2, seed: 'fabric-expiry', signer: 'sim', ...fabricPull, peerOptions: { ...fabricPull.peerOptions, profile }, timings: { pullInterval: 100, digestWaitTime: 20, requestWaitTime: 30, responseWaitTime: 30 } });
+    try {
+      await h.advance(5000);
+      await produce(h, 3, 10);
+      const store = () => h.peers.get('peer0.org1')!.peer!.gossip.get(CH)!.intake.store;
+      assert.is(store().size, 3);
+      let digests = 0;
+      h.network.taps.add((from, _s, bytes) => void (from === 'peer0.org1' && payloadOf(bytes)?.t === 'digest' && digests++));
+      // Positive controls: before the TTL the blocks are held and advertised to pulls.
+      await h.advance(2000);
+      assert.ok(digests > 0, 'a store with blocks advertises them');
+      await h.advance(7000);
+      assert.is(store().size, 3, 'still held just before the TTL');
+      await h.advance(1500);
+      assert.is(store().size, 0, 'expired');
+      digests = 0;
+      await h.advance(2000);
+      assert.is(digests, 0, 'an empty store advertises nothing');
+    } finally {
+      await h.stop();
+    }
   }
 });
 
@@ -315,25 +359,27 @@ test('fabric state/TestLedgerHeightFromProperties', async () => {
   ];
   assert.equal(candidates(view, 10, []), ['b'], 'only a peer whose height covers the range');
   assert.equal(candidates(view, 12, []), [], 'none covers it');
-  const h = await Harness.create({ orgs: 1, peers: 3, seed: 'fabric-properties', signer: 'sim', ...staticLeaders, timings: { stateCheckInterval: 2000 } });
-  try {
-    for (const id of ['peer1.org1', 'peer2.org1']) await h.crash(id);
-    await h.advance(5000);
-    await produce(h, 5, 100);
-    await h.start('peer2.org1');
-    h.peers.get('peer2.org1')!.peer!.stateInfo.get(CH)!.stop();
-    const asked: string[] = [];
-    h.network.taps.add((from, subject, bytes) => void (from === 'peer1.org1' && payloadOf(bytes)?.t === 'stateReq' && asked.push(inboxOf(subject)!)));
-    await h.start('peer1.org1');
-    assert.ok(await h.until(() => height(h, 'peer1.org1') === 6, 60_000, 250), `height ${height(h, 'peer1.org1')}`);
-    const p1 = h.peers.get('peer1.org1')!.peer!;
-    const peer2 = h.peers.get('peer2.org1')!.pkiIdHex;
-    assert.ok(p1.discovery.aliveMembers().some((m) => m.pkiIdHex === peer2), 'peer2 is alive in membership');
-    assert.not.ok(p1.stateInfo.get(CH)!.channelPeers().some((p) => p.pkiIdHex === peer2), 'but not in the channel view');
-    assert.ok(asked.includes('peer0.org1'), `state requests went to peer0: ${asked}`);
-    assert.not.ok(asked.includes('peer2.org1'), 'and never to the peer without properties');
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ orgs: 1, peers: 3, seed: 'fabric-properties', signer: 'sim', ...staticLeaders, peerOptions: { ...staticLeaders.peerOptions, profile }, timings: { stateCheckInterval: 2000 } });
+    try {
+      for (const id of ['peer1.org1', 'peer2.org1']) await h.crash(id);
+      await h.advance(5000);
+      await produce(h, 5, 100);
+      await h.start('peer2.org1');
+      h.peers.get('peer2.org1')!.peer!.stateInfo.get(CH)!.stop();
+      const asked: string[] = [];
+      h.network.taps.add((from, subject, bytes) => void (from === 'peer1.org1' && payloadOf(bytes)?.t === 'stateReq' && asked.push(inboxOf(subject)!)));
+      await h.start('peer1.org1');
+      assert.ok(await h.until(() => height(h, 'peer1.org1') === 6, 60_000, 250), `height ${height(h, 'peer1.org1')}`);
+      const p1 = h.peers.get('peer1.org1')!.peer!;
+      const peer2 = h.peers.get('peer2.org1')!.pkiIdHex;
+      assert.ok(p1.discovery.aliveMembers().some((m) => m.pkiIdHex === peer2), 'peer2 is alive in membership');
+      assert.not.ok(p1.stateInfo.get(CH)!.channelPeers().some((p) => p.pkiIdHex === peer2), 'but not in the channel view');
+      assert.ok(asked.includes('peer0.org1'), `state requests went to peer0: ${asked}`);
+      assert.not.ok(asked.includes('peer2.org1'), 'and never to the peer without properties');
+    } finally {
+      await h.stop();
+    }
   }
 });
 
@@ -343,29 +389,31 @@ test('fabric state/TestGossipReception', async () => {
   // leader of the org, arrives as a data message of channel1 and reaches channel1's intake, which refuses it
   // (the orderer signs every channel's blocks with one key; the block names its channel). Then the right block
   // is committed.
-  const h = await Harness.create({ orgs: 1, peers: 2, channels: 2, seed: 'fabric-reception', signer: 'sim', ...staticLeaders });
-  try {
-    await h.advance(5000);
-    await produce(h, 1, 100, 'channel2');
-    await h.advance(1000);
-    assert.is(height(h, 'peer1.org1', 'channel2'), 2);
-    assert.is(height(h, 'peer1.org1', 'channel1'), 1, 'the other channel is untouched');
-    const leader = h.peers.get('peer0.org1')!;
-    const rogue = h.network.transport({ endpoint: 'rogue', decoder: leader.codec });
-    await rogue.start();
-    const wrong = h.ledger('peer0.org1', 'channel2')!.getEncoded(1)!;
-    const rejected = () => h.peers.get('peer1.org1')!.peer!.status().find((r) => r.channel === 'channel1')!.counters.rejected['block-wrong-channel'] ?? 0;
-    rogue.send('peer1.org1', seal({ t: 'data', ch: 'channel1', seq: 1, block: wrong } satisfies DataMsg, signerOf(leader.material, h.ed)));
-    await h.advance(1000);
-    assert.is(rejected(), 1, 'the intake refused the wrong channel\'s block');
-    assert.is(height(h, 'peer1.org1', 'channel1'), 1, 'and committed nothing');
-    await rogue.stop();
-    await produce(h, 1, 100, 'channel1');
-    await h.advance(1000);
-    assert.is(height(h, 'peer1.org1', 'channel1'), 2);
-    assert.equal(peerChain(h, 'peer1.org1', 'channel1'), ordererChain(h, 'channel1'));
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ orgs: 1, peers: 2, channels: 2, seed: 'fabric-reception', signer: 'sim', ...staticLeaders, peerOptions: { ...staticLeaders.peerOptions, profile } });
+    try {
+      await h.advance(5000);
+      await produce(h, 1, 100, 'channel2');
+      await h.advance(1000);
+      assert.is(height(h, 'peer1.org1', 'channel2'), 2);
+      assert.is(height(h, 'peer1.org1', 'channel1'), 1, 'the other channel is untouched');
+      const leader = h.peers.get('peer0.org1')!;
+      const rogue = h.network.transport({ endpoint: 'rogue', decoder: leader.codec });
+      await rogue.start();
+      const wrong = h.ledger('peer0.org1', 'channel2')!.getEncoded(1)!;
+      const rejected = () => h.peers.get('peer1.org1')!.peer!.status().find((r) => r.channel === 'channel1')!.counters.rejected['block-wrong-channel'] ?? 0;
+      rogue.send('peer1.org1', seal({ t: 'data', ch: 'channel1', seq: 1, block: wrong } satisfies DataMsg, signerOf(leader.material, h.ed)));
+      await h.advance(1000);
+      assert.is(rejected(), 1, 'the intake refused the wrong channel\'s block');
+      assert.is(height(h, 'peer1.org1', 'channel1'), 1, 'and committed nothing');
+      await rogue.stop();
+      await produce(h, 1, 100, 'channel1');
+      await h.advance(1000);
+      assert.is(height(h, 'peer1.org1', 'channel1'), 2);
+      assert.equal(peerChain(h, 'peer1.org1', 'channel1'), ordererChain(h, 'channel1'));
+    } finally {
+      await h.stop();
+    }
   }
 });
 

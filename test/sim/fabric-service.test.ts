@@ -8,6 +8,8 @@ import { PeerMetrics } from '../../runtime/ops/metrics.ts';
 import { parsePrometheus } from '../helpers/prometheus.ts';
 
 const fast = { aliveTimeInterval: 300, aliveExpirationTimeout: 3000, reconnectInterval: 1500, pullInterval: 1000, publishStateInfoInterval: 300, requestStateInfoInterval: 300, startupGracePeriod: 1000, membershipSampleInterval: 100, leaderAliveThreshold: 1000, leaderElectionDuration: 500 };
+/** Block scenarios run in both profiles: murmur's (tree dissemination) and Fabric's (push). */
+const PROFILES = ['murmur', 'fabric'] as const;
 const tx = (i: number) => new TextEncoder().encode(`tx-${i}`);
 const fromOrderer = (h: Harness, id: string) => h.peers.get(id)!.peer!.status()[0]!.counters.blocksFromOrderer ?? 0;
 
@@ -20,28 +22,32 @@ async function feed(h: Harness, n: number): Promise<void> {
 }
 
 test('fabric service/TestWithStaticDeliverClientLeader', async () => {
-  const h = await Harness.create({ orgs: 1, peers: 3, seed: 31, signer: 'sim', timings: fast, peerOptions: { useLeaderElection: false }, perPeer: (id) => ({ orgLeader: id === 'peer0.org1' }) });
-  try {
-    await feed(h, 5);
-    assert.ok(await h.until(() => h.running().every((p) => h.ledger(p.id)!.height() >= 3), 20_000, 100), 'blocks reach every peer');
-    assert.ok(fromOrderer(h, 'peer0.org1') > 0, 'the static leader runs the deliver client');
-    assert.is(h.peers.get('peer0.org1')!.peer!.status()[0]!.role, 'leader');
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ orgs: 1, peers: 3, seed: 31, signer: 'sim', timings: fast, peerOptions: { useLeaderElection: false, profile }, perPeer: (id) => ({ orgLeader: id === 'peer0.org1' }) });
+    try {
+      await feed(h, 5);
+      assert.ok(await h.until(() => h.running().every((p) => h.ledger(p.id)!.height() >= 3), 20_000, 100), 'blocks reach every peer');
+      assert.ok(fromOrderer(h, 'peer0.org1') > 0, 'the static leader runs the deliver client');
+      assert.is(h.peers.get('peer0.org1')!.peer!.status()[0]!.role, 'leader');
+    } finally {
+      await h.stop();
+    }
   }
 });
 
 test('fabric service/TestWithStaticDeliverClientNotLeader', async () => {
-  const h = await Harness.create({ orgs: 1, peers: 3, seed: 32, signer: 'sim', timings: fast, peerOptions: { useLeaderElection: false }, perPeer: (id) => ({ orgLeader: id === 'peer0.org1' }) });
-  try {
-    await feed(h, 5);
-    await h.advance(5000);
-    for (const id of ['peer1.org1', 'peer2.org1']) {
-      assert.is(fromOrderer(h, id), 0, `${id} (standby) never reads the orderer`);
-      assert.is(h.peers.get(id)!.peer!.status()[0]!.role, 'standby');
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ orgs: 1, peers: 3, seed: 32, signer: 'sim', timings: fast, peerOptions: { useLeaderElection: false, profile }, perPeer: (id) => ({ orgLeader: id === 'peer0.org1' }) });
+    try {
+      await feed(h, 5);
+      await h.advance(5000);
+      for (const id of ['peer1.org1', 'peer2.org1']) {
+        assert.is(fromOrderer(h, id), 0, `${id} (standby) never reads the orderer`);
+        assert.is(h.peers.get(id)!.peer!.status()[0]!.role, 'standby');
+      }
+    } finally {
+      await h.stop();
     }
-  } finally {
-    await h.stop();
   }
 });
 
@@ -96,15 +102,17 @@ test('fabric election/TestStop', async () => {
 
 test('fabric service/TestLeaderElectionWithDeliverClient', async () => {
   // 10 peers with dynamic election: exactly one of them consumes the ordering service.
-  const h = await Harness.create({ orgs: 1, peers: 10, seed: 33, signer: 'sim', timings: fast, startJitterMs: 500 });
-  try {
-    assert.ok(await h.until(() => h.running().filter((p) => p.peer!.elections.get('channel1')?.role() === 'leader').length === 1, 20_000, 100));
-    await feed(h, 5);
-    assert.ok(await h.until(() => h.running().every((p) => h.ledger(p.id)!.height() >= 6), 20_000, 100));
-    const consuming = h.running().filter((p) => fromOrderer(h, p.id) > 0).map((p) => p.id);
-    assert.is(consuming.length, 1, `one deliver client: ${consuming}`);
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 1, peers: 10, seed: 33, signer: 'sim', timings: fast, startJitterMs: 500 });
+    try {
+      assert.ok(await h.until(() => h.running().filter((p) => p.peer!.elections.get('channel1')?.role() === 'leader').length === 1, 20_000, 100));
+      await feed(h, 5);
+      assert.ok(await h.until(() => h.running().every((p) => h.ledger(p.id)!.height() >= 6), 20_000, 100));
+      const consuming = h.running().filter((p) => fromOrderer(h, p.id) > 0).map((p) => p.id);
+      assert.is(consuming.length, 1, `one deliver client: ${consuming}`);
+    } finally {
+      await h.stop();
+    }
   }
 });
 

@@ -63,7 +63,7 @@ test('fabric pull/MultipleInitiators', () => {
   for (const p of ps) assert.equal(sorted(p.items), range(0, 10), p.id);
 });
 
-test('fabric pull/LatePeers', () => {
+test('pull engine: a peer whose digest misses the window is asked for nothing (pull/LatePeers on the engine alone; the port runs on real peers)', () => {
   const m = new PullMesh();
   const p1 = m.add('p1');
   m.add('p2', range(0, 10));
