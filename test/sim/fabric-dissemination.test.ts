@@ -8,7 +8,7 @@ import { Harness, type HarnessOptions } from '../../runtime/sim/harness.ts';
 import { signerOf } from '../../runtime/crypto/material.ts';
 import { seal } from '../../runtime/wire/envelope.ts';
 import { blockHash, encodeBlock, makeBlock } from '../../runtime/ledger/block.ts';
-import type { DataMsg, HelloMsg, UpdateMsg } from '../../runtime/wire/messages.ts';
+import type { DataMsg, HelloMsg, LeadershipMsg, UpdateMsg } from '../../runtime/wire/messages.ts';
 import { bytesEqual } from '../../runtime/util/bytes.ts';
 import { CH, height, ONE_TX_BLOCKS, ordererChain, peerChain, produce } from '../helpers/blocks-sim.ts';
 import { payloadOf } from '../../runtime/sim/kinds.ts';
@@ -114,6 +114,18 @@ test('fabric gossip/TestDissemination', async () => {
         assert.is(view.length, 9, p.id);
         assert.ok(view.every((v) => v.height === 11), `${profile}: ${p.id} sees ${view.map((v) => v.height)}`);
       }
+      // Fabric's last part: one leadership message gossiped by the first peer reaches each other peer exactly once
+      // (nobody forwards or repeats it). It leaves from a second connection of the first peer, so that peer gets it
+      // too.
+      const boot = h.peers.get('peer0.org1')!;
+      const side = h.network.transport({ endpoint: 'boot-side', decoder: boot.codec });
+      await side.start();
+      const leadership = seal({ t: 'leadership', ch: CH, pkiId: boot.pkiId, ts: { incNum: h.clock.now(), seqNum: 1 }, declaration: true } satisfies LeadershipMsg, signerOf(boot.material, h.ed));
+      const got = new Map<string, number>();
+      h.network.deliveryTaps.add((_f, to, _s, bytes) => void (bytesEqual(bytes, leadership) && got.set(to, (got.get(to) ?? 0) + 1)));
+      side.publish(h.network.subjects.org(boot.mspId, CH), leadership);
+      await h.advance(3000);
+      assert.equal([...got].filter(([to]) => to.startsWith('peer')).sort(), [...h.peers.keys()].sort().map((id) => [id, 1]), `${profile}: each peer got it once`);
     } finally {
       await h.stop();
     }
