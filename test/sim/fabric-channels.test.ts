@@ -78,60 +78,62 @@ test('fabric gossip/TestConfidentiality', async () => {
   const orgs = ['A', 'B', 'C', 'D'];
   const channelOrgs = { channel1: ['A', 'B'], channel2: ['A', 'C'], channel3: ['B', 'C'], channel4: ['B', 'D'] };
   const external = (id: string) => /^peer[01]\./.test(id);
-  const h = await Harness.create({ orgs, peers: 3, channels: 4, channelOrgs, seed: 62, signer: 'sim', timings: fast, perPeer: (id) => ({ externalEndpoint: external(id) ? id : '' }) });
-  try {
-    const ids = [...h.peers.keys()];
-    const orgOfPki = new Map([...h.peers.values()].map((p) => [p.pkiIdHex, p.org]));
-    const externalPki = new Set([...h.peers.values()].filter((p) => external(p.id)).map((p) => p.pkiIdHex));
-    const orgOf = (id: string) => h.peers.get(id)?.org;
-    const violations: string[] = [];
-    let crossing = 0;
-    // Watch from the first message on: stop everyone, tap, start again.
-    for (const id of ids) await h.crash(id);
-    h.network.deliveryTaps.add((from, to, _subject, bytes) => {
-      const src = orgOf(from);
-      const dst = orgOf(to);
-      if (!src || !dst || src === dst) return;
-      const m = peek(bytes);
-      if (!m) return;
-      const p = m.payload;
-      const about: string[] = [];
-      const external: string[] = [];
-      const pkiOf = (e: Uint8Array, kind: string): string | null => {
-        const q = peek(e)?.payload;
-        if (!q || q.t !== kind) return null;
-        if (q.t === 'alive') return bytesToHex(q.member.pkiId);
-        if (q.t === 'stateInfo' || q.t === 'identity') return bytesToHex(q.pkiId);
-        return null;
-      };
-      if (p.t === 'alive') about.push(bytesToHex(p.member.pkiId));
-      else if (p.t === 'memReq') about.push(pkiOf(p.alive, 'alive') ?? '');
-      else if (p.t === 'memRes') for (const e of [...p.alive, ...p.dead]) about.push(pkiOf(e, 'alive') ?? '');
-      else if (p.t === 'stateInfo') external.push(bytesToHex(p.pkiId));
-      else if (p.t === 'stateInfoSnapshot') for (const e of p.elements) external.push(pkiOf(e, 'stateInfo') ?? '');
-      else if (p.t === 'update' && p.kind === 'identity') for (const e of p.items) about.push(pkiOf(e, 'identity') ?? ''), external.push(pkiOf(e, 'identity') ?? '');
-      else return;
-      crossing++;
-      const orgsIn = about.map((x) => orgOfPki.get(x) ?? `unknown ${x.slice(0, 8)}`);
-      for (const o of orgsIn) if (o !== src && o !== dst) violations.push(`${from} → ${to} (${p.t}) speaks of org ${o}`);
-      if (dst === 'D' && orgsIn.some((o) => o === 'A' || o === 'C')) violations.push(`${from} → ${to} (${p.t}) tells D of A or C`);
-      if ((dst === 'A' || dst === 'C') && orgsIn.includes('D')) violations.push(`${from} → ${to} (${p.t}) tells ${dst} of D`);
-      for (const x of external) if (!externalPki.has(x)) violations.push(`${from} → ${to} (${p.t}) carries the StateInfo or identity of internal-only ${x.slice(0, 8)} (org ${orgOfPki.get(x)})`);
-    });
-    for (const id of ids) await h.start(id);
-    // Fabric's expected sizes: x peers per org, y with an external endpoint; an internal-only peer knows its org.
-    const x = 3;
-    const y = 2;
-    const size: Record<string, number> = { A: x + 2 * y, B: x + 3 * y, C: x + 2 * y, D: x + y };
-    const want = (p: SimPeer) => (external(p.id) ? size[p.org]! : x) - 1;
-    const members = (p: SimPeer) => p.peer!.discovery.aliveMembers().length;
-    assert.ok(await h.until(() => h.running().every((p) => members(p) >= want(p)), 30_000, 100), `membership: ${h.running().map((p) => `${p.id} ${members(p)}/${want(p)}`).join(', ')}`);
-    await h.advance(7000);
-    for (const p of h.running()) assert.is(members(p), want(p), `${p.id} knows ${p.peer!.discovery.aliveMembers().map((m) => m.id).sort().join(' ')}`);
-    assert.ok(crossing > 50, `${crossing} membership messages crossed orgs`);
-    assert.equal(violations.slice(0, 10), []);
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs, peers: 3, channels: 4, channelOrgs, seed: 62, signer: 'sim', timings: fast, perPeer: (id) => ({ externalEndpoint: external(id) ? id : '' }) });
+    try {
+      const ids = [...h.peers.keys()];
+      const orgOfPki = new Map([...h.peers.values()].map((p) => [p.pkiIdHex, p.org]));
+      const externalPki = new Set([...h.peers.values()].filter((p) => external(p.id)).map((p) => p.pkiIdHex));
+      const orgOf = (id: string) => h.peers.get(id)?.org;
+      const violations: string[] = [];
+      let crossing = 0;
+      // Watch from the first message on: stop everyone, tap, start again.
+      for (const id of ids) await h.crash(id);
+      h.network.deliveryTaps.add((from, to, _subject, bytes) => {
+        const src = orgOf(from);
+        const dst = orgOf(to);
+        if (!src || !dst || src === dst) return;
+        const m = peek(bytes);
+        if (!m) return;
+        const p = m.payload;
+        const about: string[] = [];
+        const external: string[] = [];
+        const pkiOf = (e: Uint8Array, kind: string): string | null => {
+          const q = peek(e)?.payload;
+          if (!q || q.t !== kind) return null;
+          if (q.t === 'alive') return bytesToHex(q.member.pkiId);
+          if (q.t === 'stateInfo' || q.t === 'identity') return bytesToHex(q.pkiId);
+          return null;
+        };
+        if (p.t === 'alive') about.push(bytesToHex(p.member.pkiId));
+        else if (p.t === 'memReq') about.push(pkiOf(p.alive, 'alive') ?? '');
+        else if (p.t === 'memRes') for (const e of [...p.alive, ...p.dead]) about.push(pkiOf(e, 'alive') ?? '');
+        else if (p.t === 'stateInfo') external.push(bytesToHex(p.pkiId));
+        else if (p.t === 'stateInfoSnapshot') for (const e of p.elements) external.push(pkiOf(e, 'stateInfo') ?? '');
+        else if (p.t === 'update' && p.kind === 'identity') for (const e of p.items) about.push(pkiOf(e, 'identity') ?? ''), external.push(pkiOf(e, 'identity') ?? '');
+        else return;
+        crossing++;
+        const orgsIn = about.map((x) => orgOfPki.get(x) ?? `unknown ${x.slice(0, 8)}`);
+        for (const o of orgsIn) if (o !== src && o !== dst) violations.push(`${from} → ${to} (${p.t}) speaks of org ${o}`);
+        if (dst === 'D' && orgsIn.some((o) => o === 'A' || o === 'C')) violations.push(`${from} → ${to} (${p.t}) tells D of A or C`);
+        if ((dst === 'A' || dst === 'C') && orgsIn.includes('D')) violations.push(`${from} → ${to} (${p.t}) tells ${dst} of D`);
+        for (const x of external) if (!externalPki.has(x)) violations.push(`${from} → ${to} (${p.t}) carries the StateInfo or identity of internal-only ${x.slice(0, 8)} (org ${orgOfPki.get(x)})`);
+      });
+      for (const id of ids) await h.start(id);
+      // Fabric's expected sizes: x peers per org, y with an external endpoint; an internal-only peer knows its org.
+      const x = 3;
+      const y = 2;
+      const size: Record<string, number> = { A: x + 2 * y, B: x + 3 * y, C: x + 2 * y, D: x + y };
+      const want = (p: SimPeer) => (external(p.id) ? size[p.org]! : x) - 1;
+      const members = (p: SimPeer) => p.peer!.discovery.aliveMembers().length;
+      assert.ok(await h.until(() => h.running().every((p) => members(p) >= want(p)), 30_000, 100), `membership: ${h.running().map((p) => `${p.id} ${members(p)}/${want(p)}`).join(', ')}`);
+      await h.advance(7000);
+      for (const p of h.running()) assert.is(members(p), want(p), `${p.id} knows ${p.peer!.discovery.aliveMembers().map((m) => m.id).sort().join(' ')}`);
+      assert.ok(crossing > 50, `${crossing} membership messages crossed orgs`);
+      assert.equal(violations.slice(0, 10), []);
+    } finally {
+      await h.stop();
+    }
   }
 });
 
@@ -167,26 +169,28 @@ test('fabric gossip/TestLeaveChannel', async () => {
   // Fabric: 3 peers in channel A, bootstrapping in a ring; once each sees the other two, p2 leaves: p0 and p1
   // then see one peer in the channel, p2 sees none. Here also: a block after the leave reaches p0 and p1, not p2.
   const ring: Record<string, string> = { 'peer0.org1': 'peer2.org1', 'peer1.org1': 'peer0.org1', 'peer2.org1': 'peer1.org1' };
-  const h = await Harness.create({ orgs: 1, peers: 3, seed: 64, signer: 'sim', timings: { ...fast, ...election }, perPeer: (id) => ({ bootstrap: [ring[id]!] }) });
-  try {
-    const [p0, p1, p2] = ['peer0.org1', 'peer1.org1', 'peer2.org1'].map((id) => h.peers.get(id)!);
-    const count = (p: SimPeer) => channelPeers(p, 'channel1').length;
-    assert.ok(await h.until(() => [p0, p1, p2].every((p) => count(p!) === 2), 20_000, 100), 'everyone sees the other two in the channel');
-    const p2ledger = h.ledger('peer2.org1', 'channel1')!;
-    assert.ok(await h.leaveChannel('peer2.org1', 'channel1'));
-    assert.ok(await h.until(() => count(p0!) === 1 && count(p1!) === 1 && count(p2!) === 0, 20_000, 100), `after the leave: ${[p0, p1, p2].map((p) => count(p!))}`);
-    await h.advance(5000);
-    assert.equal([p0, p1, p2].map((p) => count(p!)), [1, 1, 0], 'and it stays so');
-    assert.equal(channelPeers(p0!, 'channel1').map((q) => q.id), ['peer1.org1']);
-    assert.not.ok(h.running().find((p) => p.id === 'peer2.org1')!.peer!.status().some((r) => r.channel === 'channel1'), 'p2 reports no channel1 row');
-    // A block after the leave: p0 and p1 commit it, p2 does not.
-    h.submit('channel1', tx(9));
-    assert.ok(await h.until(() => height(h, 'peer0.org1', 'channel1') === 2 && height(h, 'peer1.org1', 'channel1') === 2, 20_000, 100), 'the block reaches p0 and p1');
-    await h.advance(10_000);
-    assert.is(p2ledger.height(), 1, 'p2 committed nothing after leaving');
-    assert.is(h.ledger('peer2.org1', 'channel1'), null, 'p2 lists no channel1 ledger');
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 1, peers: 3, seed: 64, signer: 'sim', timings: { ...fast, ...election }, perPeer: (id) => ({ bootstrap: [ring[id]!] }) });
+    try {
+      const [p0, p1, p2] = ['peer0.org1', 'peer1.org1', 'peer2.org1'].map((id) => h.peers.get(id)!);
+      const count = (p: SimPeer) => channelPeers(p, 'channel1').length;
+      assert.ok(await h.until(() => [p0, p1, p2].every((p) => count(p!) === 2), 20_000, 100), 'everyone sees the other two in the channel');
+      const p2ledger = h.ledger('peer2.org1', 'channel1')!;
+      assert.ok(await h.leaveChannel('peer2.org1', 'channel1'));
+      assert.ok(await h.until(() => count(p0!) === 1 && count(p1!) === 1 && count(p2!) === 0, 20_000, 100), `after the leave: ${[p0, p1, p2].map((p) => count(p!))}`);
+      await h.advance(5000);
+      assert.equal([p0, p1, p2].map((p) => count(p!)), [1, 1, 0], 'and it stays so');
+      assert.equal(channelPeers(p0!, 'channel1').map((q) => q.id), ['peer1.org1']);
+      assert.not.ok(h.running().find((p) => p.id === 'peer2.org1')!.peer!.status().some((r) => r.channel === 'channel1'), 'p2 reports no channel1 row');
+      // A block after the leave: p0 and p1 commit it, p2 does not.
+      h.submit('channel1', tx(9));
+      assert.ok(await h.until(() => height(h, 'peer0.org1', 'channel1') === 2 && height(h, 'peer1.org1', 'channel1') === 2, 20_000, 100), 'the block reaches p0 and p1');
+      await h.advance(10_000);
+      assert.is(p2ledger.height(), 1, 'p2 committed nothing after leaving');
+      assert.is(h.ledger('peer2.org1', 'channel1'), null, 'p2 lists no channel1 ledger');
+    } finally {
+      await h.stop();
+    }
   }
 });
 

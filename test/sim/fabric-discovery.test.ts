@@ -17,14 +17,16 @@ const others = (h: Harness, p: SimPeer, pred: (q: SimPeer) => boolean = () => tr
   [...h.peers.values()].filter((q) => q.id !== p.id && q.peer && pred(q)).map((q) => q.id).sort();
 
 test('fabric discovery/TestNoSigningIfNoMembership', async () => {
-  const h = await Harness.create({ orgs: 1, peers: 1, seed: 1, timings: fast });
-  try {
-    const signed: (string | null)[] = [];
-    h.network.taps.add((_f, _s, b) => void signed.push(kindOf(b)));
-    await h.advance(10 * fast.aliveTimeInterval);
-    assert.equal(signed, [], 'a lone peer signs and sends nothing');
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 1, peers: 1, seed: 1, timings: fast });
+    try {
+      const signed: (string | null)[] = [];
+      h.network.taps.add((_f, _s, b) => void signed.push(kindOf(b)));
+      await h.advance(10 * fast.aliveTimeInterval);
+      assert.equal(signed, [], 'a lone peer signs and sends nothing');
+    } finally {
+      await h.stop();
+    }
   }
 });
 
@@ -33,21 +35,23 @@ test('fabric discovery/TestGossipDiscoverySkipConnectingToLocalhostBootstrap', a
   // restarted under it), and the window spans three reconnect intervals, so the first attempts and every retry
   // are seen; the positive control is that each peer does reach its other bootstrap peer.
   const ids = ['peer0.org1', 'peer1.org1'];
-  const h = await Harness.create({ orgs: 1, peers: 2, seed: 2, timings: fast, perPeer: (id) => ({ bootstrap: [id, ids.find((x) => x !== id)!] }) });
-  try {
-    for (const id of ids) await h.crash(id);
-    const toSelf: string[] = [];
-    const toOther = new Set<string>();
-    h.network.taps.add((from, subject) => {
-      if (subject === `murmur.inbox.${from}`) toSelf.push(from);
-      else if (ids.some((id) => subject === `murmur.inbox.${id}`)) toOther.add(from);
-    });
-    for (const id of ids) await h.start(id);
-    await h.advance(3 * fast.reconnectInterval);
-    assert.equal(toSelf, [], 'no peer sends to its own endpoint');
-    assert.equal([...toOther].sort(), ids, 'each peer reached its other bootstrap peer');
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 1, peers: 2, seed: 2, timings: fast, perPeer: (id) => ({ bootstrap: [id, ids.find((x) => x !== id)!] }) });
+    try {
+      for (const id of ids) await h.crash(id);
+      const toSelf: string[] = [];
+      const toOther = new Set<string>();
+      h.network.taps.add((from, subject) => {
+        if (subject === `murmur.inbox.${from}`) toSelf.push(from);
+        else if (ids.some((id) => subject === `murmur.inbox.${id}`)) toOther.add(from);
+      });
+      for (const id of ids) await h.start(id);
+      await h.advance(3 * fast.reconnectInterval);
+      assert.equal(toSelf, [], 'no peer sends to its own endpoint');
+      assert.equal([...toOther].sort(), ids, 'each peer reached its other bootstrap peer');
+    } finally {
+      await h.stop();
+    }
   }
 });
 
@@ -164,59 +168,63 @@ test('fabric discovery/TestPeerIsolation', async () => {
 
 test('fabric discovery/TestMemRespDisclosurePol', async () => {
   // A foreign peer without an external endpoint asks an internal-only peer: no membership response.
-  const h = await Harness.create({ orgs: 2, peers: 2, seed: 8, timings: fast });
-  try {
-    await h.advance(3000);
-    const asker = h.peers.get('peer1.org2')!;
-    const signer = signerOf(asker.material, h.ed);
-    const spy = h.network.transport({ endpoint: 'peer1.org2.spy', decoder: asker.codec });
-    await spy.start();
-    const got: string[] = [];
-    spy.inbound$.subscribe((i) => i.msg.payload.t === 'memRes' && got.push(i.msg.signer.subject));
-    const own = seal({ t: 'alive', member: { endpoint: 'peer1.org2.spy', pkiId: asker.pkiId, metadata: new Uint8Array() }, ts: { incNum: h.clock.now() * 3, seqNum: 1 } }, signer);
-    const req: MemReqMsg = { t: 'memReq', nonce: 99, alive: own };
-    // peer1.org1 is internal-only: it must not disclose itself to org2.
-    spy.send('peer1.org1', seal(req, signer));
-    // peer0.org1 is external and the requester claims an external endpoint: it answers.
-    spy.send('peer0.org1', seal({ ...req, nonce: 100 }, signer));
-    await h.advance(2000);
-    assert.equal(got, ['peer0.org1'], 'only the external peer answered');
-    await spy.stop();
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 2, peers: 2, seed: 8, timings: fast });
+    try {
+      await h.advance(3000);
+      const asker = h.peers.get('peer1.org2')!;
+      const signer = signerOf(asker.material, h.ed);
+      const spy = h.network.transport({ endpoint: 'peer1.org2.spy', decoder: asker.codec });
+      await spy.start();
+      const got: string[] = [];
+      spy.inbound$.subscribe((i) => i.msg.payload.t === 'memRes' && got.push(i.msg.signer.subject));
+      const own = seal({ t: 'alive', member: { endpoint: 'peer1.org2.spy', pkiId: asker.pkiId, metadata: new Uint8Array() }, ts: { incNum: h.clock.now() * 3, seqNum: 1 } }, signer);
+      const req: MemReqMsg = { t: 'memReq', nonce: 99, alive: own };
+      // peer1.org1 is internal-only: it must not disclose itself to org2.
+      spy.send('peer1.org1', seal(req, signer));
+      // peer0.org1 is external and the requester claims an external endpoint: it answers.
+      spy.send('peer0.org1', seal({ ...req, nonce: 100 }, signer));
+      await h.advance(2000);
+      assert.equal(got, ['peer0.org1'], 'only the external peer answered');
+      await spy.stop();
+    } finally {
+      await h.stop();
+    }
   }
 });
 
 test('fabric gossip/TestMembershipRequestSpoofing', async () => {
-  const h = await Harness.create({ orgs: 1, peers: 3, seed: 9, timings: fast });
-  try {
-    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 2), 20_000, 100));
-    const g2 = h.peers.get('peer1.org1')!;
-    const g3 = h.peers.get('peer2.org1')!;
-    const table = h.peers.get('peer0.org1')!.peer!.discovery.table;
-    const g3alive = table.get(g3.pkiIdHex)!.envelope;
-    const spy = h.network.transport({ endpoint: 'spy', decoder: g2.codec });
-    await spy.start();
-    // A membership response goes to the endpoint in the embedded alive message: watch what peer0 answers, and where.
-    const answers: string[] = [];
-    h.network.taps.add((from, subject, bytes) => {
-      const p = payloadOf(bytes);
-      // Only the answers to the two requests below (other peers' own requests are answered too).
-      if (from === 'peer0.org1' && p?.t === 'memRes' && (p.nonce === 4 || p.nonce === 5)) answers.push(/\.inbox\.(.+)$/.exec(subject)?.[1] ?? subject);
-    });
-    // Positive control (Fabric's): the same request from g3 itself is answered, to g3.
-    spy.send('peer0.org1', seal({ t: 'memReq', nonce: 4, alive: g3alive } satisfies MemReqMsg, signerOf(g3.material, h.ed)));
-    await h.advance(1000);
-    assert.equal(answers, ['peer2.org1'], 'an honest request is answered to its requester');
-    // g2 relays g3's alive inside its own membership request: refused, nobody is answered.
-    answers.length = 0;
-    spy.send('peer0.org1', seal({ t: 'memReq', nonce: 5, alive: g3alive } satisfies MemReqMsg, signerOf(g2.material, h.ed)));
-    await h.advance(1000);
-    assert.equal(answers, [], 'a request relaying another peer\'s alive is not answered');
-    assert.ok(h.peers.get('peer0.org1')!.codec.rejections.get('spoofed-membership-request') >= 1);
-    await spy.stop();
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 1, peers: 3, seed: 9, timings: fast });
+    try {
+      assert.ok(await h.until(() => h.running().every((p) => view(p).length === 2), 20_000, 100));
+      const g2 = h.peers.get('peer1.org1')!;
+      const g3 = h.peers.get('peer2.org1')!;
+      const table = h.peers.get('peer0.org1')!.peer!.discovery.table;
+      const g3alive = table.get(g3.pkiIdHex)!.envelope;
+      const spy = h.network.transport({ endpoint: 'spy', decoder: g2.codec });
+      await spy.start();
+      // A membership response goes to the endpoint in the embedded alive message: watch what peer0 answers, and where.
+      const answers: string[] = [];
+      h.network.taps.add((from, subject, bytes) => {
+        const p = payloadOf(bytes);
+        // Only the answers to the two requests below (other peers' own requests are answered too).
+        if (from === 'peer0.org1' && p?.t === 'memRes' && (p.nonce === 4 || p.nonce === 5)) answers.push(/\.inbox\.(.+)$/.exec(subject)?.[1] ?? subject);
+      });
+      // Positive control (Fabric's): the same request from g3 itself is answered, to g3.
+      spy.send('peer0.org1', seal({ t: 'memReq', nonce: 4, alive: g3alive } satisfies MemReqMsg, signerOf(g3.material, h.ed)));
+      await h.advance(1000);
+      assert.equal(answers, ['peer2.org1'], 'an honest request is answered to its requester');
+      // g2 relays g3's alive inside its own membership request: refused, nobody is answered.
+      answers.length = 0;
+      spy.send('peer0.org1', seal({ t: 'memReq', nonce: 5, alive: g3alive } satisfies MemReqMsg, signerOf(g2.material, h.ed)));
+      await h.advance(1000);
+      assert.equal(answers, [], 'a request relaying another peer\'s alive is not answered');
+      assert.ok(h.peers.get('peer0.org1')!.codec.rejections.get('spoofed-membership-request') >= 1);
+      await spy.stop();
+    } finally {
+      await h.stop();
+    }
   }
 });
 
@@ -227,39 +235,41 @@ test('fabric gossip/TestMultipleOrgEndpointLeakage', async () => {
   // or the external discovery subject) and every alive envelope embedded in it; none may carry the secret
   // (the internal endpoint). Positive control: the same messages inside the org do carry it.
   const ext = new Set(['peer0.org1', 'peer1.org1', 'peer0.org2', 'peer1.org2']);
-  const h = await Harness.create({ orgs: 2, peers: 5, seed: 10, signer: 'sim', timings: fast, perPeer: (id) => ({ externalEndpoint: ext.has(id) ? id : '' }) });
-  try {
-    const ids = [...h.peers.keys()];
-    for (const id of ids) await h.crash(id);
-    const orgOf = (id: string) => h.peers.get(id)?.org;
-    const seen = { crossing: 0, leaked: [] as string[], embeddedCrossing: 0, insideWithSecret: 0 };
-    h.network.taps.add((from, subject, bytes) => {
-      const c = parseSubject(subject, h.network.subjects.prefix);
-      if (!c) return;
-      const crossing = c.kind === 'inbox' ? orgOf(c.endpoint) !== orgOf(from) : c.kind === 'channel' || c.kind === 'discoveryExternal';
-      const envelopes = [bytes, ...classify(bytes).embedded];
-      for (const [i, e] of envelopes.entries()) {
-        const env = parseEnvelope(e);
-        if (!env.ok) continue;
-        if (!crossing) {
-          if (env.env.secret) seen.insideWithSecret++;
-          continue;
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 2, peers: 5, seed: 10, signer: 'sim', timings: fast, perPeer: (id) => ({ externalEndpoint: ext.has(id) ? id : '' }) });
+    try {
+      const ids = [...h.peers.keys()];
+      for (const id of ids) await h.crash(id);
+      const orgOf = (id: string) => h.peers.get(id)?.org;
+      const seen = { crossing: 0, leaked: [] as string[], embeddedCrossing: 0, insideWithSecret: 0 };
+      h.network.taps.add((from, subject, bytes) => {
+        const c = parseSubject(subject, h.network.subjects.prefix);
+        if (!c) return;
+        const crossing = c.kind === 'inbox' ? orgOf(c.endpoint) !== orgOf(from) : c.kind === 'channel' || c.kind === 'discoveryExternal';
+        const envelopes = [bytes, ...classify(bytes).embedded];
+        for (const [i, e] of envelopes.entries()) {
+          const env = parseEnvelope(e);
+          if (!env.ok) continue;
+          if (!crossing) {
+            if (env.env.secret) seen.insideWithSecret++;
+            continue;
+          }
+          if (i === 0) seen.crossing++;
+          else seen.embeddedCrossing++;
+          if (env.env.secret) seen.leaked.push(`${from} → ${subject}: ${kindOf(bytes)}${i ? ' (embedded)' : ''}`);
         }
-        if (i === 0) seen.crossing++;
-        else seen.embeddedCrossing++;
-        if (env.env.secret) seen.leaked.push(`${from} → ${subject}: ${kindOf(bytes)}${i ? ' (embedded)' : ''}`);
-      }
-    });
-    for (const id of ids) await h.start(id);
-    const want = (p: SimPeer) => others(h, p, (q) => q.org === p.org || (ext.has(p.id) && ext.has(q.id)));
-    assert.ok(await h.until(() => h.running().every((p) => JSON.stringify(view(p)) === JSON.stringify(want(p))), 30_000, 100));
-    for (const p of h.running())
-      for (const m of p.peer!.discovery.table.all()) if (m.mspId !== p.mspId) assert.is(m.internalEndpoint, null);
-    assert.equal(seen.leaked.slice(0, 5), [], 'an internal endpoint left its org');
-    assert.ok(seen.crossing > 10 && seen.embeddedCrossing > 0, `messages and embedded alive envelopes crossed orgs: ${JSON.stringify({ ...seen, leaked: seen.leaked.length })}`);
-    assert.ok(seen.insideWithSecret > 10, 'inside the org the internal endpoint travels');
-  } finally {
-    await h.stop();
+      });
+      for (const id of ids) await h.start(id);
+      const want = (p: SimPeer) => others(h, p, (q) => q.org === p.org || (ext.has(p.id) && ext.has(q.id)));
+      assert.ok(await h.until(() => h.running().every((p) => JSON.stringify(view(p)) === JSON.stringify(want(p))), 30_000, 100));
+      for (const p of h.running())
+        for (const m of p.peer!.discovery.table.all()) if (m.mspId !== p.mspId) assert.is(m.internalEndpoint, null);
+      assert.equal(seen.leaked.slice(0, 5), [], 'an internal endpoint left its org');
+      assert.ok(seen.crossing > 10 && seen.embeddedCrossing > 0, `messages and embedded alive envelopes crossed orgs: ${JSON.stringify({ ...seen, leaked: seen.leaked.length })}`);
+      assert.ok(seen.insideWithSecret > 10, 'inside the org the internal endpoint travels');
+    } finally {
+      await h.stop();
+    }
   }
 });
 
@@ -333,112 +343,122 @@ test('fabric discovery/TestInitiateSync', async () => {
 
 test('fabric comm/TestHandshake', async () => {
   // The signed session binding replaces the TLS handshake: the same attacks must fail.
-  const h = await Harness.create({ orgs: 1, peers: 2, seed: 12, timings: fast });
-  try {
-    await h.advance(2000);
-    const victim = h.peers.get('peer0.org1')!;
-    const mallory = h.peers.get('peer1.org1')!;
-    const spy = h.network.transport({ endpoint: 'spy', decoder: mallory.codec });
-    await spy.start();
-    const answers: SessionMsg[] = [];
-    spy.inbound$.subscribe((i) => i.msg.payload.t === 'session' && answers.push(i.msg.payload as SessionMsg));
-    const good: SessionMsg = { t: 'session', pkiId: mallory.pkiId, inbox: 'spy', incNum: 1, nonce: 7, to: null, probe: true };
-    const s = signerOf(mallory.material, h.ed);
-    const rejected = () => victim.codec.rejections.snapshot();
-    const provenBefore = victim.peer!.sessions.proven.peek(mallory.pkiIdHex)?.inbox;
-    // Fabric's negatives, each as the signed session binding meets it:
-    // no certificate, from a sender the victim has never seen → refused.
-    const env = parseEnvelope(seal(good, s));
-    assert.ok(env.ok);
-    if (!env.ok) return;
-    spy.send(victim.id, encodeEnvelope({ ...env.env, cert: null, signer: new Uint8Array(32).fill(9) }));
-    // bad signature (the signature itself, the certificate intact) → refused.
-    const badSig = new Uint8Array(env.env.signature);
-    badSig[0]! ^= 1;
-    spy.send(victim.id, encodeEnvelope({ ...env.env, signature: badSig }));
-    // identity/PKI-ID mismatch: claims another peer's PKI-ID → refused.
-    spy.send(victim.id, seal({ ...good, pkiId: victim.pkiId }, s));
-    // no PKI-ID → refused as a malformed payload.
-    spy.send(victim.id, seal({ ...good, pkiId: new Uint8Array(0) } as SessionMsg, s));
-    // the TLS-binding mismatch's analogue: an answer to a probe the victim never sent proves nothing.
-    spy.send(victim.id, seal({ ...good, probe: false, to: victim.pkiId, nonce: 999, incNum: 2 ** 50 }, s));
-    // a first message of another type is no handshake: nothing answers it with a binding.
-    spy.send(victim.id, seal({ t: 'prune', ch: 'channel1' }, s));
-    await h.advance(500);
-    assert.equal(answers, [], 'no binding for forged handshakes');
-    const r = rejected();
-    for (const reason of ['unknown-identity', 'bad-signature', 'signer-mismatch', 'bad-payload']) assert.ok((r[reason] ?? 0) >= 1, `${reason}: ${JSON.stringify(r)}`);
-    assert.is(victim.peer!.sessions.proven.peek(mallory.pkiIdHex)?.inbox, provenBefore, 'an unasked answer proves no inbox');
-    // The genuine probe is answered, addressed to the prober, with the same nonce.
-    spy.send(victim.id, seal(good, s));
-    await h.advance(500);
-    assert.is(answers.length, 1);
-    assert.is(answers[0]!.nonce, 7);
-    assert.equal(answers[0]!.to, mallory.pkiId);
-    await spy.stop();
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 1, peers: 2, seed: 12, timings: fast });
+    try {
+      await h.advance(2000);
+      const victim = h.peers.get('peer0.org1')!;
+      const mallory = h.peers.get('peer1.org1')!;
+      const spy = h.network.transport({ endpoint: 'spy', decoder: mallory.codec });
+      await spy.start();
+      const answers: SessionMsg[] = [];
+      spy.inbound$.subscribe((i) => i.msg.payload.t === 'session' && answers.push(i.msg.payload as SessionMsg));
+      const good: SessionMsg = { t: 'session', pkiId: mallory.pkiId, inbox: 'spy', incNum: 1, nonce: 7, to: null, probe: true };
+      const s = signerOf(mallory.material, h.ed);
+      const rejected = () => victim.codec.rejections.snapshot();
+      const provenBefore = victim.peer!.sessions.proven.peek(mallory.pkiIdHex)?.inbox;
+      // Fabric's negatives, each as the signed session binding meets it:
+      // no certificate, from a sender the victim has never seen → refused.
+      const env = parseEnvelope(seal(good, s));
+      assert.ok(env.ok);
+      if (!env.ok) return;
+      spy.send(victim.id, encodeEnvelope({ ...env.env, cert: null, signer: new Uint8Array(32).fill(9) }));
+      // bad signature (the signature itself, the certificate intact) → refused.
+      const badSig = new Uint8Array(env.env.signature);
+      badSig[0]! ^= 1;
+      spy.send(victim.id, encodeEnvelope({ ...env.env, signature: badSig }));
+      // identity/PKI-ID mismatch: claims another peer's PKI-ID → refused.
+      spy.send(victim.id, seal({ ...good, pkiId: victim.pkiId }, s));
+      // no PKI-ID → refused as a malformed payload.
+      spy.send(victim.id, seal({ ...good, pkiId: new Uint8Array(0) } as SessionMsg, s));
+      // the TLS-binding mismatch's analogue: an answer to a probe the victim never sent proves nothing.
+      spy.send(victim.id, seal({ ...good, probe: false, to: victim.pkiId, nonce: 999, incNum: 2 ** 50 }, s));
+      // a first message of another type is no handshake: nothing answers it with a binding.
+      spy.send(victim.id, seal({ t: 'prune', ch: 'channel1' }, s));
+      await h.advance(500);
+      assert.equal(answers, [], 'no binding for forged handshakes');
+      const r = rejected();
+      for (const reason of ['unknown-identity', 'bad-signature', 'signer-mismatch', 'bad-payload']) assert.ok((r[reason] ?? 0) >= 1, `${reason}: ${JSON.stringify(r)}`);
+      assert.is(victim.peer!.sessions.proven.peek(mallory.pkiIdHex)?.inbox, provenBefore, 'an unasked answer proves no inbox');
+      // The genuine probe is answered, addressed to the prober, with the same nonce.
+      spy.send(victim.id, seal(good, s));
+      await h.advance(500);
+      assert.is(answers.length, 1);
+      assert.is(answers[0]!.nonce, 7);
+      assert.equal(answers[0]!.to, mallory.pkiId);
+      await spy.stop();
+    } finally {
+      await h.stop();
+    }
   }
 });
 
 test('fabric channel/NoSigningWithEmptyMembership', async () => {
-  const h = await Harness.create({ orgs: 1, peers: 1, seed: 13, timings: fast });
-  try {
-    h.peers.get('peer0.org1')!.peer!.stateInfo.get('channel1')!.setHeight(5);
-    let stateInfos = 0;
-    h.network.taps.add((_f, _s, b) => void (kindOf(b) === 'stateInfo' && stateInfos++));
-    await h.advance(10 * fast.publishStateInfoInterval);
-    assert.is(stateInfos, 0);
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 1, peers: 1, seed: 13, timings: fast });
+    try {
+      h.peers.get('peer0.org1')!.peer!.stateInfo.get('channel1')!.setHeight(5);
+      let stateInfos = 0;
+      h.network.taps.add((_f, _s, b) => void (kindOf(b) === 'stateInfo' && stateInfos++));
+      await h.advance(10 * fast.publishStateInfoInterval);
+      assert.is(stateInfos, 0);
+    } finally {
+      await h.stop();
+    }
   }
 });
 
 test('fabric channel/PeriodicStateInfoPublish', async () => {
   // Only the periodic publish may carry the new heights here: the StateInfo pull rounds are a minute apart.
-  const h = await Harness.create({ orgs: 1, peers: 2, seed: 14, timings: { ...fast, requestStateInfoInterval: 60_000 } });
-  try {
-    const tracker = (id: string) => h.peers.get(id)!.peer!.stateInfo.get('channel1')!;
-    assert.ok(await h.until(() => tracker('peer1.org1').channelPeers().length === 1, 10_000, 100));
-    for (const height of [2, 3, 4]) {
-      tracker('peer0.org1').setHeight(height);
-      assert.ok(await h.until(() => tracker('peer1.org1').maxHeight() === height, 2 * fast.publishStateInfoInterval, 50), `height ${height} published`);
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 1, peers: 2, seed: 14, timings: { ...fast, requestStateInfoInterval: 60_000 } });
+    try {
+      const tracker = (id: string) => h.peers.get(id)!.peer!.stateInfo.get('channel1')!;
+      assert.ok(await h.until(() => tracker('peer1.org1').channelPeers().length === 1, 10_000, 100));
+      for (const height of [2, 3, 4]) {
+        tracker('peer0.org1').setHeight(height);
+        assert.ok(await h.until(() => tracker('peer1.org1').maxHeight() === height, 2 * fast.publishStateInfoInterval, 50), `height ${height} published`);
+      }
+    } finally {
+      await h.stop();
     }
-  } finally {
-    await h.stop();
   }
 });
 
 test('fabric channel/ForeignLeadershipFiltered', async () => {
-  const h = await Harness.create({ orgs: 2, peers: 2, seed: 15, timings: fast });
-  try {
-    await h.advance(3000);
-    const foreign = h.peers.get('peer0.org2')!;
-    const victim = h.peers.get('peer0.org1')!;
-    const spy = h.network.transport({ endpoint: 'spy', decoder: foreign.codec });
-    await spy.start();
-    const decl: LeadershipMsg = { t: 'leadership', ch: 'channel1', pkiId: foreign.pkiId, ts: { incNum: h.clock.now() * 3, seqNum: 1 }, declaration: true };
-    spy.publish(h.network.subjects.org('Org1MSP', 'channel1'), seal(decl, signerOf(foreign.material, h.ed)));
-    await h.advance(500);
-    assert.ok(victim.codec.rejections.get('foreign-leadership') >= 1, 'a foreign org cannot take part in my org\'s election');
-    await spy.stop();
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 2, peers: 2, seed: 15, timings: fast });
+    try {
+      await h.advance(3000);
+      const foreign = h.peers.get('peer0.org2')!;
+      const victim = h.peers.get('peer0.org1')!;
+      const spy = h.network.transport({ endpoint: 'spy', decoder: foreign.codec });
+      await spy.start();
+      const decl: LeadershipMsg = { t: 'leadership', ch: 'channel1', pkiId: foreign.pkiId, ts: { incNum: h.clock.now() * 3, seqNum: 1 }, declaration: true };
+      spy.publish(h.network.subjects.org('Org1MSP', 'channel1'), seal(decl, signerOf(foreign.material, h.ed)));
+      await h.advance(500);
+      assert.ok(victim.codec.rejections.get('foreign-leadership') >= 1, 'a foreign org cannot take part in my org\'s election');
+      await spy.stop();
+    } finally {
+      await h.stop();
+    }
   }
 });
 
 test('fabric election/AdapterPeersSameOrgOnly', async () => {
-  const h = await Harness.create({ orgs: 2, peers: 3, seed: 16, timings: fast, external: 'all' });
-  try {
-    await h.advance(5000);
-    for (const p of h.running()) {
-      const snap = p.peer!.status()[0]!;
-      assert.ok(snap.members!.length === 5, `${p.id} sees both orgs (${snap.members})`);
-      const e = p.peer!.actor.getSnapshot().children['channel:channel1']!.getSnapshot() as unknown as { children: { election: { getSnapshot(): { context: { viewSize: number } } } } };
-      assert.is(e.children.election.getSnapshot().context.viewSize, 2, `${p.id}: election counts only its own org`);
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 2, peers: 3, seed: 16, timings: fast, external: 'all' });
+    try {
+      await h.advance(5000);
+      for (const p of h.running()) {
+        const snap = p.peer!.status()[0]!;
+        assert.ok(snap.members!.length === 5, `${p.id} sees both orgs (${snap.members})`);
+        const e = p.peer!.actor.getSnapshot().children['channel:channel1']!.getSnapshot() as unknown as { children: { election: { getSnapshot(): { context: { viewSize: number } } } } };
+        assert.is(e.children.election.getSnapshot().context.viewSize, 2, `${p.id}: election counts only its own org`);
+      }
+    } finally {
+      await h.stop();
     }
-  } finally {
-    await h.stop();
   }
 });
 
@@ -510,30 +530,32 @@ test('fabric discovery/TestMsgStoreExpiration', async () => {
   // murmur's maps: the membership table, every channel's StateInfo cache and the session table (bindings and
   // proven inboxes). What murmur keeps longer, on purpose: the last timestamp of a forgotten peer (a replay
   // guard, no message), until 2 × TTL after its last alive, then that goes too.
-  const h = await Harness.create({ orgs: 1, peers: 4, channels: 2, seed: 68, timings: fast, perPeer: (id) => ({ bootstrap: ['peer0.org1', 'peer1.org1'].filter((b) => b !== id) }) });
-  try {
-    const [a, b, c, d] = ['peer0.org1', 'peer1.org1', 'peer2.org1', 'peer3.org1'].map((id) => h.peers.get(id)!) as [SimPeer, SimPeer, SimPeer, SimPeer];
-    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 3), 20_000, 100), 'full membership');
-    assert.ok(await h.until(() => [a, b].every((p) => [c, d].every((q) => p.peer!.sessions.bindings.has(q.pkiIdHex) && p.peer!.stateInfo.get('channel2')!.holds(q.pkiIdHex))), 20_000, 100), 'sessions and StateInfo hold the soon-stopped peers');
-    await h.crash(c.id);
-    await h.crash(d.id);
-    assert.ok(await h.until(() => [a, b].every((p) => view(p).length === 1), 3 * fast.aliveExpirationTimeout, 100), 'survivors see only each other');
-    const held = (p: SimPeer, q: SimPeer): string[] =>
-      [
-        p.peer!.discovery.member(q.pkiIdHex) ? 'membership' : '',
-        ...[...p.peer!.stateInfo].map(([ch, t]) => (t.holds(q.pkiIdHex) ? `StateInfo ${ch}` : '')),
-        p.peer!.sessions.bindings.has(q.pkiIdHex) ? 'session binding' : '',
-        p.peer!.sessions.provenInbox(q.pkiIdHex) ? 'proven inbox' : '',
-      ].filter(Boolean);
-    const gone = () => [a, b].every((p) => [c, d].every((q) => held(p, q).length === 0));
-    const ttl = fast.aliveExpirationTimeout * fast.msgExpirationFactor;
-    assert.ok(await h.until(gone, fast.aliveExpirationTimeout * (fast.msgExpirationFactor + 5), 500), `still held: ${[a, b].flatMap((p) => [c, d].map((q) => `${p.id}: ${q.id} in ${held(p, q)}`))}`);
-    assert.equal([a, b].map((p) => view(p)), [['peer1.org1'], ['peer0.org1']], 'membership stays');
-    assert.ok(a.peer!.discovery.table.remembers(c.pkiIdHex), 'the replay guard still holds the last timestamp');
-    await h.advance(2 * ttl);
-    assert.not.ok([a, b].some((p) => [c, d].some((q) => p.peer!.discovery.table.remembers(q.pkiIdHex))), 'and drops it after 2 × TTL');
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 1, peers: 4, channels: 2, seed: 68, timings: fast, perPeer: (id) => ({ bootstrap: ['peer0.org1', 'peer1.org1'].filter((b) => b !== id) }) });
+    try {
+      const [a, b, c, d] = ['peer0.org1', 'peer1.org1', 'peer2.org1', 'peer3.org1'].map((id) => h.peers.get(id)!) as [SimPeer, SimPeer, SimPeer, SimPeer];
+      assert.ok(await h.until(() => h.running().every((p) => view(p).length === 3), 20_000, 100), 'full membership');
+      assert.ok(await h.until(() => [a, b].every((p) => [c, d].every((q) => p.peer!.sessions.bindings.has(q.pkiIdHex) && p.peer!.stateInfo.get('channel2')!.holds(q.pkiIdHex))), 20_000, 100), 'sessions and StateInfo hold the soon-stopped peers');
+      await h.crash(c.id);
+      await h.crash(d.id);
+      assert.ok(await h.until(() => [a, b].every((p) => view(p).length === 1), 3 * fast.aliveExpirationTimeout, 100), 'survivors see only each other');
+      const held = (p: SimPeer, q: SimPeer): string[] =>
+        [
+          p.peer!.discovery.member(q.pkiIdHex) ? 'membership' : '',
+          ...[...p.peer!.stateInfo].map(([ch, t]) => (t.holds(q.pkiIdHex) ? `StateInfo ${ch}` : '')),
+          p.peer!.sessions.bindings.has(q.pkiIdHex) ? 'session binding' : '',
+          p.peer!.sessions.provenInbox(q.pkiIdHex) ? 'proven inbox' : '',
+        ].filter(Boolean);
+      const gone = () => [a, b].every((p) => [c, d].every((q) => held(p, q).length === 0));
+      const ttl = fast.aliveExpirationTimeout * fast.msgExpirationFactor;
+      assert.ok(await h.until(gone, fast.aliveExpirationTimeout * (fast.msgExpirationFactor + 5), 500), `still held: ${[a, b].flatMap((p) => [c, d].map((q) => `${p.id}: ${q.id} in ${held(p, q)}`))}`);
+      assert.equal([a, b].map((p) => view(p)), [['peer1.org1'], ['peer0.org1']], 'membership stays');
+      assert.ok(a.peer!.discovery.table.remembers(c.pkiIdHex), 'the replay guard still holds the last timestamp');
+      await h.advance(2 * ttl);
+      assert.not.ok([a, b].some((p) => [c, d].some((q) => p.peer!.discovery.table.remembers(q.pkiIdHex))), 'and drops it after 2 × TTL');
+    } finally {
+      await h.stop();
+    }
   }
 });
 
@@ -547,26 +569,28 @@ test('fabric discovery/TestDisclosurePolicyWithPull', async () => {
   // bootstraps from its own peers. Also: no peer ever had to refuse an alive message it should not have been
   // sent (undisclosable-alive): the senders keep the policy, not only the receivers.
   const ext = new Set(['peer0.org1', 'peer2.org1', 'peer4.org1', 'peer1.org2', 'peer3.org2']);
-  const h = await Harness.create({ orgs: 2, peers: 5, seed: 69, signer: 'sim', timings: fast, perPeer: (id) => ({ externalEndpoint: ext.has(id) ? id : '' }) });
-  try {
-    const want = (p: SimPeer) => others(h, p, (q) => q.org === p.org || (ext.has(p.id) && ext.has(q.id)));
-    assert.ok(await h.until(() => h.running().every((p) => JSON.stringify(view(p)) === JSON.stringify(want(p))), 30_000, 100), `views: ${h.running().map((p) => `${p.id}: ${view(p)}`).join('; ')}`);
-    await h.advance(5000);
-    for (const p of h.running()) {
-      assert.equal(view(p), want(p), `${p.id}'s view`);
-      for (const m of p.peer!.discovery.aliveMembers()) if (m.mspId !== p.mspId) assert.is(m.internalEndpoint, null, `${p.id} knows ${m.id}'s internal endpoint`);
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 2, peers: 5, seed: 69, signer: 'sim', timings: fast, perPeer: (id) => ({ externalEndpoint: ext.has(id) ? id : '' }) });
+    try {
+      const want = (p: SimPeer) => others(h, p, (q) => q.org === p.org || (ext.has(p.id) && ext.has(q.id)));
+      assert.ok(await h.until(() => h.running().every((p) => JSON.stringify(view(p)) === JSON.stringify(want(p))), 30_000, 100), `views: ${h.running().map((p) => `${p.id}: ${view(p)}`).join('; ')}`);
+      await h.advance(5000);
+      for (const p of h.running()) {
+        assert.equal(view(p), want(p), `${p.id}'s view`);
+        for (const m of p.peer!.discovery.aliveMembers()) if (m.mspId !== p.mspId) assert.is(m.internalEndpoint, null, `${p.id} knows ${m.id}'s internal endpoint`);
+      }
+      const knew = new Set(h.running().filter((p) => view(p).includes('peer0.org1')).map((p) => p.id));
+      assert.equal([...knew].sort(), ['peer1.org1', 'peer1.org2', 'peer2.org1', 'peer3.org1', 'peer3.org2', 'peer4.org1'], 'its org and the other org\'s external peers knew peer0.org1');
+      await h.crash('peer0.org1');
+      await h.advance(6000);
+      for (const p of h.running()) {
+        const dead = p.peer!.discovery.table.dead().map((m) => m.id);
+        assert.equal(dead, knew.has(p.id) ? ['peer0.org1'] : [], `${p.id} lists dead: ${dead}`);
+      }
+      for (const p of h.running()) assert.is(p.codec.rejections.get('undisclosable-alive'), 0, `${p.id} was sent an alive message the policy forbids`);
+    } finally {
+      await h.stop();
     }
-    const knew = new Set(h.running().filter((p) => view(p).includes('peer0.org1')).map((p) => p.id));
-    assert.equal([...knew].sort(), ['peer1.org1', 'peer1.org2', 'peer2.org1', 'peer3.org1', 'peer3.org2', 'peer4.org1'], 'its org and the other org\'s external peers knew peer0.org1');
-    await h.crash('peer0.org1');
-    await h.advance(6000);
-    for (const p of h.running()) {
-      const dead = p.peer!.discovery.table.dead().map((m) => m.id);
-      assert.equal(dead, knew.has(p.id) ? ['peer0.org1'] : [], `${p.id} lists dead: ${dead}`);
-    }
-    for (const p of h.running()) assert.is(p.codec.rejections.get('undisclosable-alive'), 0, `${p.id} was sent an alive message the policy forbids`);
-  } finally {
-    await h.stop();
   }
 });
 

@@ -34,29 +34,31 @@ test('fabric discovery/TestHandleAliveMessage_RelearnsMemberAfterConcurrentPurge
 
 test('fabric discovery/TestMsgStoreExpirationWithMembershipMessages', async () => {
   const t = { ...fast, msgExpirationFactor: 2 };
-  const h = await Harness.create({ orgs: 1, peers: 3, seed: 21, timings: t });
-  try {
-    assert.ok(await h.until(() => h.running().every((p) => view(p).length === 2), 20_000, 100));
-    // Capture every membership message peer2 sends, then stop it and let the others forget it.
-    const captured: Uint8Array[] = [];
-    h.network.taps.add((from, _s, b) => void (from === 'peer2.org1' && ['memReq', 'memRes', 'alive'].includes(kindOf(b) ?? '') && captured.push(b)));
-    await h.advance(3000);
-    await h.crash('peer2.org1');
-    await h.advance(t.aliveExpirationTimeout * (t.msgExpirationFactor + 1) + 1000);
-    const gone = h.peers.get('peer2.org1')!.pkiIdHex;
-    assert.is(h.peers.get('peer1.org1')!.peer!.discovery.table.get(gone), undefined, 'forgotten');
-    const spy = h.network.transport({ endpoint: 'replayer', decoder: h.peers.get('peer0.org1')!.codec });
-    await spy.start();
-    for (const b of captured) {
-      spy.send('peer1.org1', b);
-      spy.publish(h.network.subjects.discoveryOrg('Org1MSP'), b);
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 1, peers: 3, seed: 21, timings: t });
+    try {
+      assert.ok(await h.until(() => h.running().every((p) => view(p).length === 2), 20_000, 100));
+      // Capture every membership message peer2 sends, then stop it and let the others forget it.
+      const captured: Uint8Array[] = [];
+      h.network.taps.add((from, _s, b) => void (from === 'peer2.org1' && ['memReq', 'memRes', 'alive'].includes(kindOf(b) ?? '') && captured.push(b)));
+      await h.advance(3000);
+      await h.crash('peer2.org1');
+      await h.advance(t.aliveExpirationTimeout * (t.msgExpirationFactor + 1) + 1000);
+      const gone = h.peers.get('peer2.org1')!.pkiIdHex;
+      assert.is(h.peers.get('peer1.org1')!.peer!.discovery.table.get(gone), undefined, 'forgotten');
+      const spy = h.network.transport({ endpoint: 'replayer', decoder: h.peers.get('peer0.org1')!.codec });
+      await spy.start();
+      for (const b of captured) {
+        spy.send('peer1.org1', b);
+        spy.publish(h.network.subjects.discoveryOrg('Org1MSP'), b);
+      }
+      await h.advance(2000);
+      assert.ok(captured.length > 3, `${captured.length} messages replayed`);
+      assert.not.ok(view(h.peers.get('peer1.org1')!).includes('peer2.org1'), 'replays do not resurrect it');
+      await spy.stop();
+    } finally {
+      await h.stop();
     }
-    await h.advance(2000);
-    assert.ok(captured.length > 3, `${captured.length} messages replayed`);
-    assert.not.ok(view(h.peers.get('peer1.org1')!).includes('peer2.org1'), 'replays do not resurrect it');
-    await spy.stop();
-  } finally {
-    await h.stop();
   }
 });
 
@@ -124,51 +126,55 @@ test('fabric gossip/TestConnectToAnchorPeers', async () => {
 test('fabric gossip/TestAnchorPeer', async () => {
   // A membership request to a foreign anchor peer carries no internal endpoint.
   const reqs: { from: string; to: string; secret: boolean }[] = [];
-  const h = await Harness.create({ orgs: 2, peers: 2, seed: 24, timings: fast });
-  try {
-    h.network.taps.add((from, subject, b) => {
-      if (kindOf(b) !== 'memReq') return;
-      const env = parseEnvelope(b);
-      if (!env.ok) return;
-      const inner = parseEnvelope((decodeCbor(env.env.payload) as MemReqMsg).alive);
-      reqs.push({ from, to: subject.replace('murmur.inbox.', ''), secret: inner.ok && inner.env.secret !== null });
-    });
-    await h.crash('peer0.org1');
-    await h.start('peer0.org1');
-    await h.advance(3000);
-    const foreign = reqs.filter((r) => r.from.endsWith('org1') && r.to.endsWith('org2'));
-    const own = reqs.filter((r) => r.from.endsWith('org1') && r.to.endsWith('org1'));
-    assert.ok(foreign.length > 0 && own.length > 0);
-    assert.ok(foreign.every((r) => !r.secret), 'no internal endpoint to another org');
-    assert.ok(own.every((r) => r.secret), 'own org gets it');
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 2, peers: 2, seed: 24, timings: fast });
+    try {
+      h.network.taps.add((from, subject, b) => {
+        if (kindOf(b) !== 'memReq') return;
+        const env = parseEnvelope(b);
+        if (!env.ok) return;
+        const inner = parseEnvelope((decodeCbor(env.env.payload) as MemReqMsg).alive);
+        reqs.push({ from, to: subject.replace('murmur.inbox.', ''), secret: inner.ok && inner.env.secret !== null });
+      });
+      await h.crash('peer0.org1');
+      await h.start('peer0.org1');
+      await h.advance(3000);
+      const foreign = reqs.filter((r) => r.from.endsWith('org1') && r.to.endsWith('org2'));
+      const own = reqs.filter((r) => r.from.endsWith('org1') && r.to.endsWith('org1'));
+      assert.ok(foreign.length > 0 && own.length > 0);
+      assert.ok(foreign.every((r) => !r.secret), 'no internal endpoint to another org');
+      assert.ok(own.every((r) => r.secret), 'own org gets it');
+    } finally {
+      await h.stop();
+    }
   }
 });
 
 test('fabric channel/InterOrgSnapshotFiltering', async () => {
-  const h = await Harness.create({ orgs: 2, peers: 3, seed: 25, timings: fast });
-  try {
-    const answering = h.peers.get('peer0.org1')!;
-    assert.ok(await h.until(() => answering.peer!.stateInfo.get('channel1')!.channelPeers().length === 3, 20_000, 100));
-    // peer0.org2 (external) asks peer0.org1 for a StateInfo snapshot; a spy takes its inbox to read the answer.
-    const asker = h.peers.get('peer0.org2')!;
-    await h.crash(asker.id);
-    const spy = h.network.transport({ endpoint: asker.id, decoder: asker.codec });
-    await spy.start();
-    const answers: string[][] = [];
-    spy.inbound$.subscribe((i) => {
-      if (i.msg.payload.t !== 'stateInfoSnapshot') return;
-      answers.push((i.msg.payload as StateInfoSnapshotMsg).elements.map((e) => { const r = asker.codec.decode(e); return r.ok ? r.msg.signer.subject : '?'; }).sort());
-    });
-    spy.send(answering.id, seal({ t: 'stateInfoPullReq', ch: 'channel1', nonce: 42 } satisfies StateInfoPullReqMsg, signerOf(asker.material, h.ed)));
-    await h.advance(500);
-    assert.is(answers.length, 1);
-    assert.not.ok(answers[0]!.some((s) => s === 'peer1.org1' || s === 'peer2.org1'), `internal-only peers of org1 withheld: ${answers[0]}`);
-    assert.ok(answers[0]!.includes('peer0.org1'));
-    await spy.stop();
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 2, peers: 3, seed: 25, timings: fast });
+    try {
+      const answering = h.peers.get('peer0.org1')!;
+      assert.ok(await h.until(() => answering.peer!.stateInfo.get('channel1')!.channelPeers().length === 3, 20_000, 100));
+      // peer0.org2 (external) asks peer0.org1 for a StateInfo snapshot; a spy takes its inbox to read the answer.
+      const asker = h.peers.get('peer0.org2')!;
+      await h.crash(asker.id);
+      const spy = h.network.transport({ endpoint: asker.id, decoder: asker.codec });
+      await spy.start();
+      const answers: string[][] = [];
+      spy.inbound$.subscribe((i) => {
+        if (i.msg.payload.t !== 'stateInfoSnapshot') return;
+        answers.push((i.msg.payload as StateInfoSnapshotMsg).elements.map((e) => { const r = asker.codec.decode(e); return r.ok ? r.msg.signer.subject : '?'; }).sort());
+      });
+      spy.send(answering.id, seal({ t: 'stateInfoPullReq', ch: 'channel1', nonce: 42 } satisfies StateInfoPullReqMsg, signerOf(asker.material, h.ed)));
+      await h.advance(500);
+      assert.is(answers.length, 1);
+      assert.not.ok(answers[0]!.some((s) => s === 'peer1.org1' || s === 'peer2.org1'), `internal-only peers of org1 withheld: ${answers[0]}`);
+      assert.ok(answers[0]!.includes('peer0.org1'));
+      await spy.stop();
+    } finally {
+      await h.stop();
+    }
   }
 });
 
@@ -181,21 +187,23 @@ test('fabric service/TestLeaderElectionWithRealGossip', async () => {
   // its members; the leaders stop → one new leader per channel, chanB's again among its remaining members.
   // (Fabric stops peers 0 and 1, which its PKI-ID order made the leaders; here the leaders are whoever won.)
   const inB = new Set(['peer1.org1', 'peer3.org1', 'peer5.org1', 'peer7.org1']);
-  const h = await Harness.create({ orgs: 1, peers: 10, channels: 2, joins: (id) => (inB.has(id) ? ['channel1', 'channel2'] : ['channel1']), seed: 26, signer: 'sim', timings: { ...fast, ...electionFast } });
-  try {
-    const leaders = (ch: string) => h.running().filter((p) => p.peer!.elections.get(ch)?.role() === 'leader').map((p) => p.id);
-    const one = () => leaders('channel1').length === 1 && leaders('channel2').length === 1;
-    assert.ok(await h.until(one, 20_000, 100));
-    assert.ok(inB.has(leaders('channel2')[0]!), `chanB's leader ${leaders('channel2')} is one of its members`);
-    assert.equal(h.running().filter((p) => p.peer!.elections.has('channel2')).map((p) => p.id).sort(), [...inB].sort(), 'only chanB\'s members run its election');
-    const old = new Set([...leaders('channel1'), ...leaders('channel2')]);
-    for (const id of old) await h.crash(id);
-    assert.ok(await h.until(() => one() && ![...leaders('channel1'), ...leaders('channel2')].some((id) => old.has(id)), 20_000, 100), 'new leaders');
-    await h.advance(5000);
-    assert.ok(one(), `still one leader per channel: ${leaders('channel1')} / ${leaders('channel2')}`);
-    assert.ok(inB.has(leaders('channel2')[0]!), 'chanB\'s new leader is one of its members');
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 1, peers: 10, channels: 2, joins: (id) => (inB.has(id) ? ['channel1', 'channel2'] : ['channel1']), seed: 26, signer: 'sim', timings: { ...fast, ...electionFast } });
+    try {
+      const leaders = (ch: string) => h.running().filter((p) => p.peer!.elections.get(ch)?.role() === 'leader').map((p) => p.id);
+      const one = () => leaders('channel1').length === 1 && leaders('channel2').length === 1;
+      assert.ok(await h.until(one, 20_000, 100));
+      assert.ok(inB.has(leaders('channel2')[0]!), `chanB's leader ${leaders('channel2')} is one of its members`);
+      assert.equal(h.running().filter((p) => p.peer!.elections.has('channel2')).map((p) => p.id).sort(), [...inB].sort(), 'only chanB\'s members run its election');
+      const old = new Set([...leaders('channel1'), ...leaders('channel2')]);
+      for (const id of old) await h.crash(id);
+      assert.ok(await h.until(() => one() && ![...leaders('channel1'), ...leaders('channel2')].some((id) => old.has(id)), 20_000, 100), 'new leaders');
+      await h.advance(5000);
+      assert.ok(one(), `still one leader per channel: ${leaders('channel1')} / ${leaders('channel2')}`);
+      assert.ok(inB.has(leaders('channel2')[0]!), 'chanB\'s new leader is one of its members');
+    } finally {
+      await h.stop();
+    }
   }
 });
 
@@ -205,27 +213,29 @@ test('fabric gossip/TestBootstrapPeerMisConfiguration', async () => {
   // a membership request. Here: peer0.org1 bootstraps from peer0.org2 and peer1.org1; channel1 lists Org1 only,
   // so no Org2 peer is an anchor peer of it. Every message peer0.org1 sends to each inbox is recorded from its
   // first start; murmur's probe is the signed session message, answered once (no retry is needed to know).
-  const h = await Harness.create({ orgs: 2, peers: 2, channelOrgs: { channel1: ['Org1'] }, seed: 66, signer: 'sim', timings: fast, perPeer: (id) => (id === 'peer0.org1' ? { bootstrap: ['peer0.org2', 'peer1.org1'] } : {}) });
-  try {
-    const ids = [...h.peers.keys()];
-    for (const id of ids) await h.crash(id);
-    const sent = new Map<string, string[]>();
-    h.network.taps.add((from, subject, bytes) => {
-      const c = parseSubject(subject, h.network.subjects.prefix);
-      if (from !== 'peer0.org1' || c?.kind !== 'inbox') return;
-      sent.set(c.endpoint, [...(sent.get(c.endpoint) ?? []), kindOf(bytes) ?? 'junk']);
-    });
-    for (const id of ids) await h.start(id);
-    const p = h.peers.get('peer0.org1')!;
-    assert.ok(await h.until(() => view(p).includes('peer1.org1'), 20_000, 100), 'p joins through its own org\'s bootstrap peer');
-    await h.advance(10 * fast.reconnectInterval);
-    const toForeign = sent.get('peer0.org2') ?? [];
-    assert.ok(toForeign.length >= 1 && toForeign.every((k) => k === 'session'), `the foreign bootstrap peer got only session probes: ${toForeign} org2: ${JSON.stringify(h.peers.get('peer0.org2')!.codec.rejections.snapshot())} ${JSON.stringify(h.peers.get('peer0.org2')!.peer!.inbound.unhandled)}`);
-    assert.ok((sent.get('peer1.org1') ?? []).includes('memReq'), 'the same-org bootstrap peer got a membership request');
-    assert.ok(p.codec.rejections.get('bootstrap-foreign-org') >= 1, `the misconfiguration is counted: ${JSON.stringify(p.codec.rejections.snapshot())}`);
-    assert.not.ok(view(p).includes('peer0.org2'));
-  } finally {
-    await h.stop();
+  for (const profile of PROFILES) {
+    const h = await Harness.create({ peerOptions: { profile }, orgs: 2, peers: 2, channelOrgs: { channel1: ['Org1'] }, seed: 66, signer: 'sim', timings: fast, perPeer: (id) => (id === 'peer0.org1' ? { bootstrap: ['peer0.org2', 'peer1.org1'] } : {}) });
+    try {
+      const ids = [...h.peers.keys()];
+      for (const id of ids) await h.crash(id);
+      const sent = new Map<string, string[]>();
+      h.network.taps.add((from, subject, bytes) => {
+        const c = parseSubject(subject, h.network.subjects.prefix);
+        if (from !== 'peer0.org1' || c?.kind !== 'inbox') return;
+        sent.set(c.endpoint, [...(sent.get(c.endpoint) ?? []), kindOf(bytes) ?? 'junk']);
+      });
+      for (const id of ids) await h.start(id);
+      const p = h.peers.get('peer0.org1')!;
+      assert.ok(await h.until(() => view(p).includes('peer1.org1'), 20_000, 100), 'p joins through its own org\'s bootstrap peer');
+      await h.advance(10 * fast.reconnectInterval);
+      const toForeign = sent.get('peer0.org2') ?? [];
+      assert.ok(toForeign.length >= 1 && toForeign.every((k) => k === 'session'), `the foreign bootstrap peer got only session probes: ${toForeign} org2: ${JSON.stringify(h.peers.get('peer0.org2')!.codec.rejections.snapshot())} ${JSON.stringify(h.peers.get('peer0.org2')!.peer!.inbound.unhandled)}`);
+      assert.ok((sent.get('peer1.org1') ?? []).includes('memReq'), 'the same-org bootstrap peer got a membership request');
+      assert.ok(p.codec.rejections.get('bootstrap-foreign-org') >= 1, `the misconfiguration is counted: ${JSON.stringify(p.codec.rejections.snapshot())}`);
+      assert.not.ok(view(p).includes('peer0.org2'));
+    } finally {
+      await h.stop();
+    }
   }
 });
 
