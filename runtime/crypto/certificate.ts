@@ -2,9 +2,10 @@
 // ordering org's CA signs the orderer's). Encoding: CBOR [tbs, signature] where tbs is the CBOR array
 // [version, role, mspId, subject, publicKey, notBefore, notAfter] (times in ms since the epoch).
 // The signature covers the exact tbs bytes, so nothing is ever re-encoded to verify.
-import { decodeCbor, encodeCbor } from '../wire/cbor.ts';
+import { encodeCbor } from '../wire/cbor.ts';
+import { parseSignedDocument } from './signed-cbor.ts';
 import { concatBytes, sha256, toHex, utf8 } from '../util/bytes.ts';
-import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type Ed25519 } from './ed25519.ts';
+import { PUBLIC_KEY_BYTES, type Ed25519 } from './ed25519.ts';
 
 export type CertRole = 'ca' | 'peer' | 'orderer';
 const ROLES: readonly CertRole[] = ['ca', 'peer', 'orderer'];
@@ -47,34 +48,25 @@ export function issueCertificate(fields: CertFields, issuerSecret: Uint8Array, e
 
 /** Parses a certificate's structure (not its signature). Returns null for anything malformed. */
 export function parseCertificate(bytes: Uint8Array): Certificate | null {
-  if (!(bytes instanceof Uint8Array) || bytes.byteLength > MAX_CERT_BYTES) return null;
-  try {
-    const outer = decodeCbor(bytes);
-    if (!Array.isArray(outer) || outer.length !== 2) return null;
-    const [tbs, signature] = outer;
-    if (!(tbs instanceof Uint8Array) || !(signature instanceof Uint8Array) || signature.byteLength !== SIGNATURE_BYTES) return null;
-    const f = decodeCbor(tbs);
-    if (!Array.isArray(f) || f.length !== 7) return null;
-    const [version, role, mspId, subject, publicKey, notBefore, notAfter] = f;
-    if (version !== CERT_VERSION) return null;
-    if (!ROLES.includes(role)) return null;
-    if (typeof mspId !== 'string' || !NAME.test(mspId) || typeof subject !== 'string' || !NAME.test(subject)) return null;
-    if (!(publicKey instanceof Uint8Array) || publicKey.byteLength !== PUBLIC_KEY_BYTES) return null;
-    if (!Number.isSafeInteger(notBefore) || !Number.isSafeInteger(notAfter) || notAfter < notBefore) return null;
-    return {
-      role,
-      mspId,
-      subject,
-      publicKey: new Uint8Array(publicKey),
-      notBefore,
-      notAfter,
-      tbs: new Uint8Array(tbs),
-      signature: new Uint8Array(signature),
-      bytes: new Uint8Array(bytes),
-    };
-  } catch {
-    return null;
-  }
+  const doc = parseSignedDocument(bytes, MAX_CERT_BYTES, 7);
+  if (!doc) return null;
+  const [version, role, mspId, subject, publicKey, notBefore, notAfter] = doc.fields as [unknown, CertRole, unknown, unknown, unknown, unknown, unknown];
+  if (version !== CERT_VERSION) return null;
+  if (!ROLES.includes(role)) return null;
+  if (typeof mspId !== 'string' || !NAME.test(mspId) || typeof subject !== 'string' || !NAME.test(subject)) return null;
+  if (!(publicKey instanceof Uint8Array) || publicKey.byteLength !== PUBLIC_KEY_BYTES) return null;
+  if (!Number.isSafeInteger(notBefore) || !Number.isSafeInteger(notAfter) || (notAfter as number) < (notBefore as number)) return null;
+  return {
+    role,
+    mspId,
+    subject,
+    publicKey: new Uint8Array(publicKey),
+    notBefore: notBefore as number,
+    notAfter: notAfter as number,
+    tbs: doc.tbs,
+    signature: doc.signature,
+    bytes: new Uint8Array(bytes),
+  };
 }
 
 /** PKI-ID = SHA-256(mspId ‖ certificate bytes), as Fabric's MCS computes it over the serialized identity. */

@@ -4,9 +4,10 @@
 // path; a list replaces the org's previous one only when it was issued later, so an old list replayed cannot
 // un-revoke anyone. PKI-IDs name certificates (murmur's certificates carry no serial number): SHA-256 of the
 // MSP id and the certificate bytes, the same id every message's signer field carries.
-import { decodeCbor, encodeCbor } from '../wire/cbor.ts';
+import { encodeCbor } from '../wire/cbor.ts';
+import { parseSignedDocument } from './signed-cbor.ts';
 import { toHex } from '../util/bytes.ts';
-import { SIGNATURE_BYTES, type Ed25519 } from './ed25519.ts';
+import type { Ed25519 } from './ed25519.ts';
 
 const CRL_VERSION = 1;
 /** Entries one list may name; past it the list is refused (a CA revoking more issues a new CA). */
@@ -31,19 +32,10 @@ export function issueRevocationList(o: { mspId: string; issuedAt: number; revoke
 
 /** The list's structure (not its signature: the trust store checks that against the org's CA). Null if malformed. */
 export function parseRevocationList(bytes: Uint8Array): RevocationList | null {
-  if (!(bytes instanceof Uint8Array) || bytes.byteLength > MAX_CRL_BYTES) return null;
-  try {
-    const outer = decodeCbor(bytes);
-    if (!Array.isArray(outer) || outer.length !== 2) return null;
-    const [tbs, signature] = outer;
-    if (!(tbs instanceof Uint8Array) || !(signature instanceof Uint8Array) || signature.byteLength !== SIGNATURE_BYTES) return null;
-    const f = decodeCbor(tbs);
-    if (!Array.isArray(f) || f.length !== 4) return null;
-    const [version, mspId, issuedAt, revoked] = f;
-    if (version !== CRL_VERSION || typeof mspId !== 'string' || !Number.isSafeInteger(issuedAt) || !Array.isArray(revoked)) return null;
-    if (revoked.length > MAX_REVOKED || !revoked.every((p) => p instanceof Uint8Array && p.byteLength === PKI_ID_BYTES)) return null;
-    return { mspId, issuedAt, revoked: revoked.map((p: Uint8Array) => toHex(p)), tbs: new Uint8Array(tbs), signature: new Uint8Array(signature) };
-  } catch {
-    return null;
-  }
+  const doc = parseSignedDocument(bytes, MAX_CRL_BYTES, 4);
+  if (!doc) return null;
+  const [version, mspId, issuedAt, revoked] = doc.fields;
+  if (version !== CRL_VERSION || typeof mspId !== 'string' || !Number.isSafeInteger(issuedAt) || !Array.isArray(revoked)) return null;
+  if (revoked.length > MAX_REVOKED || !revoked.every((p) => p instanceof Uint8Array && p.byteLength === PKI_ID_BYTES)) return null;
+  return { mspId, issuedAt: issuedAt as number, revoked: revoked.map((p: Uint8Array) => toHex(p)), tbs: doc.tbs, signature: doc.signature };
 }
