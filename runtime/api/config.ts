@@ -4,3 +4,5 @@ export { loadPeerConfig, defaultConfigPath, ConfigError, envNameFor, type PeerCo
 export { loadOrdererConfig, type OrdererConfig, type LoadedOrdererConfig } from '../../config/orderer-schema.ts';
 export { PRESETS, type PresetName } from '../../config/presets.ts';
 export { generateMaterial, writeMaterial, parseOrgs, channelNames, type NetworkMaterial, type Manifest } from '../crypto/material.ts';
+// Revoking certificates: an org's CA signs a list a running peer takes with `Peer.applyRevocationList`.
+export { issueRevocationList, parseRevocationList, type RevocationList } from '../crypto/revocation.ts';
