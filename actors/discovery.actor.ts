@@ -11,7 +11,8 @@
 //   every pullInterval:        membership request to pullPeerNum random alive peers (anti-entropy; murmur
 //                              profile: one peer, since alive messages already reach every org peer directly,
 //                              and the request to a same-org peer carries a digest of the requester's view of
-//                              the org: a responder whose view hashes the same stays silent)
+//                              the org: a responder whose view hashes the same stays silent, and unanswered
+//                              rounds back off up to QUIET_BACKOFF_MAX periods until something changes)
 //   every reconnectInterval:   membership request to every dead peer (a live one answers → resurrected)
 //   identity purge:            a member whose certificate expired (checked with expiry) or was revoked (`suspect`,
 //                              when a revocation list arrives) is removed at once, as is the old PKI-ID of a peer
@@ -40,6 +41,7 @@ import { MembershipTable, identitySwitch, mayDisclose, type AliveInfo, type Memb
 import type { PeerIO } from './peer-io.ts';
 import type { SessionBinding, SessionTable } from './session.actor.ts';
 import { viewDigest } from './view-digest.ts';
+import { QUIET_BACKOFF_MAX, QuietBackoff } from '../machines/backoff.logic.ts';
 
 export interface DiscoveryTimings {
   aliveTimeInterval: number;
@@ -101,6 +103,8 @@ export class Discovery {
   private readonly subs: Subscription[] = [];
   private timers: TimerGroup;
   private readonly outstanding = new Map<number, { target: string; at: number }>();
+  /** murmur profile: sync rounds slow down while converged (machines/backoff.logic.ts). */
+  readonly backoff = new QuietBackoff(QUIET_BACKOFF_MAX);
   private readonly protectedEndpoints: Set<string>;
   private readonly self;
   private readonly s;
@@ -126,7 +130,7 @@ export class Discovery {
     );
     this.timers.every(t.aliveTimeInterval, () => this.heartbeat());
     this.timers.every(Math.max(1, Math.floor(t.aliveExpirationTimeout / 10)), () => this.checkExpiry());
-    this.timers.every(this.d.syncPeriod ?? t.pullInterval, () => this.sync());
+    this.syncLoop(this.d.syncPeriod ?? t.pullInterval);
     this.timers.every(t.reconnectInterval, () => this.reconnectDead());
     this.connectTargets();
   }
@@ -178,6 +182,7 @@ export class Discovery {
     const { aliveExpirationTimeout, msgExpirationFactor } = this.d.timings;
     if (!this.table.purge(m.pkiIdHex, this.d.clock.now(), aliveExpirationTimeout * msgExpirationFactor)) return;
     this.stats.purged++;
+    this.backoff.reset();
     this.events$.next({ type: 'purged', member: m, reason });
     this.publishView();
   }
@@ -323,6 +328,15 @@ export class Discovery {
     });
   }
 
+  /** Sync rounds every `period`; in the murmur profile (quietSync) they back off while nobody answers. */
+  private syncLoop(period: number): void {
+    const next = () => {
+      this.sync();
+      this.timers.later(this.d.quietSync ? this.backoff.round(period) : period, next);
+    };
+    this.timers.later(period, next);
+  }
+
   private sync(): void {
     const alive = this.table.alive();
     for (const m of this.d.rng.sample(alive, Math.min(this.d.syncPeerNum ?? this.d.timings.pullPeerNum, alive.length))) {
@@ -433,6 +447,7 @@ export class Discovery {
       return;
     }
     if (this.connecting.has(m.payload.nonce)) this.connecting.set(m.payload.nonce, true);
+    this.backoff.reset();
     const now = this.d.clock.now();
     for (const bytes of m.payload.alive) {
       // The view mostly repeats what this peer holds: an alive identical to the member's record (same
@@ -464,6 +479,7 @@ export class Discovery {
   }
 
   private emit(type: 'joined' | 'resurrected' | 'dead' | 'forgotten', pkiIdHex: string, member?: MemberRecord): void {
+    this.backoff.reset();
     const m = member ?? this.table.get(pkiIdHex);
     if (m) this.events$.next({ type, member: m });
     this.publishView();

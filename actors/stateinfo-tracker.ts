@@ -25,6 +25,7 @@ import type { Observable } from 'rxjs';
 import type { MemberRecord } from '../machines/discovery.logic.ts';
 import type { PeerIO } from './peer-io.ts';
 import { viewDigest } from './view-digest.ts';
+import { QUIET_BACKOFF_MAX, QuietBackoff } from '../machines/backoff.logic.ts';
 import { bytesEqual } from '../runtime/util/bytes.ts';
 
 export interface ChannelPeer {
@@ -90,6 +91,8 @@ export class StateInfoTracker {
   readonly changes$ = new Subject<void>();
   /** Pull requests left unanswered because the requester held everything this peer would have sent. */
   readonly stats = { quietPulls: 0 };
+  /** murmur profile: pull rounds slow down while nothing changes (machines/backoff.logic.ts). */
+  readonly backoff = new QuietBackoff(QUIET_BACKOFF_MAX);
   private readonly cache = new Map<string, Cached>();
   private readonly subs: Subscription[] = [];
   private timers: TimerGroup;
@@ -129,7 +132,11 @@ export class StateInfoTracker {
     this.subs.push(this.d.discovery.alive$.subscribe(() => this.changes$.next()));
     const t = this.d.timings;
     this.timers.every(t.publishStateInfoInterval, () => this.publish());
-    this.timers.every(t.requestStateInfoInterval, () => this.pull());
+    const pullLoop = () => {
+      this.pull();
+      this.timers.later(this.d.quietSync ? this.backoff.round(t.requestStateInfoInterval) : t.requestStateInfoInterval, pullLoop);
+    };
+    this.timers.later(t.requestStateInfoInterval, pullLoop);
     this.timers.every(t.pullInterval * 5, () => this.sweep());
   }
 
@@ -143,6 +150,7 @@ export class StateInfoTracker {
   /** Called after every commit: the new height is advertised at the next publish tick. */
   setHeight(h: number): void {
     if (h !== this.height) {
+      this.backoff.reset();
       this.height = h;
       this.dirty = true;
       this.changes$.next();
@@ -238,6 +246,8 @@ export class StateInfoTracker {
     if (known) this.bySignature.delete(known.sig);
     if (sig) this.bySignature.add(sig);
     this.cache.set(m.signer.pkiIdHex, { msg: m, sig: sig ?? '' });
+    // A StateInfo of a new peer or with another height: views may differ, repair at full pace again.
+    if (!known || known.msg.payload.props.height !== m.payload.props.height) this.backoff.reset();
     this.changes$.next();
     return true;
   }
@@ -295,6 +305,7 @@ export class StateInfoTracker {
       this.d.codec.rejections.count('unsolicited-response');
       return;
     }
+    this.backoff.reset();
     if (this.left) return;
     for (const bytes of m.payload.elements) {
       const sig = signatureKey(bytes);

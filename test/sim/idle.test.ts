@@ -2,6 +2,7 @@
 // minute of simulated idle time, each peer signs at most one alive per aliveTimeInterval (membership requests
 // and responses embed the last one) and no StateInfo at all while its height is unchanged (snapshot answers
 // carry the last one), whatever the membership and StateInfo pulls in between.
+import { QUIET_BACKOFF_MAX } from '../../machines/backoff.logic.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness, DEFAULT_TIMINGS } from '../../runtime/sim/harness.ts';
@@ -78,10 +79,32 @@ test('murmur profile: repair rounds ask one peer, and nobody pulls blocks while 
     assert.ok((murmur[kind] ?? 0) <= 4 * 6, `murmur ${kind}: one peer a round (${murmur[kind]})`);
     assert.ok((fabric[kind] ?? 0) >= 4 * 5 * 3 - 6, `fabric ${kind}: three peers a round (${fabric[kind]})`);
   }
-  // murmur's requests carry a digest of what the requester holds; converged, nobody has anything to add.
-  assert.ok((murmur.memReq ?? 0) >= 4 * 4 && (murmur.stateInfoPullReq ?? 0) >= 4 * 4, 'murmur still asks every round');
+  // murmur's requests carry a digest of what the requester holds; converged, nobody has anything to add, and
+  // unanswered rounds back off (machines/backoff.logic.ts): fewer than one request a period per peer.
+  assert.ok((murmur.memReq ?? 0) < 4 * 5 && (murmur.stateInfoPullReq ?? 0) < 4 * 5, `murmur backs off while converged: ${murmur.memReq}, ${murmur.stateInfoPullReq}`);
   assert.equal([murmur.memRes ?? 0, murmur.stateInfoSnapshot ?? 0], [0, 0], 'converged: the rounds go unanswered');
   assert.ok((fabric.memRes ?? 0) >= 4 * 5 * 3 - 6 && (fabric.stateInfoSnapshot ?? 0) >= 4 * 5 * 3 - 6, `fabric answers every request (${fabric.memRes}, ${fabric.stateInfoSnapshot})`);
+});
+
+test('murmur profile: quiet repair rounds back off to QUIET_BACKOFF_MAX periods and return to full pace when a member joins or a height changes', async () => {
+  const h = await Harness.create({ orgs: 1, peers: 4, seed: 'idle-backoff' });
+  try {
+    const p0 = h.peers.get('peer0.org1')!;
+    await h.crash('peer3.org1');
+    assert.ok(await h.until(() => p0.peer!.discovery.aliveMembers().length === 2, 120_000, 500));
+    await h.advance(120_000);
+    const factors = () => [p0.peer!.discovery.backoff.current, p0.peer!.stateInfo.get('channel1')!.backoff.current];
+    assert.equal(factors(), [QUIET_BACKOFF_MAX, QUIET_BACKOFF_MAX], 'converged: both kinds of round at the longest wait');
+    await h.start('peer3.org1');
+    assert.ok(await h.until(() => p0.peer!.discovery.aliveMembers().length === 3, 30_000, 100));
+    assert.is(p0.peer!.discovery.backoff.current, 1, 'a member joined: membership rounds at full pace');
+    await h.advance(120_000);
+    assert.equal(factors(), [QUIET_BACKOFF_MAX, QUIET_BACKOFF_MAX], 'and back off again');
+    p0.peer!.stateInfo.get('channel1')!.setHeight(5);
+    assert.is(p0.peer!.stateInfo.get('channel1')!.backoff.current, 1, 'a height changed: StateInfo rounds at full pace');
+  } finally {
+    await h.stop();
+  }
 });
 
 test('murmur profile: a quiet repair round still repairs: a StateInfo lost while a peer was cut off reaches it by the next rounds', async () => {
