@@ -32,7 +32,8 @@
 import { fromCallback, type EventObject } from 'xstate';
 import { BehaviorSubject, Subject, Subscription } from 'rxjs';
 
-import { subjects as subjectsOf } from '../runtime/transport/subjects.ts';
+import { isSafeEndpoint, MAX_ENDPOINT_LENGTH, subjects as subjectsOf } from '../runtime/transport/subjects.ts';
+import { LIMITS } from '../runtime/wire/validate.ts';
 import type { AliveMsg, MemReqMsg, MemResMsg, Verified } from '../runtime/wire/messages.ts';
 import { TimerGroup } from '../runtime/timers.ts';
 import { envelopeSignature, parseEnvelope, seal, stripSecret } from '../runtime/wire/envelope.ts';
@@ -155,6 +156,8 @@ export class Discovery {
 
   /** Alive metadata from now on (Fabric's UpdateMetadata): the next alive message carries it. */
   updateMetadata(metadata: Uint8Array): void {
+    // What every receiver would refuse as a malformed alive message is refused here, where it can be fixed.
+    if (!(metadata instanceof Uint8Array) || metadata.byteLength > LIMITS.metadata) throw new Error(`alive metadata must be at most ${LIMITS.metadata} bytes`);
     this.d.metadata = metadata;
     this.lastAlive = null;
   }
@@ -164,6 +167,7 @@ export class Discovery {
   updateEndpoint(endpoint: string): void {
     const { transport } = this.d;
     const old = this.d.externalEndpoint;
+    if (endpoint !== '' && !isSafeEndpoint(endpoint)) throw new Error(`bad external endpoint ${JSON.stringify(endpoint)}: host:port tokens, at most ${MAX_ENDPOINT_LENGTH} characters, or '' for none`);
     if (endpoint === old) return;
     if (this.running && old && old !== transport.endpoint) transport.unsubscribe(this.s.inbox(old));
     this.d.externalEndpoint = endpoint;

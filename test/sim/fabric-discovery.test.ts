@@ -100,6 +100,9 @@ test('fabric discovery/TestUpdate', async () => {
         endpoint: first.peer!.discovery.member(last.pkiIdHex)?.endpoint,
       });
       assert.equal(seen(), { metadata: '', endpoint: '' }, 'before the updates');
+      // What every receiver would refuse is refused at the source, and nothing changes.
+      assert.throws(() => first.peer!.discovery.updateMetadata(new Uint8Array(4097)), /at most 4096 bytes/);
+      assert.throws(() => last.peer!.discovery.updateEndpoint('bad endpoint>'), /bad external endpoint/);
       first.peer!.discovery.updateMetadata(new TextEncoder().encode('bla bla'));
       last.peer!.discovery.updateEndpoint('localhost:5511');
       assert.ok(await h.until(() => seen().metadata === 'bla bla' && seen().endpoint === 'localhost:5511', 10 * fast.aliveTimeInterval, 50), JSON.stringify(seen()));
