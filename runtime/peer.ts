@@ -9,6 +9,7 @@ import { peerOptionsFrom } from './peer-options.ts';
 import { nextIncarnation } from './incarnation.ts';
 import { NatsTransport } from './transport/nats.transport.ts';
 import { realClock } from './clock.ts';
+import { slackClock } from './slack-clock.ts';
 import { cryptoRng } from './rng.ts';
 import { ed25519Impl } from './crypto/ed25519.ts';
 import { readSigner } from './crypto/material.ts';
@@ -112,7 +113,7 @@ export async function startPeerProcess(
       transport,
       codec,
       signer,
-      clock: realClock,
+      clock: slackClock,
       rng: cryptoRng(),
       ledgers: new LmdbLedgerStore(path(cfg.peer.fileSystemPath), ed),
       feed: new DeliverFeed(() => nats.connection, { prefix: cfg.peer.nats.prefix, token: inboxTokenFor(cfg.peer.nats.user || cfg.peer.id) }),
