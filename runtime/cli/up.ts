@@ -119,7 +119,7 @@ export async function up(o: UpOptions): Promise<void> {
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    clearInterval(ticker);
+    clearTimeout(ticker);
     say('\nstopping…');
     await dash?.close().catch(() => {});
     if (load) {
@@ -270,14 +270,12 @@ export async function up(o: UpOptions): Promise<void> {
 
   const tty = process.stdout.isTTY === true;
   const total = manifest.orgs.reduce((n, g) => n + g.peers.length, 0);
-  let tick = 0;
   // Live columns: lag behind the orderer's height, and blocks/s from the previous sample of each peer.
   const channelNames = manifest.channels.map((c) => c.name);
   heightClient = client ?? (await OrdererClient.connect(network.natsUrl, o.prefix, undefined, auth?.client).catch(() => null));
   const previous = new Map<string, { height: number; at: number }>();
   const refresh = async () => {
     if (stopping) return;
-    tick++;
     // In-process peers are read directly: a round trip through NATS would wait on this same busy event loop.
     const rows = inProcess ? inProcess.status() : await queryStatus({ natsUrl: network.natsUrl, prefix: o.prefix, timeoutMs: 700, login: auth?.monitor }).catch(() => []);
     if (stopping) return;
@@ -300,7 +298,13 @@ export async function up(o: UpOptions): Promise<void> {
     const ls = load?.stats;
     const head = `${new Date().toISOString()}  ${answered}/${total} peers answering  nats ${network.natsUrl}${dash ? `  dashboard ${dash.url}` : ''}${ls ? `  load accepted=${ls.accepted} rejected=${ls.rejected}` : ''}`;
     if (tty) process.stdout.write(`\x1b[H\x1b[2J${head}\n\n${table}\n\nCtrl-C stops everything\n`);
-    else if (tick % 5 === 1 || answered < total) say(`${head}\n${table}`);
+    else say(`${head}\n${table}`);
+    return tty || answered < total;
   };
-  ticker = setInterval(() => void refresh(), 1000);
+  // A terminal's table is redrawn every second; a log gets one every 5 s once every peer answers (every second
+  // until then): status is not gathered when nobody reads it (issue 25).
+  const schedule = (ms: number) => {
+    ticker = setTimeout(() => void refresh().then((fast) => !stopping && schedule(fast === false ? 5000 : 1000), () => !stopping && schedule(1000)), ms);
+  };
+  schedule(1000);
 }
