@@ -18,7 +18,7 @@ import { WireCodec } from './wire/codec.ts';
 import { readGenesis } from './ledger/channel-config.ts';
 import { LmdbLedgerStore } from './ledger/lmdb.ledger.ts';
 import { DeliverFeed } from './orderer/deliver.feed.ts';
-import { inboxTokenFor } from './transport/subjects.ts';
+import { inboxTokenFor, isChannelWide } from './transport/subjects.ts';
 import { PeerMetrics, countingTransport } from './ops/metrics.ts';
 import type { Logs } from './log.ts';
 import type { Lru } from './util/lru.ts';
@@ -57,7 +57,15 @@ export async function startPeerProcess(
     return { name: c.name, genesis };
   });
 
-  const codec = new WireCodec({ trust, ed, now: () => realClock.now(), maxBytes: cfg.peer.maxRecvMsgSize, verifyCacheSize: g.murmur.verifyCacheSize, verifiedCache: extra.verifiedCache });
+  const codec = new WireCodec({
+    trust,
+    ed,
+    now: () => realClock.now(),
+    maxBytes: cfg.peer.maxRecvMsgSize,
+    verifyCacheSize: g.murmur.verifyCacheSize,
+    verifiedCache: extra.verifiedCache,
+    ownOrg: { mspId: cfg.peer.localMspId, channelWide: (s) => isChannelWide(s, cfg.peer.nats.prefix) },
+  });
   const nats = new NatsTransport({
     servers: cfg.peer.nats.servers,
     endpoint: g.endpoint || cfg.peer.id,

@@ -8,6 +8,7 @@
 import { SimClock, type Clock } from '../clock.ts';
 import { rngFromSeed, type Rng } from '../rng.ts';
 import { MemoryNetwork, type LinkConfig } from '../transport/memory.transport.ts';
+import { isChannelWide } from '../transport/subjects.ts';
 import { generateMaterial, parseOrgs, channelNames, signerOf, type NetworkMaterial, type PeerMaterial } from '../crypto/material.ts';
 import { nodeEd25519, type Ed25519 } from '../crypto/ed25519.ts';
 import { TrustStore } from '../crypto/msp.ts';
@@ -128,7 +129,7 @@ export class Harness {
         const trust = new TrustStore(this.ed);
         for (const o of this.material.orgs) trust.addOrg(o.mspId, o.ca.cert.bytes);
         this.trusts.set(p.id, trust);
-        this.peers.set(p.id, { id: p.id, pkiId: identity.pkiId, pkiIdHex: identity.pkiIdHex, org: org.name, mspId: org.mspId, material: p, codec: this.codec(p.id), peer: null });
+        this.peers.set(p.id, { id: p.id, pkiId: identity.pkiId, pkiIdHex: identity.pkiIdHex, org: org.name, mspId: org.mspId, material: p, codec: this.codec(p.id, org.mspId), peer: null });
       }
   }
 
@@ -166,9 +167,10 @@ export class Harness {
   }
 
   /** A peer's codec checks certificate validity by the peer's own clock, as a real peer would. */
-  private codec(id: string): WireCodec {
+  private codec(id: string, mspId: string): WireCodec {
     const clock = this.clockOf(id);
-    return new WireCodec({ trust: this.trusts.get(id)!, ed: this.edOf(id), now: () => clock.now(), maxBytes: this.network.maxPayload });
+    const prefix = this.network.subjects.prefix;
+    return new WireCodec({ trust: this.trusts.get(id)!, ed: this.edOf(id), now: () => clock.now(), maxBytes: this.network.maxPayload, ownOrg: { mspId, channelWide: (s) => isChannelWide(s, prefix) } });
   }
 
   /** Starts (or restarts) one peer. A restart keeps what the peer persisted and gets a fresh incarnation. */

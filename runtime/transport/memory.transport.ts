@@ -482,13 +482,13 @@ export class MemoryTransport implements Transport {
     this.stats.received++;
     let result;
     try {
-      result = this.decoder.decode(bytes);
+      result = this.decoder.decode(bytes, subject);
     } catch {
       this.drop('decoder-error');
       return;
     }
     if (!result.ok) {
-      this.drop('rejected');
+      this.drop(result.reason === 'copy' ? 'copy' : 'rejected');
       return;
     }
     this.inbound.next({ msg: result.msg, subject, via });

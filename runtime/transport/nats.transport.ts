@@ -329,13 +329,13 @@ export class NatsTransport implements Transport {
       this.stats.received++;
       let result;
       try {
-        result = this.opts.decoder.decode(msg.data);
+        result = this.opts.decoder.decode(msg.data, msg.subject);
       } catch {
         this.drop('decoder-error');
         return;
       }
       if (!result.ok) {
-        this.drop('rejected');
+        this.drop(result.reason === 'copy' ? 'copy' : 'rejected');
         return;
       }
       const via = msg.headers?.get(VIA_HEADER) || null;

@@ -127,6 +127,11 @@ export type SubjectClass =
   | { kind: 'deliver'; channel: string; token: string }
   | { kind: 'blocks'; channel: string };
 
+/** Whether `subject` is a channel-wide cross-org subject (`<prefix>.chan.<channel>`). */
+export function isChannelWide(subject: string, prefix: string = DEFAULT_PREFIX): boolean {
+  return subject.startsWith(`${prefix}.chan.`);
+}
+
 /** Which class a concrete subject belongs to under `prefix`, or null if it is none of murmur's. */
 export function parseSubject(subject: string, prefix: string = DEFAULT_PREFIX): SubjectClass | null {
   if (!subject.startsWith(`${prefix}.`)) return null;

@@ -29,7 +29,8 @@ export interface SendOptions {
  * Counters of one transport. `received` counts every message that reached the transport (before decoding);
  * `dropped` counts by reason every message not sent or not emitted:
  * `oversized`, `stopped`, `bad-subject`, `queue-full`, `publish-error` (outgoing),
- * `rejected` (the decoder refused it), `decoder-error` (the decoder threw), `serve-error`, `reply-not-inbox` (a
+ * `rejected` (the decoder refused it), `copy` (genuine, but a channel-wide copy of an own-org message the
+ * peer also receives on its org's subject: not a refusal), `decoder-error` (the decoder threw), `serve-error`, `reply-not-inbox` (a
  * request whose reply subject is not an inbox: never answered) (incoming).
  */
 export interface TransportStats {

@@ -29,6 +29,11 @@ export interface CodecOptions {
   /** A verified-envelope cache shared with other codecs (verifyCacheSize is then ignored). */
   verifiedCache?: Lru<string, true>;
   identityCacheSize?: number;
+  /** The receiving peer's org and its channel-wide subjects. An externally visible peer publishes its alive
+   * messages and StateInfo on its org's subject and again on the channel-wide one for the other orgs; a peer of
+   * the same org hears both, so the channel-wide copy of an own-org message is dropped once its signature is
+   * checked (a forgery is still refused and counted as one), before its payload is measured or decoded. */
+  ownOrg?: { mspId: string; channelWide: (subject: string) => boolean };
 }
 
 export interface CodecStats {
@@ -37,6 +42,8 @@ export interface CodecStats {
   cacheHits: number;
   /** Payloads handed to the CBOR decoder: only signed ones of known senders, within PAYLOAD_LIMITS. */
   payloadDecodes: number;
+  /** Channel-wide copies of own-org messages dropped undecoded (see CodecOptions.ownOrg). */
+  copies: number;
 }
 
 /** The most structure a valid payload has: its longest lists (LIMITS.listItems byte strings; at most 1 000 state
@@ -45,7 +52,7 @@ const PAYLOAD_LIMITS: ScanLimits = { maxItems: 4 * LIMITS.listItems + 1024, maxD
 
 export class WireCodec implements InboundDecoder {
   readonly rejections = new RejectionCounter();
-  readonly stats: CodecStats = { decoded: 0, verifications: 0, cacheHits: 0, payloadDecodes: 0 };
+  readonly stats: CodecStats = { decoded: 0, verifications: 0, cacheHits: 0, payloadDecodes: 0, copies: 0 };
   private readonly verified: Lru<string, true>;
   private readonly identities: Lru<string, Identity>;
   maxBytes: number;
@@ -76,9 +83,9 @@ export class WireCodec implements InboundDecoder {
     this.identities.set(identity.pkiIdHex, identity);
   }
 
-  decode(bytes: Uint8Array): DecodeResult {
+  decode(bytes: Uint8Array, subject?: string): DecodeResult {
     try {
-      return this.decodeUnsafe(bytes);
+      return this.decodeUnsafe(bytes, subject);
     } catch (e) {
       // Defensive: nothing below should throw, but a bug must not take down the receive loop.
       return this.reject('bad-payload', `internal: ${(e as Error).message}`);
@@ -90,7 +97,7 @@ export class WireCodec implements InboundDecoder {
     return { ok: false, reason, detail };
   }
 
-  private decodeUnsafe(bytes: Uint8Array): DecodeResult {
+  private decodeUnsafe(bytes: Uint8Array, subject: string | undefined): DecodeResult {
     if (!(bytes instanceof Uint8Array)) return this.reject('malformed-envelope', 'not bytes');
     if (bytes.byteLength > this.maxBytes) return this.reject('oversized', `${bytes.byteLength} > ${this.maxBytes}`);
     const env = parseEnvelope(bytes);
@@ -145,6 +152,12 @@ export class WireCodec implements InboundDecoder {
         if (!this.opts.ed.verify(identity.publicKey, secret.payload, secret.signature)) return this.reject('bad-secret', 'signature');
         this.verified.set(secretKey, true);
       }
+    }
+
+    const own = this.opts.ownOrg;
+    if (own && subject !== undefined && identity.mspId === own.mspId && own.channelWide(subject)) {
+      this.stats.copies++;
+      return { ok: false, reason: 'copy' };
     }
 
     // A signed payload still comes from a possibly hostile insider: its structure is measured before the decoder

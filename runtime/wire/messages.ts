@@ -241,7 +241,11 @@ export interface Verified<P extends Payload = Payload> {
   bytes: Uint8Array;
 }
 
-export type DecodeResult = { ok: true; msg: Verified } | { ok: false; reason: RejectReason; detail?: string };
+export type DecodeResult =
+  | { ok: true; msg: Verified }
+  | { ok: false; reason: RejectReason; detail?: string }
+  /** Genuine, but a copy of what this peer also receives on another subject (not a rejection). */
+  | { ok: false; reason: 'copy'; detail?: undefined };
 
 /** Every reason a decode can refuse a message. Counted per reason; never thrown. */
 export type RejectReason =
@@ -289,5 +293,6 @@ export const REJECT_REASONS: readonly RejectReason[] = [
 
 /** Anything that turns bytes into a verified message or a counted refusal. */
 export interface InboundDecoder {
-  decode(bytes: Uint8Array): DecodeResult;
+  /** `subject`: where it arrived, when a transport delivers it (lets the decoder recognise copies). */
+  decode(bytes: Uint8Array, subject?: string): DecodeResult;
 }

@@ -30,6 +30,29 @@ test('every payload kind round-trips through seal and decode', () => {
   assert.is(codec.rejections.total, 0);
 });
 
+test('a channel-wide copy of an own-org message is dropped after its signature check, before decoding', () => {
+  // alice is of Org1MSP, bob of Org2MSP; this codec is an Org1 peer's.
+  const isChan = (s: string) => s.startsWith('murmur.chan.');
+  const codec = new WireCodec({ trust: trustFor(), ed, now: () => Date.now(), maxBytes: 1 << 20, ownOrg: { mspId: alice.identity.mspId, channelWide: isChan } });
+  const own = stripSecret(seal(samplePayload('alive', alice.identity.pkiId), alice, { secret: { internalEndpoint: 'peer0.org1' } }));
+  const foreign = seal(samplePayload('alive', bob.identity.pkiId), bob);
+  assert.equal(codec.decode(own, 'murmur.chan.channel1'), { ok: false, reason: 'copy' });
+  assert.is(codec.stats.copies, 1);
+  assert.is(codec.stats.payloadDecodes, 0, 'the copy is not decoded');
+  assert.ok(codec.decode(own, 'murmur.disc.org.Org1MSP').ok, 'the org-subject copy is the one handled');
+  assert.ok(codec.decode(own).ok, 'without a subject nothing is a copy');
+  assert.ok(codec.decode(foreign, 'murmur.chan.channel1').ok, 'another org on the channel subject is what it is for');
+  assert.is(codec.rejections.total, 0, 'a copy is not a rejection');
+  // A forgery naming an own-org signer is still refused and counted as one.
+  const env = parseEnvelope(own);
+  assert.ok(env.ok);
+  if (env.ok) {
+    const forged = encodeEnvelope({ ...env.env, signature: bob.sign(env.env.payload) });
+    assert.equal(codec.decode(forged, 'murmur.chan.channel1'), { ok: false, reason: 'bad-signature', detail: undefined });
+    assert.is(codec.rejections.get('bad-signature'), 1);
+  }
+});
+
 test('the internal endpoint travels in a signed secret that stripSecret removes', () => {
   const codec = codecFor();
   const bytes = seal(samplePayload('alive', alice.identity.pkiId), alice, { secret: { internalEndpoint: 'peer0.org1' } });
