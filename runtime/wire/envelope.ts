@@ -29,56 +29,74 @@ const MAX_CERT_BYTES = 4096;
  * miss the verify cache.
  */
 export function parseEnvelope(bytes: Uint8Array): EnvelopeParse {
-  const malformed = (detail: string): EnvelopeParse => ({ ok: false, reason: 'malformed-envelope', detail });
-  const bad = (detail: string): EnvelopeParse => ({ ok: false, reason: 'bad-envelope', detail });
-  let i = 0;
-  const head = () => {
-    const h = readHead(bytes, i, true);
-    if (h) i = h.next;
-    return h;
-  };
-  const bstr = (what: string, size?: number): Uint8Array | string => {
-    const h = head();
-    if (!h) return `${what}: not canonical CBOR`;
-    if (h.major !== 2) return `${what}: not a byte string`;
-    if (size !== undefined && h.value !== size) return `${what}: ${h.value} bytes, not ${size}`;
-    if (i + h.value > bytes.length) return `${what}: truncated`;
-    const v = bytes.subarray(i, i + h.value);
-    i += h.value;
-    return v;
-  };
-  const isNull = () => bytes[i] === 0xf6 && (i++, true);
-  const top = head();
-  if (!top) return malformed('not canonical CBOR');
+  // A cursor object, not closures: this runs for every message received, and closures would be created (and,
+  // in the bundled CLI, named) on every call.
+  const r = new Cursor(bytes);
+  const top = r.head();
+  if (!top) return { ok: false, reason: 'malformed-envelope', detail: 'not canonical CBOR' };
   if (top.major !== 4 || top.value !== 6) return bad('not a 6-element array');
-  const v = head();
+  const v = r.head();
   if (!v || v.major !== 0 || v.value !== ENVELOPE_VERSION) return bad('unknown envelope version');
-  const payload = bstr('payload');
+  const payload = r.bstr('payload');
   if (typeof payload === 'string') return bad(payload);
   if (payload.byteLength === 0) return bad('payload: empty');
-  const signature = bstr('signature', 64);
+  const signature = r.bstr('signature', 64);
   if (typeof signature === 'string') return bad(signature);
-  const signer = bstr('signer', 32);
+  const signer = r.bstr('signer', 32);
   if (typeof signer === 'string') return bad(signer);
   let cert: Uint8Array | null = null;
-  if (!isNull()) {
-    const c = bstr('cert');
+  if (!r.isNull()) {
+    const c = r.bstr('cert');
     if (typeof c === 'string') return bad(c);
     if (c.byteLength > MAX_CERT_BYTES) return bad(`cert: more than ${MAX_CERT_BYTES} bytes`);
     cert = c;
   }
   let sec: RawEnvelope['secret'] = null;
-  if (!isNull()) {
-    const h = head();
+  if (!r.isNull()) {
+    const h = r.head();
     if (!h || h.major !== 4 || h.value !== 2) return bad('secret');
-    const sp = bstr('secret payload');
+    const sp = r.bstr('secret payload');
     if (typeof sp === 'string' || sp.byteLength === 0) return bad('secret');
-    const ss = bstr('secret signature', 64);
+    const ss = r.bstr('secret signature', 64);
     if (typeof ss === 'string') return bad('secret');
     sec = { payload: sp, signature: ss };
   }
-  if (i !== bytes.length) return bad('trailing bytes');
+  if (r.i !== bytes.length) return bad('trailing bytes');
   return { ok: true, env: { payload, signature, signer, cert, secret: sec } };
+}
+
+function bad(detail: string): EnvelopeParse {
+  return { ok: false, reason: 'bad-envelope', detail };
+}
+
+/** Reads canonical CBOR heads and byte strings from `bytes`, front to back. */
+class Cursor {
+  i = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+
+  head(): ReturnType<typeof readHead> {
+    const h = readHead(this.bytes, this.i, true);
+    if (h) this.i = h.next;
+    return h;
+  }
+
+  /** A byte string (of exactly `size` bytes if given) as a view, or what is wrong with it. */
+  bstr(what: string, size?: number): Uint8Array | string {
+    const h = this.head();
+    if (!h) return `${what}: not canonical CBOR`;
+    if (h.major !== 2) return `${what}: not a byte string`;
+    if (size !== undefined && h.value !== size) return `${what}: ${h.value} bytes, not ${size}`;
+    if (this.i + h.value > this.bytes.length) return `${what}: truncated`;
+    const v = this.bytes.subarray(this.i, this.i + h.value);
+    this.i += h.value;
+    return v;
+  }
+
+  isNull(): boolean {
+    if (this.bytes[this.i] !== 0xf6) return false;
+    this.i++;
+    return true;
+  }
 }
 
 /** The envelope's payload signature (a view), or null if `bytes` is no envelope: identical signatures mean the
