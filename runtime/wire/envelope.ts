@@ -140,11 +140,7 @@ export function noteEnvelopeKind(bytes: Uint8Array, kind: string): void {
 
 export function seal(payload: Payload, signer: LocalSigner, opts: SealOptions = {}): Uint8Array {
   const p = encodeCbor(payload);
-  let secret: RawEnvelope['secret'] = null;
-  if (opts.secret) {
-    const sp = encodeCbor({ internalEndpoint: opts.secret.internalEndpoint });
-    secret = { payload: sp, signature: signer.sign(sp) };
-  }
+  const secret = opts.secret ? signedSecret(signer, opts.secret.internalEndpoint) : null;
   const bytes = encodeEnvelope({
     payload: p,
     signature: signer.sign(p),
@@ -154,6 +150,19 @@ export function seal(payload: Payload, signer: LocalSigner, opts: SealOptions = 
   });
   kinds.set(bytes, payload.t);
   return bytes;
+}
+
+/** The last secret part each signer signed: a peer's internal endpoint rarely changes, and ed25519 signatures
+ * are deterministic, so every heartbeat would sign the same bytes to the same signature again. */
+const secrets = new WeakMap<LocalSigner, { endpoint: string; secret: NonNullable<RawEnvelope['secret']> }>();
+
+function signedSecret(signer: LocalSigner, endpoint: string): NonNullable<RawEnvelope['secret']> {
+  const last = secrets.get(signer);
+  if (last && last.endpoint === endpoint) return last.secret;
+  const payload = encodeCbor({ internalEndpoint: endpoint });
+  const secret = { payload, signature: signer.sign(payload) };
+  secrets.set(signer, { endpoint, secret });
+  return secret;
 }
 
 /** Removes the secret part (internal endpoint) before an envelope goes to another org. Payload and

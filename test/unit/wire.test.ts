@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { PAYLOAD_KINDS } from '../../runtime/wire/messages.ts';
+import { PAYLOAD_KINDS, type Payload } from '../../runtime/wire/messages.ts';
 import { encodeEnvelope, parseEnvelope, seal, stripSecret } from '../../runtime/wire/envelope.ts';
 import { encodeCbor } from '../../runtime/wire/cbor.ts';
 import { generateMaterial, signerOf } from '../../runtime/crypto/material.ts';
@@ -51,6 +51,19 @@ test('a channel-wide copy of an own-org message is dropped after its signature c
     assert.equal(codec.decode(forged, 'murmur.chan.channel1'), { ok: false, reason: 'bad-signature', detail: undefined });
     assert.is(codec.rejections.get('bad-signature'), 1);
   }
+});
+
+test('a peer signs its secret part once per internal endpoint, not once per message', () => {
+  let signs = 0;
+  const counting = { identity: alice.identity, sign: (m: Uint8Array) => (signs++, alice.sign(m)) };
+  const alive = (seqNum: number) => ({ ...samplePayload('alive', alice.identity.pkiId), ts: { incNum: 1, seqNum } }) as Payload;
+  const a = parseEnvelope(seal(alive(1), counting, { secret: { internalEndpoint: 'peer0.org1' } }));
+  const b = parseEnvelope(seal(alive(2), counting, { secret: { internalEndpoint: 'peer0.org1' } }));
+  assert.is(signs, 3, 'two payloads, one secret');
+  assert.ok(a.ok && b.ok && Buffer.from(a.env.secret!.signature).equals(Buffer.from(b.env.secret!.signature)));
+  const c = parseEnvelope(seal(alive(3), counting, { secret: { internalEndpoint: 'peer0.org1:7051' } }));
+  assert.is(signs, 5, 'a new endpoint is signed anew');
+  assert.ok(c.ok && codecFor().decode(seal(alive(4), counting, { secret: { internalEndpoint: 'peer0.org1:7051' } })).ok);
 });
 
 test('the internal endpoint travels in a signed secret that stripSecret removes', () => {
