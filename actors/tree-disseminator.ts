@@ -23,7 +23,7 @@ import { RequesterLimits } from '../machines/rate-limit.logic.ts';
 import type { BlockIntake } from './block-intake.ts';
 
 /** What the tree consumes of its channel (BlockIntake is the adapter). */
-export type TreeChannel = Pick<BlockIntake, 'acceptData' | 'channel' | 'clock' | 'codec' | 'envelopeOf' | 'inbound' | 'known' | 'ledger' | 'mspId' | 'orgPeers' | 'remember' | 'replyWhenProven' | 'rng' | 'signer' | 'transport'>;
+export type TreeChannel = Pick<BlockIntake, 'acceptData' | 'channel' | 'clock' | 'codec' | 'envelopeOf' | 'inbound' | 'known' | 'ledger' | 'mspId' | 'orgPeers' | 'remember' | 'replyWhenProven' | 'rng' | 'signer' | 'stateInfo' | 'transport'>;
 
 export interface TreeOptions extends TreeSettings {
   maxPropagationBurstLatency: number;
@@ -39,6 +39,9 @@ export const TREE_DEFAULTS: TreeSettings = { fanout: 3, maxLinks: 12, graftTimeo
 const MAX_SERVED_PER_GRAFT = 32;
 const SEEN_BY_TREE = 4096;
 const SYNC_EVERY_MS = 1000;
+/** The refresh timer once every link is confirmed: the view's changes refresh at once, so the timer only
+ * catches what no event announces (a skipped peer's time running out). */
+const QUIET_SYNC_MS = 4000;
 const SILENT_LINK_BLOCKS = 8;
 
 export class TreeDisseminator {
@@ -73,8 +76,20 @@ export class TreeDisseminator {
     this.sub.add(inbound.onChannel('graft', channel, (m) => this.onGraft(m)));
     this.sub.add(inbound.onChannel('prune', channel, (m) => this.onPrune(m)));
     this.sub.add(ledger.commits$.subscribe(() => this.tree.committedBelow(ledger.height())));
-    // A peer nobody has linked to yet hears nothing: it opens its own links as the view fills.
-    this.timers.every(SYNC_EVERY_MS, () => this.refresh());
+    // A peer nobody has linked to yet hears nothing: it opens its own links as the view fills, at once when the
+    // view changes (a StateInfo or a membership event) and on a timer that asks unconfirmed links again.
+    this.sub.add(this.intake.stateInfo.changes$.subscribe(() => this.refresh(true)));
+    this.loop();
+  }
+
+  /** Every second while a link is unconfirmed (or none exists), every QUIET_SYNC_MS otherwise: an idle peer
+   * with a settled tree does not wake each second for nothing (issue 25). */
+  private loop(): void {
+    const settled = this.tree.size > 0 && this.tree.unconfirmed().length === 0;
+    this.timers.later(settled ? QUIET_SYNC_MS : SYNC_EVERY_MS, () => {
+      this.refresh(true);
+      this.loop();
+    });
   }
 
   stop(): void {
@@ -246,9 +261,10 @@ export class TreeDisseminator {
   }
 
   /** Links follow the channel view; an out-link is told with an empty graft (until it answers) so it links back. */
-  private refresh(): void {
+  private refresh(force = false): void {
     const now = this.intake.clock.now();
-    if (now - this.lastSync < SYNC_EVERY_MS / 4 && this.tree.size > 0) return;
+    // Per message (data, tree control) at most four times a second; the timer and view changes always.
+    if (!force && now - this.lastSync < SYNC_EVERY_MS / 4 && this.tree.size > 0) return;
     this.lastSync = now;
     this.endpointOf = new Map();
     this.idOf = new Map();

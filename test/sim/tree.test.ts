@@ -86,6 +86,42 @@ test('a partition inside an org splits the tree; after heal the tree re-forms at
   }
 });
 
+test('a settled tree refreshes its links every 4 s, not every second, and drops a dead peer as soon as it is declared dead', async () => {
+  const h = await Harness.create({ orgs: 1, peers: 6, seed: 'tree-quiet', signer: 'sim', orderer: ONE_TX_BLOCKS, startJitterMs: 1000 });
+  try {
+    assert.ok(await h.until(() => leaders(h).length === 1, 60_000, 500), 'a leader');
+    await produce(h, 10, 100);
+    await h.advance(20_000);
+    const trees = () => h.running().map((p) => ({ id: p.id, tree: p.peer!.gossip.get(CH)!.tree! }));
+    for (const { id, tree } of trees()) assert.ok(tree.tree.size > 0 && tree.tree.unconfirmed().length === 0, `${id}: settled`);
+    // Count link refreshes over an idle minute (the timer's; no blocks move).
+    let refreshes = 0;
+    for (const { tree } of trees()) {
+      const t = tree as unknown as { refresh: (force?: boolean) => void };
+      const orig = t.refresh.bind(t);
+      t.refresh = (force) => (refreshes++, orig(force));
+    }
+    await h.advance(60_000);
+    const perPeerPerMinute = refreshes / trees().length;
+    assert.ok(perPeerPerMinute >= 13 && perPeerPerMinute <= 17, `refreshes per peer per idle minute: ${perPeerPerMinute}`);
+    // A peer crashes; each survivor drops its link when its membership declares it dead, not at the next tick.
+    const victim = h.running().find((p) => p.peer!.elections.get(CH)!.role() !== 'leader')!.id;
+    const victimPki = h.peers.get(victim)!.pkiIdHex;
+    const survivors = h.running().filter((p) => p.id !== victim);
+    const linkedAtDeath: string[] = [];
+    for (const p of survivors)
+      p.peer!.discovery.events$.subscribe((e) => {
+        if (e.type === 'dead' && e.member.pkiIdHex === victimPki) queueMicrotask(() => p.peer!.gossip.get(CH)!.tree!.tree.link(victimPki) && linkedAtDeath.push(p.id));
+      });
+    await h.crash(victim);
+    assert.ok(await h.until(() => survivors.every((p) => !p.peer!.discovery.member(victimPki) || p.peer!.discovery.member(victimPki)!.status !== 'alive'), 60_000, 100), 'declared dead');
+    await h.advance(100);
+    assert.equal(linkedAtDeath, [], 'no survivor still links the dead peer once it is declared dead');
+  } finally {
+    await h.stop();
+  }
+});
+
 test('an announcer that never delivers is skipped; announcements from another org are refused', async () => {
   const liar = 'peer3.org1';
   const h = await Harness.create({ orgs: 2, peers: 4, seed: 'tree-liar', orderer: ONE_TX_BLOCKS, timings: { stateCheckInterval: 2000 } });
