@@ -4,9 +4,10 @@
 //
 //   <p>.inbox.<endpoint>       point-to-point to one peer (any org may send)
 //   <p>.org.<msp>.<channel>    org-only traffic of a channel: blocks, leadership, pull
-//   <p>.chan.<channel>         channel-wide cross-org traffic: StateInfo of externally visible peers
+//   <p>.chan.<channel>         channel-wide cross-org traffic: StateInfo and alive messages of externally
+//                              visible peers (also on their org's subjects: own-org peers drop this copy)
 //   <p>.disc.org.<msp>         discovery inside an org: alive messages, membership (internal endpoints)
-//   <p>.disc.ext               discovery across orgs: alive messages of externally visible peers
+//   <p>.disc.ext               discovery across orgs: subscribed and permitted, unused by this version
 //   <p>.status                 status request/reply (CLI), outside the gossip wire
 //   <p>.orderer.<channel>.tx   transactions to the orderer
 //   <p>.orderer.<channel>.height  the orderer's chain height (request/reply)
@@ -221,9 +222,9 @@ export function describeSubjects(prefix: string = DEFAULT_PREFIX): SubjectDescri
   return [
     { subject: `${s.prefix}.inbox.<endpoint>`, kind: 'subject', purpose: 'point-to-point messages to one peer (any org may send; signatures and rules decide)' },
     { subject: `${s.prefix}.org.<mspId>.<channel>`, kind: 'subject', purpose: 'org-only traffic of a channel: blocks, leadership, pull' },
-    { subject: `${s.prefix}.chan.<channel>`, kind: 'subject', purpose: 'channel-wide cross-org traffic: StateInfo of externally visible peers' },
+    { subject: `${s.prefix}.chan.<channel>`, kind: 'subject', purpose: "channel-wide cross-org traffic: StateInfo and alive messages of externally visible peers (own-org peers drop this copy of their org's)" },
     { subject: `${s.prefix}.disc.org.<mspId>`, kind: 'subject', purpose: 'discovery inside an org: alive messages and membership' },
-    { subject: s.discoveryExternal(), kind: 'subject', purpose: 'discovery across orgs: alive messages of externally visible peers' },
+    { subject: s.discoveryExternal(), kind: 'subject', purpose: 'discovery across orgs: subscribed and permitted, unused by this version (external alive messages go on the channel subjects)' },
     { subject: s.status(), kind: 'subject', purpose: 'status request/reply (murmur status), not signed gossip' },
     { subject: `${s.prefix}.orderer.<channel>.tx`, kind: 'subject', purpose: "transactions to the orderer (reply: validated and queued, with the tx id; with header Murmur-Wait: once in a block)" },
     { subject: `${s.prefix}.orderer.<channel>.height`, kind: 'subject', purpose: "the orderer's chain height of the channel (request/reply)" },
