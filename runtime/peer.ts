@@ -18,7 +18,7 @@ import { WireCodec } from './wire/codec.ts';
 import { readGenesis } from './ledger/channel-config.ts';
 import { LmdbLedgerStore } from './ledger/lmdb.ledger.ts';
 import { DeliverFeed } from './orderer/deliver.feed.ts';
-import { inboxTokenFor, isChannelWide } from './transport/subjects.ts';
+import { inboxTokenFor } from './transport/subjects.ts';
 import { PeerMetrics, countingTransport } from './ops/metrics.ts';
 import type { Logs } from './log.ts';
 import type { Lru } from './util/lru.ts';
@@ -64,7 +64,7 @@ export async function startPeerProcess(
     maxBytes: cfg.peer.maxRecvMsgSize,
     verifyCacheSize: g.murmur.verifyCacheSize,
     verifiedCache: extra.verifiedCache,
-    ownOrg: { mspId: cfg.peer.localMspId, channelWide: (s) => isChannelWide(s, cfg.peer.nats.prefix) },
+    ownOrg: { mspId: cfg.peer.localMspId, prefix: cfg.peer.nats.prefix },
   });
   const nats = new NatsTransport({
     servers: cfg.peer.nats.servers,

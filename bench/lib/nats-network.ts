@@ -40,7 +40,7 @@ import type { Transport } from '../../runtime/transport/transport.ts';
 import { Orderer } from '../../runtime/orderer/orderer.ts';
 import { JetStreamBlockLog } from '../../runtime/orderer/jetstream.log.ts';
 import { DeliverFeed } from '../../runtime/orderer/deliver.feed.ts';
-import { inboxTokenFor, isChannelWide } from '../../runtime/transport/subjects.ts';
+import { inboxTokenFor } from '../../runtime/transport/subjects.ts';
 import { DeliverService } from '../../runtime/orderer/deliver.service.ts';
 import { MemoryOrderingService } from '../../runtime/orderer/memory.ordering.ts';
 import type { AppendResult, BlockLog } from '../../runtime/orderer/block-log.ts';
@@ -359,14 +359,13 @@ export class BenchNetwork {
     if (bp.peer) throw new Error(`${id} runs already`);
     const g = this.config.peer.gossip;
     const ed = countingEd(this.verifier(), this.genesis.ordererPublicKey, bp.counts);
-    const prefix = this.prefix;
     const codec = new WireCodec({
       trust: this.trust,
       ed,
       now: () => realClock.now(),
       maxBytes: this.config.peer.maxRecvMsgSize,
       verifyCacheSize: g.murmur.verifyCacheSize,
-      ownOrg: { mspId: bp.mspId, channelWide: (s) => isChannelWide(s, prefix) },
+      ownOrg: { mspId: bp.mspId, prefix: this.prefix },
     });
     let transport: Transport;
     let feed: OrderingFeed;

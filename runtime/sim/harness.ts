@@ -8,7 +8,6 @@
 import { SimClock, type Clock } from '../clock.ts';
 import { rngFromSeed, type Rng } from '../rng.ts';
 import { MemoryNetwork, type LinkConfig } from '../transport/memory.transport.ts';
-import { isChannelWide } from '../transport/subjects.ts';
 import { generateMaterial, parseOrgs, channelNames, signerOf, type NetworkMaterial, type PeerMaterial } from '../crypto/material.ts';
 import { nodeEd25519, type Ed25519 } from '../crypto/ed25519.ts';
 import { TrustStore } from '../crypto/msp.ts';
@@ -169,8 +168,7 @@ export class Harness {
   /** A peer's codec checks certificate validity by the peer's own clock, as a real peer would. */
   private codec(id: string, mspId: string): WireCodec {
     const clock = this.clockOf(id);
-    const prefix = this.network.subjects.prefix;
-    return new WireCodec({ trust: this.trusts.get(id)!, ed: this.edOf(id), now: () => clock.now(), maxBytes: this.network.maxPayload, ownOrg: { mspId, channelWide: (s) => isChannelWide(s, prefix) } });
+    return new WireCodec({ trust: this.trusts.get(id)!, ed: this.edOf(id), now: () => clock.now(), maxBytes: this.network.maxPayload, ownOrg: { mspId, prefix: this.network.subjects.prefix } });
   }
 
   /** Starts (or restarts) one peer. A restart keeps what the peer persisted and gets a fresh incarnation. */

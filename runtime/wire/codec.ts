@@ -18,6 +18,7 @@ import type { TrustStore } from '../crypto/msp.ts';
 import type { Ed25519 } from '../crypto/ed25519.ts';
 import { Lru } from '../util/lru.ts';
 import { bytesEqual, toHex } from '../util/bytes.ts';
+import { isChannelWide } from '../transport/subjects.ts';
 
 export interface CodecOptions {
   trust: TrustStore;
@@ -33,7 +34,7 @@ export interface CodecOptions {
    * messages and StateInfo on its org's subject and again on the channel-wide one for the other orgs; a peer of
    * the same org hears both, so the channel-wide copy of an own-org message is dropped once its signature is
    * checked (a forgery is still refused and counted as one), before its payload is measured or decoded. */
-  ownOrg?: { mspId: string; channelWide: (subject: string) => boolean };
+  ownOrg?: { mspId: string; prefix: string };
 }
 
 export interface CodecStats {
@@ -155,7 +156,7 @@ export class WireCodec implements InboundDecoder {
     }
 
     const own = this.opts.ownOrg;
-    if (own && subject !== undefined && identity.mspId === own.mspId && own.channelWide(subject)) {
+    if (own && subject !== undefined && identity.mspId === own.mspId && isChannelWide(subject, own.prefix)) {
       this.stats.copies++;
       return { ok: false, reason: 'copy' };
     }

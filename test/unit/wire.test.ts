@@ -32,8 +32,7 @@ test('every payload kind round-trips through seal and decode', () => {
 
 test('a channel-wide copy of an own-org message is dropped after its signature check, before decoding', () => {
   // alice is of Org1MSP, bob of Org2MSP; this codec is an Org1 peer's.
-  const isChan = (s: string) => s.startsWith('murmur.chan.');
-  const codec = new WireCodec({ trust: trustFor(), ed, now: () => Date.now(), maxBytes: 1 << 20, ownOrg: { mspId: alice.identity.mspId, channelWide: isChan } });
+  const codec = new WireCodec({ trust: trustFor(), ed, now: () => Date.now(), maxBytes: 1 << 20, ownOrg: { mspId: alice.identity.mspId, prefix: 'murmur' } });
   const own = stripSecret(seal(samplePayload('alive', alice.identity.pkiId), alice, { secret: { internalEndpoint: 'peer0.org1' } }));
   const foreign = seal(samplePayload('alive', bob.identity.pkiId), bob);
   assert.equal(codec.decode(own, 'murmur.chan.channel1'), { ok: false, reason: 'copy' });
