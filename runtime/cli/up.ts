@@ -299,12 +299,18 @@ export async function up(o: UpOptions): Promise<void> {
     const head = `${new Date().toISOString()}  ${answered}/${total} peers answering  nats ${network.natsUrl}${dash ? `  dashboard ${dash.url}` : ''}${ls ? `  load accepted=${ls.accepted} rejected=${ls.rejected}` : ''}`;
     if (tty) process.stdout.write(`\x1b[H\x1b[2J${head}\n\n${table}\n\nCtrl-C stops everything\n`);
     else say(`${head}\n${table}`);
-    return tty || answered < total;
+    return statusRefreshMs(tty, answered, total);
   };
   // A terminal's table is redrawn every second; a log gets one every 5 s once every peer answers (every second
   // until then): status is not gathered when nobody reads it (issue 25).
   const schedule = (ms: number) => {
-    ticker = setTimeout(() => void refresh().then((fast) => !stopping && schedule(fast === false ? 5000 : 1000), () => !stopping && schedule(1000)), ms);
+    ticker = setTimeout(() => void refresh().then((next) => !stopping && schedule(next ?? 1000), () => !stopping && schedule(1000)), ms);
   };
   schedule(1000);
+}
+
+/** When `up` gathers its status table next (ms): every second on a terminal and while a peer has not answered
+ * yet; every 5 s for a log once all answer (nobody reads a table in between). */
+export function statusRefreshMs(tty: boolean, answered: number, total: number): number {
+  return tty || answered < total ? 1000 : 5000;
 }
