@@ -1,7 +1,9 @@
 // The peer-level concerns beside the channels: discovery (membership over every channel) and one StateInfo
 // tracker per channel (heights and the channel view), plus the endpoints the session dials at start
-// (bootstrap and anchor peers, never this peer itself).
+// (bootstrap and anchor peers, never this peer itself) and the members it probes as discovery learns them;
+// forgetting a member leaves the session table too.
 import { fromCallback, type EventObject } from 'xstate';
+import { filter, map } from 'rxjs';
 import type { Genesis } from '../runtime/ledger/channel-config.ts';
 import { Discovery } from './discovery.actor.ts';
 import { StateInfoTracker } from './stateinfo-tracker.ts';
@@ -44,5 +46,14 @@ export function peerConcerns(o: PeerOptions, d: PeerDeps, inbound: InboundPort, 
       for (const t of stateInfo.values()) t.stop();
     };
   });
-  return { discovery, stateInfo, targets, stateInfoLogic };
+  // A member discovery forgets or purges leaves the session table too (its binding and proven inbox).
+  discovery.events$.pipe(filter((e) => e.type === 'forgotten' || e.type === 'purged')).subscribe((e) => sessions.forget(e.member.pkiIdHex));
+  // Every member discovery learns is probed once (the session's members$), so bulk replies to it are proven
+  // before it asks.
+  const members$ = discovery.events$.pipe(
+    filter((e) => e.type === 'joined' || e.type === 'resurrected'),
+    map((e) => discovery.endpointFor(e.member.pkiIdHex)),
+    filter((e): e is string => !!e),
+  );
+  return { discovery, stateInfo, targets, stateInfoLogic, members$ };
 }

@@ -9,7 +9,6 @@
 //       commit, electionLink, dissemination, pull, stateServer, stateTransferLink   ports
 // Status rows come from actors/status-reporter.ts over narrow getters.
 import { createActor } from 'xstate';
-import { filter, map } from 'rxjs';
 import { peerMachine, channelActorId } from '../machines/peer.machine.ts';
 import { subjects as subjectsOf } from '../runtime/transport/subjects.ts';
 import { sessionLogic, SessionTable } from './session.actor.ts';
@@ -24,6 +23,7 @@ import { channelParts, type ChannelParts } from './channel-parts.ts';
 import { peerConcerns, orgsOf } from './peer-concerns.ts';
 import { lifecycleLogic, rootControl } from './peer-lifecycle.ts';
 import { electionMode, peerInput } from './peer-input.ts';
+import { peerFacade } from './peer-facade.ts';
 import type { Peer, PeerDeps, PeerOptions } from './peer.types.ts';
 
 export type { Peer, PeerDeps, PeerOptions, PeerTimings } from './peer.types.ts';
@@ -35,12 +35,11 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
   const incNum = o.incNum ?? d.clock.now();
   // One inbound router: every concern registers its (kind, channel); it subscribes to the transport at start.
   const inbound = new InboundRouter(d.transport.inbound$);
-  const { discovery, stateInfo, targets, stateInfoLogic } = peerConcerns(o, d, inbound, incNum, sessions);
+  const { discovery, stateInfo, targets, stateInfoLogic, members$ } = peerConcerns(o, d, inbound, incNum, sessions);
   const mode = electionMode(o);
   const profile = o.profile ?? 'murmur';
   const channels = new Map<string, ChannelParts>();
   const deliver = deliverLogic({ feed: d.feed, queue: (c) => channels.get(c)?.queue, rng: d.rng.fork('deliver') });
-  const view = <T>(pick: (p: ChannelParts) => T | null) => new Map([...channels].flatMap(([name, p]) => (pick(p) === null ? [] : [[name, pick(p)!] as [string, T]])));
   const gossipSettings = { ...o.timings, gossip: { stateEnabled: o.stateEnabled, mode: o.dissemination, pull: o.pull, tree: o.tree, ...(o.limits ? { limits: o.limits } : {}) } };
 
   const open = async () => {
@@ -81,14 +80,6 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     status: () => encodeStatusRows(status()),
     connected: (connected) => actor.send({ type: 'transport.status', connected }),
   });
-  // A member discovery forgets or purges leaves the session table too (its binding and proven inbox).
-  discovery.events$.pipe(filter((e) => e.type === 'forgotten' || e.type === 'purged')).subscribe((e) => sessions.forget(e.member.pkiIdHex));
-  // Every member discovery learns is probed once, so bulk replies to it are proven before it asks.
-  const members$ = discovery.events$.pipe(
-    filter((e) => e.type === 'joined' || e.type === 'resurrected'),
-    map((e) => discovery.endpointFor(e.member.pkiIdHex)),
-    filter((e): e is string => !!e),
-  );
   const session = { transport: d.transport, inbound, signer: d.signer, clock: d.clock, rng: d.rng.fork('session'), incNum, targets, members$, dialTimeoutMs: o.dialTimeoutMs, reconnectIntervalMs: o.reconnectIntervalMs, maxConnectionAttempts: o.maxConnectionAttempts };
   const machine = peerMachine.provide({
     actors: {
@@ -110,42 +101,8 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
   const actor = createActor(machine, { input, clock: d.clock, inspect: o.inspect, systemId: `peer:${o.peerId}` });
   d.codec.learn(d.signer.identity);
 
-  return {
-    actor,
-    sessions,
-    discovery,
-    inbound,
-    stateInfo,
-    channels,
-    get elections() {
-      return view((p) => p.election);
-    },
-    get ledgers() {
-      return view((p) => p.ledger);
-    },
-    get queues() {
-      return view((p) => p.queue);
-    },
-    get gossip() {
-      return view((p) => p.gossip);
-    },
-    delivered$: deliver.delivered$,
-    ...rootControl(actor, o.peerId),
-    leaveChannel: (channel) => {
-      if (!channels.has(channel) || !actor.getSnapshot().matches('running')) return false;
-      stateInfo.get(channel)!.leave();
-      actor.send({ type: 'channel.leave', channel });
-      channels.delete(channel);
-      d.transport.unsubscribe(subjects.org(o.mspId, channel));
-      d.transport.unsubscribe(subjects.channel(channel));
-      return true;
-    },
-    applyRevocationList: (bytes) => {
-      const r = d.codec.trust.applyRevocations(bytes);
-      if (!r.ok) return r;
-      const purged = discovery.suspect((m) => d.codec.trust.isRevoked(m.mspId, m.pkiIdHex), 'cert-revoked');
-      return { ...r, purged: purged.map((m) => m.id) };
-    },
-    status,
-  };
+  const facade = peerFacade({ actor, channels, stateInfo, discovery, codec: d.codec, unsubscribeChannel: (ch) => [subjects.org(o.mspId, ch), subjects.channel(ch)].forEach((s) => d.transport.unsubscribe(s)) });
+  const peer = { actor, sessions, discovery, inbound, stateInfo, channels, delivered$: deliver.delivered$, ...rootControl(actor, o.peerId), status };
+  // Descriptors, not a spread: the channel views are getters read when asked.
+  return Object.defineProperties(peer, Object.getOwnPropertyDescriptors(facade)) as typeof peer & typeof facade;
 }
