@@ -21,7 +21,7 @@ import type { Clock } from '../clock.ts';
 import type { Rng } from '../rng.ts';
 import type { InboundDecoder } from '../wire/messages.ts';
 import { isPublishSubject, isSafeEndpoint, isSubscribeSubject, subjectMatches, subjects, type Subjects } from './subjects.ts';
-import { countDrop, emptyStats, type ConnectionEvent, type Inbound, type SendOptions, type Transport, type TransportStats } from './transport.ts';
+import { countDrop, decodeOrDrop, emptyStats, type ConnectionEvent, type Inbound, type SendOptions, type Transport, type TransportStats } from './transport.ts';
 
 export interface LatencyRange {
   minMs: number;
@@ -480,18 +480,8 @@ export class MemoryTransport implements Transport {
   /** @internal Decode at delivery time with this transport's decoder. */
   receive(subject: string, bytes: Uint8Array, via: string | null): void {
     this.stats.received++;
-    let result;
-    try {
-      result = this.decoder.decode(bytes, subject);
-    } catch {
-      this.drop('decoder-error');
-      return;
-    }
-    if (!result.ok) {
-      this.drop(result.reason === 'copy' ? 'copy' : 'rejected');
-      return;
-    }
-    this.inbound.next({ msg: result.msg, subject, via });
+    const msg = decodeOrDrop(this.decoder, bytes, subject, (r) => this.drop(r));
+    if (msg) this.inbound.next({ msg, subject, via });
   }
 
   /** @internal */

@@ -18,7 +18,7 @@ import { realClock, type Clock } from '../clock.ts';
 import type { InboundDecoder } from '../wire/messages.ts';
 import { isPublishSubject, isReplyInbox, isSafeEndpoint, isSubscribeSubject, subjects, type Subjects } from './subjects.ts';
 import { loginOptions } from './nats-login.ts';
-import { countDrop, emptyStats, type ConnectionEvent, type Inbound, type SendOptions, type Transport, type TransportStats } from './transport.ts';
+import { countDrop, decodeOrDrop, emptyStats, type ConnectionEvent, type Inbound, type SendOptions, type Transport, type TransportStats } from './transport.ts';
 
 export const VIA_HEADER = 'Murmur-Via';
 /** Room left under the server's max_payload for the `via` header (NATS counts headers in the payload). */
@@ -327,19 +327,10 @@ export class NatsTransport implements Transport {
       }
       if (this.state === 'stopped') return;
       this.stats.received++;
-      let result;
-      try {
-        result = this.opts.decoder.decode(msg.data, msg.subject);
-      } catch {
-        this.drop('decoder-error');
-        return;
-      }
-      if (!result.ok) {
-        this.drop(result.reason === 'copy' ? 'copy' : 'rejected');
-        return;
-      }
+      const verified = decodeOrDrop(this.opts.decoder, msg.data, msg.subject, (r) => this.drop(r));
+      if (!verified) return;
       const via = msg.headers?.get(VIA_HEADER) || null;
-      this.inbound.next({ msg: result.msg, subject: msg.subject, via });
+      this.inbound.next({ msg: verified, subject: msg.subject, via });
     } catch {
       this.drop('inbound-error');
     }

@@ -4,7 +4,7 @@
 // injected InboundDecoder before it is emitted; refusals are counted by the decoder and dropped here, never
 // thrown into an actor. A sender never receives its own messages.
 import type { Observable } from 'rxjs';
-import type { Verified } from '../wire/messages.ts';
+import type { InboundDecoder, Verified } from '../wire/messages.ts';
 
 export interface ConnectionEvent {
   type: 'connected' | 'disconnected' | 'reconnecting' | 'reconnected' | 'closed' | 'error';
@@ -72,4 +72,22 @@ export function emptyStats(): TransportStats {
 
 export function countDrop(stats: TransportStats, reason: string): void {
   stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
+}
+
+/**
+ * Decodes one received message with the transport's decoder; a refusal (or a decoder that throws) is counted
+ * as a drop — `copy` for an own-org message's channel-wide copy, `rejected` for everything the codec refused
+ * (the codec counts its reasons), `decoder-error` for a throw — and gives null.
+ */
+export function decodeOrDrop(decoder: InboundDecoder, bytes: Uint8Array, subject: string, drop: (reason: string) => void): Verified | null {
+  let result;
+  try {
+    result = decoder.decode(bytes, subject);
+  } catch {
+    drop('decoder-error');
+    return null;
+  }
+  if (result.ok) return result.msg;
+  drop(result.reason === 'copy' ? 'copy' : 'rejected');
+  return null;
 }
