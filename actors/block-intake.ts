@@ -24,6 +24,7 @@ import type { BlockSource, CommitQueue } from './commit-queue.ts';
 import { checkBlockBytes, type BlockCheckResult } from './block-check.ts';
 import { isStraggler } from '../machines/state-transfer.logic.ts';
 import type { PeerIO } from './peer-io.ts';
+import type { Sealer } from '../runtime/wire/sealer.ts';
 
 /** Proven reply inboxes (actors/session.actor.ts): what a peer answered a signed probe through. */
 export interface InboxProofs {
@@ -45,6 +46,8 @@ export interface GossipChannelContext extends PeerIO {
   discovery: Pick<Membership, 'endpointFor'>;
   /** Inboxes peers have proven they receive on (the session actor); bulk replies go only there. */
   sessions: InboxProofs;
+  /** Seals what this channel's parts send: tagged for one recipient with a pairwise key, else signed. */
+  sealer: Sealer;
   /** Gets blocks only from other peers (election on, or not a static leader): straggler warnings apply. */
   dependsOnOthers?: boolean;
   /** `murmur` (default) or Fabric's stock behaviour. */
@@ -85,6 +88,7 @@ export class BlockIntake {
   readonly inbound: InboundPort;
   readonly codec: WireCodec;
   readonly signer: LocalSigner;
+  readonly sealer: Sealer;
   readonly clock: Clock;
   readonly rng: Rng;
   readonly ledger: Ledger;
@@ -110,6 +114,7 @@ export class BlockIntake {
     this.inbound = ctx.inbound;
     this.codec = ctx.codec;
     this.signer = ctx.signer;
+    this.sealer = ctx.sealer;
     this.clock = ctx.clock;
     this.rng = ctx.rng;
     this.ledger = ctx.ledger;

@@ -10,7 +10,6 @@
 //   pulled blocks go to the store and the payload buffer; they are not pushed on (Fabric)
 import { Subscription } from 'rxjs';
 import type { DataMsg, DigestMsg, HelloMsg, RequestMsg, UpdateMsg, Verified } from '../runtime/wire/messages.ts';
-import { seal } from '../runtime/wire/envelope.ts';
 import { TimerGroup } from '../runtime/timers.ts';
 import { PullEngine, type PullSend, type PullTimings } from '../machines/pull.logic.ts';
 import { chunkBySize } from '../machines/chunk.logic.ts';
@@ -18,7 +17,7 @@ import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import type { BlockIntake } from './block-intake.ts';
 
 /** What the puller consumes of its channel (BlockIntake is the adapter). */
-export type PullChannel = Pick<BlockIntake, 'admit' | 'channel' | 'check' | 'clock' | 'codec' | 'copies$' | 'duplicates' | 'endpointOf' | 'envelopeOf' | 'expireStored' | 'inbound' | 'known' | 'ledger' | 'orgPeers' | 'replyWhenProven' | 'rng' | 'signer' | 'storedSeqs' | 'transport'>;
+export type PullChannel = Pick<BlockIntake, 'admit' | 'channel' | 'check' | 'clock' | 'codec' | 'copies$' | 'duplicates' | 'endpointOf' | 'envelopeOf' | 'expireStored' | 'inbound' | 'known' | 'ledger' | 'orgPeers' | 'replyWhenProven' | 'rng' | 'sealer' | 'signer' | 'storedSeqs' | 'transport'>;
 
 export interface PullSettings extends PullTimings {
   pullInterval: number;
@@ -143,7 +142,7 @@ export class BlockPuller {
   }
 
   private sendAll(out: readonly (PullSend | null)[]): void {
-    const { transport, signer, channel } = this.intake;
+    const { transport, sealer, channel } = this.intake;
     for (const o of out) {
       if (!o) continue;
       if (o.t === 'update') {
@@ -153,7 +152,7 @@ export class BlockPuller {
           const budget = transport.maxPayload - ENVELOPE_OVERHEAD;
           const { chunks, oversized } = chunkBySize(envs, (e) => e.byteLength, budget);
           if (oversized.length) this.intake.codec.rejections.count('pull-item-oversized');
-          for (const items of chunks) transport.send(to, seal({ t: 'update', ch: channel, nonce: o.nonce, kind: 'block', items } satisfies UpdateMsg, signer));
+          for (const items of chunks) transport.send(to, sealer.to(o.to, { t: 'update', ch: channel, nonce: o.nonce, kind: 'block', items } satisfies UpdateMsg));
         });
         continue;
       }
@@ -163,7 +162,7 @@ export class BlockPuller {
         o.t === 'hello'
           ? ({ t: 'hello', ch: channel, nonce: o.nonce, kind: 'block' } satisfies HelloMsg)
           : ({ t: o.t, ch: channel, nonce: o.nonce, kind: 'block', digests: o.ids } as DigestMsg | RequestMsg);
-      transport.send(to, seal(msg, signer));
+      transport.send(to, sealer.to(o.to, msg));
     }
   }
 }

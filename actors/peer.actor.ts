@@ -12,6 +12,8 @@ import { createActor } from 'xstate';
 import { peerMachine, channelActorId } from '../machines/peer.machine.ts';
 import { subjects as subjectsOf } from '../runtime/transport/subjects.ts';
 import { sessionLogic, SessionTable } from './session.actor.ts';
+import { SessionKeys } from '../runtime/crypto/session-keys.ts';
+import { Sealer } from '../runtime/wire/sealer.ts';
 import { discoveryLogic } from './discovery.actor.ts';
 import { ElectionBinding } from './election-binding.ts';
 import { encodeStatusRows, type StatusRow } from './status-row.ts';
@@ -30,9 +32,14 @@ export type { Peer, PeerDeps, PeerOptions, PeerTimings } from './peer.types.ts';
 
 export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
   const subjects = subjectsOf(o.prefix);
-  const sessions = new SessionTable();
   // Incarnation: given by the caller (persisted so it never goes backwards), else the clock at start.
   const incNum = o.incNum ?? d.clock.now();
+  // Pairwise message keys, agreed in the session probes: received tags are checked by the codec, sent ones made
+  // by the sealer (runtime/crypto/session-keys.ts).
+  const keys = new SessionKeys({ pkiId: d.signer.identity.pkiId, incNum }, d.rng.fork('session-keys').bytes(32));
+  const sessions = new SessionTable(keys);
+  d.codec.bindTagKeys({ self: d.signer.identity.pkiId, recvKey: (pkiIdHex) => keys.recvKey(pkiIdHex) });
+  const sealer = new Sealer(d.signer, keys);
   // One inbound router: every concern registers its (kind, channel); it subscribes to the transport at start.
   const inbound = new InboundRouter(d.transport.inbound$);
   const { discovery, stateInfo, targets, stateInfoLogic, members$ } = peerConcerns(o, d, inbound, incNum, sessions);
@@ -46,7 +53,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
     for (const { genesis } of o.channels) {
       const ledger = await d.ledgers.open(genesis);
       const name = ledger.channel;
-      const ctx = { channel: name, orgs: orgsOf(genesis), transport: d.transport, inbound, codec: d.codec, signer: d.signer, clock: d.clock, rng: d.rng.fork(`dissemination:${name}`), stateInfo: stateInfo.get(name)!, discovery, sessions, dependsOnOthers: mode !== 'static-leader', profile };
+      const ctx = { channel: name, orgs: orgsOf(genesis), transport: d.transport, inbound, codec: d.codec, signer: d.signer, sealer, clock: d.clock, rng: d.rng.fork(`dissemination:${name}`), stateInfo: stateInfo.get(name)!, discovery, sessions, dependsOnOthers: mode !== 'static-leader', profile };
       channels.set(name, channelParts(ledger, d.codec.rejections, ctx, gossipSettings));
     }
   };

@@ -8,6 +8,10 @@
 //   a member discovery reports (joined, resurrected) gets one probe, so its inbox is proven before it asks;
 //   a bulk reply for an unproven inbox waits (whenProven) for the answer to a probe sent there, at most
 //   dialTimeout, then is dropped; one probe per endpoint at a time
+// Key agreement rides on the same messages: probe and answer carry the sender's X25519 key for this incarnation
+// (signed with everything else), and each side derives the pair's message keys (runtime/crypto/session-keys.ts).
+// An answer to my probe confirms the peer holds my key, so from then on I may tag messages to it instead of
+// signing them; a probe from a new incarnation of a peer replaces its keys, and I probe it back to confirm.
 // Bindings, proven inboxes and outstanding nonces are bounded. Membership (discovery) builds on the bindings;
 // bulk replies (grafts, pull updates, state responses) go only to proven inboxes.
 import { fromCallback, type EventObject } from 'xstate';
@@ -22,6 +26,7 @@ import { TimerGroup } from '../runtime/timers.ts';
 import { Lru } from '../runtime/util/lru.ts';
 import { bytesEqual } from '../runtime/util/bytes.ts';
 import type { InboundPort } from './inbound-router.ts';
+import type { SessionKeys } from '../runtime/crypto/session-keys.ts';
 
 export interface SessionBinding {
   pkiIdHex: string;
@@ -78,7 +83,11 @@ export class SessionTable {
   private pendingCount = 0;
   /** Callers waiting to learn who answers on an inbox (onProof), by inbox; bounded. */
   private readonly proofWaiters = new Map<string, ((b: SessionBinding) => void)[]>();
-  constructor(max = 10_000) {
+  /** `keys`: this peer's pairwise message keys (null: every message is signed). */
+  constructor(
+    readonly keys: SessionKeys | null = null,
+    max = 10_000,
+  ) {
     this.bindings = new Lru(max);
     this.proven = new Lru(max);
   }
@@ -113,6 +122,7 @@ export class SessionTable {
   forget(pkiIdHex: string): void {
     this.bindings.delete(pkiIdHex);
     this.proven.delete(pkiIdHex);
+    this.keys?.forget(pkiIdHex);
   }
 
   /** Sends one probe to `inbox` (none while one is out there, or while the session actor is not running). */
@@ -167,6 +177,8 @@ export function sessionLogic(deps: SessionDeps, table: SessionTable) {
   return fromCallback<EventObject>(() => {
     const { transport, signer, clock, rng } = deps;
     const self = signer.identity;
+    // Without pairwise keys the probe still carries a key (the wire requires one): zeros, which agree nothing.
+    const dh = table.keys?.publicKey ?? new Uint8Array(32);
     // nonce → endpoint probed, for probes still waiting for an answer (at most MAX_WAITING).
     const waiting = new Map<number, string>();
     const timers = new TimerGroup(clock);
@@ -192,7 +204,7 @@ export function sessionLogic(deps: SessionDeps, table: SessionTable) {
       if (waiting.size >= MAX_WAITING) return null;
       const nonce = rng.nonce();
       waiting.set(nonce, endpoint);
-      const msg: SessionMsg = { t: 'session', pkiId: self.pkiId, inbox: transport.endpoint, incNum: deps.incNum, nonce, to: null, probe: true };
+      const msg: SessionMsg = { t: 'session', pkiId: self.pkiId, inbox: transport.endpoint, incNum: deps.incNum, nonce, to: null, probe: true, dh };
       transport.send(endpoint, seal(msg, signer));
       return nonce;
     };
@@ -217,6 +229,7 @@ export function sessionLogic(deps: SessionDeps, table: SessionTable) {
         table.settle(null, endpoint);
       });
     };
+    const learnKey = (m: Verified<SessionMsg>) => table.keys?.learn(m.signer.pkiIdHex, { pkiId: m.signer.pkiId, incNum: m.payload.incNum, dh: m.payload.dh }) ?? false;
     const proven = (m: Verified<SessionMsg>, inbox: string) => {
       const known = table.proven.peek(m.signer.pkiIdHex);
       if (!known || known.incNum <= m.payload.incNum) table.proven.set(m.signer.pkiIdHex, { inbox, incNum: m.payload.incNum, at: clock.now() });
@@ -226,8 +239,11 @@ export function sessionLogic(deps: SessionDeps, table: SessionTable) {
       if (m.signer.pkiIdHex === self.pkiIdHex) return;
       if (m.payload.probe) {
         remember(binding(m));
-        const reply: SessionMsg = { t: 'session', pkiId: self.pkiId, inbox: transport.endpoint, incNum: deps.incNum, nonce: m.payload.nonce, to: m.signer.pkiId, probe: false };
+        const fresh = learnKey(m);
+        const reply: SessionMsg = { t: 'session', pkiId: self.pkiId, inbox: transport.endpoint, incNum: deps.incNum, nonce: m.payload.nonce, to: m.signer.pkiId, probe: false, dh };
         transport.send(m.payload.inbox, seal(reply, signer));
+        // A new incarnation's key: my answer gives it mine, my own probe's answer will confirm it holds it.
+        if (fresh) proveOnce(m.payload.inbox);
         return;
       }
       if (!m.payload.to || !bytesEqual(m.payload.to, self.pkiId)) return;
@@ -236,6 +252,8 @@ export function sessionLogic(deps: SessionDeps, table: SessionTable) {
       waiting.delete(m.payload.nonce);
       proving.delete(probed);
       remember(binding(m));
+      learnKey(m);
+      table.keys?.confirm(m.signer.pkiIdHex, m.payload.incNum, m.payload.dh);
       proven(m, probed);
       table.settle(m.signer.pkiIdHex, probed);
     });

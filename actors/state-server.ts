@@ -8,7 +8,6 @@
 // machines/rate-limit.logic.ts), counted as state-request-rate when it bites.
 import { Subscription } from 'rxjs';
 import type { StateBlock, StateReqMsg, StateResMsg, Verified } from '../runtime/wire/messages.ts';
-import { seal } from '../runtime/wire/envelope.ts';
 import { RequesterLimits } from '../machines/rate-limit.logic.ts';
 import { chunkBySize } from '../machines/chunk.logic.ts';
 import { servedRange, validateRequest } from '../machines/state-transfer.logic.ts';
@@ -16,7 +15,7 @@ import type { BlockIntake } from './block-intake.ts';
 import { ENVELOPE_OVERHEAD } from './block-puller.ts';
 
 /** What the state server consumes of its channel (BlockIntake is the adapter). */
-export type StateServerChannel = Pick<BlockIntake, 'channel' | 'clock' | 'codec' | 'endpointOf' | 'inbound' | 'replyWhenProven' | 'ledger' | 'orgs' | 'signer' | 'transport'>;
+export type StateServerChannel = Pick<BlockIntake, 'channel' | 'clock' | 'codec' | 'endpointOf' | 'inbound' | 'replyWhenProven' | 'ledger' | 'orgs' | 'sealer' | 'signer' | 'transport'>;
 
 export interface StateServerSettings {
   batchSize: number;
@@ -57,7 +56,7 @@ export class StateServer {
   }
 
   private serve(m: Verified<StateReqMsg>, to: string): void {
-    const { ledger, transport, signer, channel } = this.intake;
+    const { ledger, transport, sealer, channel } = this.intake;
     this.stats.requests++;
     const range = servedRange(m.payload.start, m.payload.end, ledger.height());
     if (!range) return;
@@ -73,7 +72,7 @@ export class StateServer {
     for (const c of chunks) {
       if (c[0]!.seq !== expect) break;
       expect = c.at(-1)!.seq + 1;
-      transport.send(to, seal({ t: 'stateRes', ch: channel, nonce: m.payload.nonce, blocks: c } satisfies StateResMsg, signer));
+      transport.send(to, sealer.to(m.signer.pkiIdHex, { t: 'stateRes', ch: channel, nonce: m.payload.nonce, blocks: c } satisfies StateResMsg));
       this.stats.responses++;
       this.stats.blocks += c.length;
     }

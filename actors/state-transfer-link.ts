@@ -15,7 +15,6 @@
 import type { Actor } from 'xstate';
 import { Subscription } from 'rxjs';
 import type { StateReqMsg, StateResMsg, Verified } from '../runtime/wire/messages.ts';
-import { seal } from '../runtime/wire/envelope.ts';
 import { blockHash } from '../runtime/ledger/block.ts';
 import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import { syncStateOf, type StateTransferTimings, type stateTransferMachine } from '../machines/state-transfer.machine.ts';
@@ -23,7 +22,7 @@ import { TimerGroup } from '../runtime/timers.ts';
 import type { BlockIntake } from './block-intake.ts';
 
 /** What the state-transfer link consumes of its channel (BlockIntake is the adapter). */
-export type StateTransferChannel = Pick<BlockIntake, 'admit' | 'channel' | 'check' | 'clock' | 'codec' | 'copies$' | 'duplicates' | 'endpointOf' | 'inbound' | 'known' | 'ledger' | 'ahead$' | 'profile' | 'queueFull$' | 'rng' | 'signer' | 'stateInfo' | 'stored' | 'transport'>;
+export type StateTransferChannel = Pick<BlockIntake, 'admit' | 'channel' | 'check' | 'clock' | 'codec' | 'copies$' | 'duplicates' | 'endpointOf' | 'inbound' | 'known' | 'ledger' | 'ahead$' | 'profile' | 'queueFull$' | 'rng' | 'sealer' | 'signer' | 'stateInfo' | 'stored' | 'transport'>;
 
 export interface StateTransferSettings extends StateTransferTimings {
   batchSize: number;
@@ -113,14 +112,14 @@ export class StateTransferLink {
   }
 
   private request(e: { attempt: number; to: string; start: number; end: number }): void {
-    const { transport, signer, channel, rng } = this.intake;
+    const { transport, sealer, channel, rng } = this.intake;
     const nonce = rng.nonce();
     this.outstanding = { attempt: e.attempt, nonce, to: e.to, start: e.start, end: e.end };
     const to = this.intake.endpointOf(e.to);
     // Unreachable: the response timeout turns this into a retry with another peer.
     if (!to) return;
     this.stats.requests++;
-    transport.send(to, seal({ t: 'stateReq', ch: channel, nonce, start: e.start, end: e.end } satisfies StateReqMsg, signer));
+    transport.send(to, sealer.to(e.to, { t: 'stateReq', ch: channel, nonce, start: e.start, end: e.end } satisfies StateReqMsg));
   }
 
   private onResponse(m: Verified<StateResMsg>): void {

@@ -23,7 +23,7 @@ import { RequesterLimits } from '../machines/rate-limit.logic.ts';
 import type { BlockIntake } from './block-intake.ts';
 
 /** What the tree consumes of its channel (BlockIntake is the adapter). */
-export type TreeChannel = Pick<BlockIntake, 'acceptData' | 'channel' | 'clock' | 'codec' | 'envelopeOf' | 'inbound' | 'known' | 'ledger' | 'mspId' | 'orgPeers' | 'remember' | 'replyWhenProven' | 'rng' | 'signer' | 'stateInfo' | 'transport'>;
+export type TreeChannel = Pick<BlockIntake, 'acceptData' | 'channel' | 'clock' | 'codec' | 'envelopeOf' | 'inbound' | 'known' | 'ledger' | 'mspId' | 'orgPeers' | 'remember' | 'replyWhenProven' | 'rng' | 'sealer' | 'signer' | 'stateInfo' | 'transport'>;
 
 export interface TreeOptions extends TreeSettings {
   maxPropagationBurstLatency: number;
@@ -158,8 +158,8 @@ export class TreeDisseminator {
     const announcement = { seq: block.number, hash: blockHash(block) };
     const eager = this.tree.eager(from).filter((id) => id !== originator);
     if (repaired && eager.length) {
-      const env = seal({ t: 'ihave', ch: this.intake.channel, blocks: [announcement] }, this.intake.signer);
-      for (const id of eager) if (this.sendSealed(id, env)) this.stats.ihaveSent++;
+      const env = this.intake.sealer.each({ t: 'ihave', ch: this.intake.channel, blocks: [announcement] });
+      for (const id of eager) if (this.sendSealed(id, env(id))) this.stats.ihaveSent++;
     } else
       for (const id of eager) {
         const to = this.endpointOf.get(id);
@@ -182,11 +182,9 @@ export class TreeDisseminator {
     const blocks = this.pending;
     this.pending = [];
     if (lazy.length === 0) return;
-    const env = seal({ t: 'ihave', ch: this.intake.channel, blocks }, this.intake.signer);
-    for (const id of lazy) {
-      const to = this.endpointOf.get(id);
-      if (to && this.intake.transport.send(to, env)) this.stats.ihaveSent++;
-    }
+    // One payload, a tag per lazy link (or one signature for those without a key).
+    const env = this.intake.sealer.each({ t: 'ihave', ch: this.intake.channel, blocks });
+    for (const id of lazy) if (this.sendSealed(id, env(id))) this.stats.ihaveSent++;
   }
 
   private onIHave(m: Verified<IHaveMsg>): void {
@@ -221,7 +219,7 @@ export class TreeDisseminator {
     if (m.payload.seqs.length === 0) {
       // A link request: acknowledge with an empty announcement, so the opener stops asking (an eager link
       // toward a child carries nothing back). Full: no answer, and the opener picks another peer.
-      if (linked) this.sendSealed(id, seal({ t: 'ihave', ch: this.intake.channel, blocks: [] }, this.intake.signer));
+      if (linked) this.sendSealed(id, this.intake.sealer.to(id, { t: 'ihave', ch: this.intake.channel, blocks: [] }));
       return;
     }
     if (!this.endpointOf.has(id)) return;
@@ -280,7 +278,7 @@ export class TreeDisseminator {
   }
 
   private send(id: string, msg: GraftMsg | PruneMsg): void {
-    if (this.sendSealed(id, seal(msg, this.intake.signer)) && msg.t === 'prune') this.stats.prunesSent++;
+    if (this.sendSealed(id, this.intake.sealer.to(id, msg)) && msg.t === 'prune') this.stats.prunesSent++;
   }
 
   private sendSealed(id: string, envelope: Uint8Array): boolean {

@@ -2,6 +2,10 @@
 //   bytes → size → envelope (fixed shape read by hand, canonical only: envelope.ts) → signer (a known identity,
 //   or a certificate chaining to an org CA, valid now, PKI-ID matching) → signature (and the secret's) →
 //   payload structure measured (cbor-scan.ts) → decoded → validated → claimed originator = signer → Verified.
+// A tagged envelope (version 2, a pairwise key instead of a signature: runtime/crypto/session-keys.ts) takes the
+// same path with the signature check replaced: addressed to this peer, from a known identity (certificate,
+// expiry, revocation and role as above), under the key this peer agreed with it, with a valid tag; then
+// measured, decoded and validated as above, and refused unless its kind is one a tag may carry (MAC_KINDS).
 // Every refusal is counted by reason and returned, never thrown. Successful signature checks are cached by what
 // is signed (signer, signature, payload, secret; bounded), since gossip delivers the same message several times,
 // with or without its certificate. Peers in one process (`murmur up --in-process`) may share that cache: whether
@@ -9,7 +13,8 @@
 // and certificate), and each codec still checks the signer against its own trust store before it looks there.
 import { createHash } from 'node:crypto';
 import type { DecodeResult, Identity, InboundDecoder, RejectReason, Secret } from './messages.ts';
-import { noteEnvelopeKind, parseEnvelope } from './envelope.ts';
+import { MAC_KINDS, noteEnvelopeKind, parseEnvelope } from './envelope.ts';
+import { macValid, type DirectionKey } from '../crypto/session-keys.ts';
 import { decodeCbor } from './cbor.ts';
 import { claimedOriginator, LIMITS, validatePayload } from './validate.ts';
 import { scanCbor, type ScanLimits } from './cbor-scan.ts';
@@ -37,6 +42,14 @@ export interface CodecOptions {
   ownOrg?: { mspId: string; prefix: string };
 }
 
+/** The receiving peer's pairwise keys (its session table), for tagged envelopes. */
+export interface TagKeys {
+  /** This peer's PKI-ID: a tagged envelope must name it as recipient. */
+  self: Uint8Array;
+  /** The key `pkiIdHex` tags its messages to this peer with, or null. */
+  recvKey(pkiIdHex: string): DirectionKey | null;
+}
+
 export interface CodecStats {
   decoded: number;
   verifications: number;
@@ -45,6 +58,8 @@ export interface CodecStats {
   payloadDecodes: number;
   /** Channel-wide copies of own-org messages dropped undecoded (see CodecOptions.ownOrg). */
   copies: number;
+  /** Tags checked (tagged envelopes from a known identity under a current key). */
+  tagChecks: number;
 }
 
 /** The most structure a valid payload has: its longest lists (LIMITS.listItems byte strings; at most 1 000 state
@@ -53,9 +68,10 @@ const PAYLOAD_LIMITS: ScanLimits = { maxItems: 4 * LIMITS.listItems + 1024, maxD
 
 export class WireCodec implements InboundDecoder {
   readonly rejections = new RejectionCounter();
-  readonly stats: CodecStats = { decoded: 0, verifications: 0, cacheHits: 0, payloadDecodes: 0, copies: 0 };
+  readonly stats: CodecStats = { decoded: 0, verifications: 0, cacheHits: 0, payloadDecodes: 0, copies: 0, tagChecks: 0 };
   private readonly verified: Lru<string, true>;
   private readonly identities: Lru<string, Identity>;
+  private tagKeys: TagKeys | null = null;
   maxBytes: number;
 
   constructor(private readonly opts: CodecOptions) {
@@ -82,6 +98,11 @@ export class WireCodec implements InboundDecoder {
   /** Registers an identity known out of band (e.g. the local peer's own). */
   learn(identity: Identity): void {
     this.identities.set(identity.pkiIdHex, identity);
+  }
+
+  /** The peer's pairwise keys (set when the peer is assembled); without them every tagged envelope is refused. */
+  bindTagKeys(keys: TagKeys | null): void {
+    this.tagKeys = keys;
   }
 
   decode(bytes: Uint8Array, subject?: string): DecodeResult {
@@ -116,8 +137,9 @@ export class WireCodec implements InboundDecoder {
       if (known && bytesEqual(known.cert, cert)) {
         identity = known;
       } else {
-        // A copy: the identity outlives the message buffer the certificate is a view into.
-        const c = this.opts.trust.check(cert.slice(), now);
+        // A copy: the identity outlives the message buffer the certificate is a view into (new Uint8Array, not
+        // slice: a Buffer's slice is another view).
+        const c = this.opts.trust.check(new Uint8Array(cert), now);
         if (!c.ok) return this.reject(c.reason, c.detail);
         if (c.identity.pkiIdHex !== signerHex) return this.reject('pki-id-mismatch');
         identity = c.identity;
@@ -133,27 +155,9 @@ export class WireCodec implements InboundDecoder {
     if (this.opts.trust.isRevoked(identity.mspId, identity.pkiIdHex)) return this.reject('cert-revoked');
     if (identity.role !== 'peer') return this.reject('bad-role', identity.role);
 
-    // Keyed by what is signed, not by the envelope's bytes, and the payload apart from the secret part: the same
-    // message with or without its certificate, with its secret or stripped of it (an alive message reaches an
-    // org peer both ways: on the org subject and on a channel subject) costs one verification per signature.
-    const key = verifyKey(signer, signature, payloadBytes);
-    if (this.verified.get(key)) {
-      this.stats.cacheHits++;
-    } else {
-      this.stats.verifications++;
-      if (!this.opts.ed.verify(identity.publicKey, payloadBytes, signature)) return this.reject('bad-signature');
-      this.verified.set(key, true);
-    }
-    if (secret) {
-      const secretKey = verifyKey(signer, secret.signature, secret.payload);
-      if (this.verified.get(secretKey)) {
-        this.stats.cacheHits++;
-      } else {
-        this.stats.verifications++;
-        if (!this.opts.ed.verify(identity.publicKey, secret.payload, secret.signature)) return this.reject('bad-secret', 'signature');
-        this.verified.set(secretKey, true);
-      }
-    }
+    const mac = env.env.mac;
+    const refused = mac ? this.checkTag(signerHex, payloadBytes, signature, mac) : this.checkSignatures(identity, env.env);
+    if (refused) return refused;
 
     const own = this.opts.ownOrg;
     if (own && subject !== undefined && identity.mspId === own.mspId && isChannelWide(subject, own.prefix)) {
@@ -175,6 +179,7 @@ export class WireCodec implements InboundDecoder {
     const checked = validatePayload(raw);
     if (!checked.ok) return this.reject(checked.unknownKind ? 'unknown-kind' : 'bad-payload', checked.detail);
     const payload = checked.payload;
+    if (mac && !MAC_KINDS.has(payload.t)) return this.reject('mac-kind', payload.t);
     const claimed = claimedOriginator(payload);
     if (claimed && !bytesEqual(claimed, identity.pkiId)) return this.reject('signer-mismatch');
 
@@ -185,7 +190,42 @@ export class WireCodec implements InboundDecoder {
     }
     this.stats.decoded++;
     noteEnvelopeKind(bytes, payload.t);
-    return { ok: true, msg: { payload, signer: identity, secret: sec, bytes } };
+    return { ok: true, msg: mac ? { payload, signer: identity, secret: null, bytes, tagged: true } : { payload, signer: identity, secret: sec, bytes } };
+  }
+
+  /**
+   * The payload's signature and the secret part's. Cached by what is signed, not by the envelope's bytes, and
+   * the payload apart from the secret part: the same message with or without its certificate, with its secret
+   * or stripped of it (an alive message reaches an org peer both ways: on the org subject and on a channel
+   * subject) costs one verification per signature. Null when they hold, else the counted refusal.
+   */
+  private checkSignatures(identity: Identity, env: { payload: Uint8Array; signature: Uint8Array; signer: Uint8Array; secret: { payload: Uint8Array; signature: Uint8Array } | null }): DecodeResult | null {
+    if (!this.verifyOnce(identity, env.signer, env.signature, env.payload)) return this.reject('bad-signature');
+    if (env.secret && !this.verifyOnce(identity, env.signer, env.secret.signature, env.secret.payload)) return this.reject('bad-secret', 'signature');
+    return null;
+  }
+
+  private verifyOnce(identity: Identity, signer: Uint8Array, signature: Uint8Array, signed: Uint8Array): boolean {
+    const key = verifyKey(signer, signature, signed);
+    if (this.verified.get(key)) {
+      this.stats.cacheHits++;
+      return true;
+    }
+    this.stats.verifications++;
+    if (!this.opts.ed.verify(identity.publicKey, signed, signature)) return false;
+    this.verified.set(key, true);
+    return true;
+  }
+
+  /** A tagged envelope's recipient, key and tag; null when they hold, else the counted refusal. */
+  private checkTag(signerHex: string, payload: Uint8Array, tag: Uint8Array, mac: { to: Uint8Array; keyId: Uint8Array }): DecodeResult | null {
+    const keys = this.tagKeys;
+    if (!keys || !bytesEqual(mac.to, keys.self)) return this.reject('mac-misaddressed');
+    const key = keys.recvKey(signerHex);
+    if (!key) return this.reject('mac-unknown-key', signerHex.slice(0, 16));
+    if (!bytesEqual(key.keyId, mac.keyId)) return this.reject('mac-stale-key', signerHex.slice(0, 16));
+    this.stats.tagChecks++;
+    return macValid(key.key, payload, tag) ? null : this.reject('bad-mac');
   }
 }
 

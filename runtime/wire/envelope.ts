@@ -2,20 +2,34 @@
 // certificate (so a receiver that has not met the signer can check it), and optionally the secret part
 // (internal endpoint) with its own signature, which is stripped before the envelope leaves the org.
 //   CBOR [1, payload: bytes, signature: bytes(64), signer: bytes(32), cert: bytes|null, secret: [bytes, bytes(64)]|null]
+// or, for a point-to-point message tagged with a pairwise key (runtime/crypto/session-keys.ts):
+//   CBOR [2, payload: bytes, tag: bytes(16), signer: bytes(32), to: bytes(32), keyId: bytes(8)]
 import { encodeCbor } from './cbor.ts';
 import { readHead } from './cbor-scan.ts';
-import type { Payload, Secret } from './messages.ts';
+import type { Payload, PayloadKind, Secret } from './messages.ts';
 import type { LocalSigner } from '../crypto/signer.ts';
+import { KEY_ID_BYTES, MAC_TAG_BYTES, macTag, type DirectionKey } from '../crypto/session-keys.ts';
 
 const ENVELOPE_VERSION = 1;
+const MAC_ENVELOPE_VERSION = 2;
 
 export interface RawEnvelope {
   payload: Uint8Array;
+  /** The ed25519 signature over the payload, or (mac set) the 16-byte tag. */
   signature: Uint8Array;
   signer: Uint8Array;
   cert: Uint8Array | null;
   secret: { payload: Uint8Array; signature: Uint8Array } | null;
+  /** A tagged envelope (version 2): its recipient and the id of the pairwise key; null when signed. */
+  mac?: { to: Uint8Array; keyId: Uint8Array } | null;
 }
+
+/**
+ * The kinds a tag may authenticate: point-to-point messages their recipient consumes and never forwards or
+ * serves to anyone else (a tag convinces only its recipient). Alive, membership, leadership, StateInfo, data
+ * (relayed down the tree and served again by pull), identity and session messages stay signed.
+ */
+export const MAC_KINDS: ReadonlySet<PayloadKind> = new Set<PayloadKind>(['ihave', 'graft', 'prune', 'hello', 'digest', 'request', 'update', 'stateReq', 'stateRes']);
 
 export type EnvelopeParse = { ok: true; env: RawEnvelope } | { ok: false; reason: 'malformed-envelope' | 'bad-envelope'; detail: string };
 
@@ -36,10 +50,11 @@ export function parseEnvelope(bytes: Uint8Array): EnvelopeParse {
   if (!top) return { ok: false, reason: 'malformed-envelope', detail: 'not canonical CBOR' };
   if (top.major !== 4 || top.value !== 6) return bad('not a 6-element array');
   const v = r.head();
-  if (!v || v.major !== 0 || v.value !== ENVELOPE_VERSION) return bad('unknown envelope version');
+  if (!v || v.major !== 0 || (v.value !== ENVELOPE_VERSION && v.value !== MAC_ENVELOPE_VERSION)) return bad('unknown envelope version');
   const payload = r.bstr('payload');
   if (typeof payload === 'string') return bad(payload);
   if (payload.byteLength === 0) return bad('payload: empty');
+  if (v.value === MAC_ENVELOPE_VERSION) return parseTagged(r, bytes, payload);
   const signature = r.bstr('signature', 64);
   if (typeof signature === 'string') return bad(signature);
   const signer = r.bstr('signer', 32);
@@ -62,7 +77,20 @@ export function parseEnvelope(bytes: Uint8Array): EnvelopeParse {
     sec = { payload: sp, signature: ss };
   }
   if (r.i !== bytes.length) return bad('trailing bytes');
-  return { ok: true, env: { payload, signature, signer, cert, secret: sec } };
+  return { ok: true, env: { payload, signature, signer, cert, secret: sec, mac: null } };
+}
+
+function parseTagged(r: Cursor, bytes: Uint8Array, payload: Uint8Array): EnvelopeParse {
+  const tag = r.bstr('tag', MAC_TAG_BYTES);
+  if (typeof tag === 'string') return bad(tag);
+  const signer = r.bstr('signer', 32);
+  if (typeof signer === 'string') return bad(signer);
+  const to = r.bstr('to', 32);
+  if (typeof to === 'string') return bad(to);
+  const keyId = r.bstr('keyId', KEY_ID_BYTES);
+  if (typeof keyId === 'string') return bad(keyId);
+  if (r.i !== bytes.length) return bad('trailing bytes');
+  return { ok: true, env: { payload, signature: tag, signer, cert: null, secret: null, mac: { to, keyId } } };
 }
 
 function bad(detail: string): EnvelopeParse {
@@ -107,6 +135,7 @@ export function envelopeSignature(bytes: Uint8Array): Uint8Array | null {
 }
 
 export function encodeEnvelope(e: RawEnvelope): Uint8Array {
+  if (e.mac) return encodeCbor([MAC_ENVELOPE_VERSION, e.payload, e.signature, e.signer, e.mac.to, e.mac.keyId]);
   return encodeCbor([
     ENVELOPE_VERSION,
     e.payload,
@@ -152,6 +181,16 @@ export function seal(payload: Payload, signer: LocalSigner, opts: SealOptions = 
   return bytes;
 }
 
+/**
+ * Tags an encoded payload for one recipient with the pairwise key this peer agreed with it (a MAC_KINDS
+ * payload only: the codec refuses any other kind under a tag).
+ */
+export function sealTagged(kind: PayloadKind, payload: Uint8Array, signer: Uint8Array, to: Uint8Array, key: DirectionKey): Uint8Array {
+  const bytes = encodeEnvelope({ payload, signature: macTag(key.key, payload), signer, cert: null, secret: null, mac: { to, keyId: key.keyId } });
+  kinds.set(bytes, kind);
+  return bytes;
+}
+
 /** The last secret part each signer signed: a peer's internal endpoint rarely changes, and ed25519 signatures
  * are deterministic, so every heartbeat would sign the same bytes to the same signature again. */
 const secrets = new WeakMap<LocalSigner, { endpoint: string; secret: NonNullable<RawEnvelope['secret']> }>();
@@ -170,7 +209,7 @@ function signedSecret(signer: LocalSigner, endpoint: string): NonNullable<RawEnv
 export function stripSecret(bytes: Uint8Array): Uint8Array {
   const r = parseEnvelope(bytes);
   if (!r.ok) throw new Error(`cannot strip a malformed envelope: ${r.detail}`);
-  if (!r.env.secret) return bytes;
+  if (!r.env.secret || r.env.mac) return bytes;
   const stripped = encodeEnvelope({ ...r.env, secret: null });
   const kind = kinds.get(bytes);
   if (kind) kinds.set(stripped, kind);

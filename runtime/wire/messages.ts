@@ -166,6 +166,8 @@ export interface SessionMsg {
   nonce: number;
   to: Uint8Array | null;
   probe: boolean;
+  /** The sender's X25519 public key for this incarnation (runtime/crypto/session-keys.ts). */
+  dh: Uint8Array;
 }
 
 export type Payload =
@@ -237,8 +239,10 @@ export interface Verified<P extends Payload = Payload> {
   payload: P;
   signer: Identity;
   secret: Secret | null;
-  /** Exact envelope bytes, for forwarding without re-signing. */
+  /** Exact envelope bytes, for forwarding without re-signing (never for a tagged one: see `tagged`). */
   bytes: Uint8Array;
+  /** Authenticated by a pairwise key's tag, not a signature: these bytes convince only this peer. */
+  tagged?: true;
 }
 
 export type DecodeResult =
@@ -267,7 +271,14 @@ export type RejectReason =
   | 'bad-role'
   | 'cert-subject-outside-org'
   | 'bad-signature'
-  | 'bad-secret';
+  | 'bad-secret'
+  // A tagged (pairwise-key) envelope: for another peer, from a peer with no key agreed, under a key this peer no
+  // longer holds (the sender's view of an older incarnation), with a wrong tag, or of a kind that must be signed.
+  | 'mac-misaddressed'
+  | 'mac-unknown-key'
+  | 'mac-stale-key'
+  | 'bad-mac'
+  | 'mac-kind';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'oversized',
@@ -289,6 +300,11 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'cert-subject-outside-org',
   'bad-signature',
   'bad-secret',
+  'mac-misaddressed',
+  'mac-unknown-key',
+  'mac-stale-key',
+  'bad-mac',
+  'mac-kind',
 ];
 
 /** Anything that turns bytes into a verified message or a counted refusal. */

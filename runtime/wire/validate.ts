@@ -160,6 +160,7 @@ const validators: { [K in Payload['t']]: (o: Obj) => Extract<Payload, { t: K }> 
       nonce: nonce(o),
       to: to === null ? null : pki(o, 'to'),
       probe: bool(o, 'probe'),
+      dh: bytes(o, 'dh', 32, 32),
     };
   },
 };

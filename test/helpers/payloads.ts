@@ -42,6 +42,6 @@ export function samplePayload(kind: PayloadKind, pkiId: Uint8Array): Payload {
     case 'identity':
       return { t: 'identity', pkiId };
     case 'session':
-      return { t: 'session', pkiId, inbox: 'peer0.org1', incNum: 3, nonce: 77, to: null, probe: false };
+      return { t: 'session', pkiId, inbox: 'peer0.org1', incNum: 3, nonce: 77, to: null, probe: false, dh: b(32) };
   }
 }

@@ -356,7 +356,7 @@ test('fabric comm/TestHandshake', async () => {
       await spy.start();
       const answers: SessionMsg[] = [];
       spy.inbound$.subscribe((i) => i.msg.payload.t === 'session' && answers.push(i.msg.payload as SessionMsg));
-      const good: SessionMsg = { t: 'session', pkiId: mallory.pkiId, inbox: 'spy', incNum: 1, nonce: 7, to: null, probe: true };
+      const good: SessionMsg = { t: 'session', pkiId: mallory.pkiId, inbox: 'spy', incNum: 1, nonce: 7, to: null, probe: true, dh: new Uint8Array(32) };
       const s = signerOf(mallory.material, h.ed);
       const rejected = () => victim.codec.rejections.snapshot();
       const provenBefore = victim.peer!.sessions.proven.peek(mallory.pkiIdHex)?.inbox;

@@ -135,7 +135,9 @@ test('fabric gossip/TestDissemination', async () => {
 test('fabric pull/LatePeers', async () => {
   // Fabric: p1 pulls from p2 and p3; p3's digest comes later than digestWaitTime, so p1 takes everything from p2
   // and asks p3 for nothing. Here: pull alone (push off, no state transfer); every message from peer2 to peer1
-  // takes 500 ms (digestWaitTime is 200 ms), peer0's take 1–5 ms.
+  // takes 500 ms (digestWaitTime is 200 ms), peer0's take 1–5 ms. peer1 is cut off while the blocks are cut and
+  // peer2 pulls them, so, as in Fabric's test, both others hold them when peer1 starts pulling (otherwise
+  // whether peer2 has anything to offer depends on where the pull rounds fall).
   for (const profile of PROFILES) {
     const h = await Harness.create({
       orgs: 1,
@@ -154,7 +156,10 @@ test('fabric pull/LatePeers', async () => {
         if ((t === 'digest' || t === 'request') && from !== inboxOf(subject)) seen.push(`${t} ${from}→${inboxOf(subject)}`);
       });
       await h.advance(10_000);
+      h.network.isolate('peer1.org1');
       await produce(h, 10, 100);
+      assert.ok(await h.until(() => height(h, 'peer2.org1') === 11, 30_000, 250), `${profile}: peer2 at ${height(h, 'peer2.org1')}`);
+      h.network.heal();
       assert.ok(await h.until(() => height(h, 'peer1.org1') === 11, 30_000, 250), `${profile}: height ${height(h, 'peer1.org1')}`);
       assert.ok(seen.includes('digest peer2.org1→peer1.org1'), `${profile}: the late peer did answer with digests`);
       assert.not.ok(seen.includes('request peer1.org1→peer2.org1'), `${profile}: and was asked for nothing`);
