@@ -25,6 +25,7 @@ import { checkBlockBytes, type BlockCheckResult } from './block-check.ts';
 import { isStraggler } from '../machines/state-transfer.logic.ts';
 import type { PeerIO } from './peer-io.ts';
 import type { Sealer } from '../runtime/wire/sealer.ts';
+import { toHex } from '../runtime/util/bytes.ts';
 
 /** Proven reply inboxes (actors/session.actor.ts): what a peer answered a signed probe through. */
 export interface InboxProofs {
@@ -64,6 +65,8 @@ export interface IntakeSettings {
 export interface GossipBlock extends StoredBlock {
   block: VerifiedBlock;
   source: GossipSource;
+  /** The block's bytes while it has no signed envelope (it came tagged): envelopeOf signs one from them. */
+  unsigned?: Uint8Array | null;
 }
 
 export type GossipSource = Exclude<BlockSource, 'orderer'>;
@@ -132,9 +135,18 @@ export class BlockIntake {
     this.store.add({ seq: block.number, envelope, block, source: 'push' }, this.clock.now());
   }
 
-  /** The signed envelope the gossip window holds for block `seq`. */
+  /**
+   * A signed envelope of block `seq` from the gossip window: the one it came in, or, for a block that came
+   * tagged, one this peer signs the first time it is asked (a graft or a pull serves it to a third peer).
+   */
   envelopeOf(seq: number): Uint8Array | null {
-    return this.store.find((b) => b.seq === seq)?.envelope ?? null;
+    const b = this.store.find((x) => x.seq === seq);
+    if (!b) return null;
+    if (!b.envelope && b.unsigned) {
+      b.envelope = this.sealer.sign({ t: 'data', ch: this.channel, seq, block: b.unsigned });
+      b.unsigned = null;
+    }
+    return b.envelope;
   }
 
   /** Block numbers the gossip window holds (the pull digest). */
@@ -198,9 +210,12 @@ export class BlockIntake {
     return r;
   }
 
-  /** Stores a gossiped block's envelope (when it has one) and offers the block to the commit queue. */
-  admit(seq: number, block: VerifiedBlock, envelope: Uint8Array | null, source: GossipSource, mode: PushMode): PushResult {
-    if (envelope) this.store.add({ seq, envelope, block, source }, this.ctx.clock.now());
+  /**
+   * Stores a gossiped block's envelope (when it has one, or its bytes when it came tagged) and offers the
+   * block to the commit queue.
+   */
+  admit(seq: number, block: VerifiedBlock, envelope: Uint8Array | null, source: GossipSource, mode: PushMode, unsigned: Uint8Array | null = null): PushResult {
+    if (envelope || unsigned) this.store.add({ seq, envelope, block, source, unsigned }, this.ctx.clock.now());
     const r = this.queue.offer(block, source, mode);
     if (r === 'duplicate') this.duplicates++;
     if (r === 'too-far-ahead') {
@@ -212,11 +227,20 @@ export class BlockIntake {
   }
 
   /**
+   * Admits a checked data message's block: the window keeps its envelope if it was signed, else (tagged) its
+   * bytes, so no tagged envelope is ever stored or served to a third peer.
+   */
+  admitData(m: Verified<DataMsg>, block: VerifiedBlock, source: GossipSource): PushResult {
+    return m.tagged ? this.admit(m.payload.seq, block, null, source, 'non-blocking', m.payload.block) : this.admit(m.payload.seq, block, m.bytes, source, 'non-blocking');
+  }
+
+  /**
    * The rule every pushed DataMsg goes through, push or tree: own copies ignored; another org's refused (blocks
    * never cross orgs); known → duplicate before any crypto; then checked, stored and offered to the commit queue.
    */
   acceptData(m: Verified<DataMsg>): DataOutcome {
-    if (m.signer.pkiIdHex === this.ctx.signer.identity.pkiIdHex) return { kind: 'own' };
+    const originator = originatorOf(m);
+    if (m.signer.pkiIdHex === this.ctx.signer.identity.pkiIdHex || originator === this.ctx.signer.identity.pkiIdHex) return { kind: 'own' };
     if (m.signer.mspId !== this.mspId) {
       this.ctx.codec.rejections.count('foreign-block');
       return { kind: 'foreign' };
@@ -229,9 +253,9 @@ export class BlockIntake {
     }
     const r = this.check(seq, m.payload.block);
     if (!r.ok) return { kind: 'refused' };
-    this.admit(seq, r.block, m.bytes, 'push', 'non-blocking');
+    this.admitData(m, r.block, 'push');
     // The originator committed this block from the orderer, so it holds every block before it.
-    if (seq > this.ctx.ledger.height()) this.ahead$.next({ originator: m.signer.pkiIdHex, seq });
+    if (seq > this.ctx.ledger.height()) this.ahead$.next({ originator, seq });
     return { kind: 'admitted', block: r.block };
   }
 
@@ -250,3 +274,8 @@ export type DataOutcome = { kind: 'own' | 'foreign' | 'duplicate' | 'refused' } 
 const EMPTY = new Uint8Array(0);
 // A probe for the store's window check only; never committed (the cast is why the brand is not trusted).
 const NO_BLOCK = { number: -1, previousHash: EMPTY, dataHash: EMPTY, data: [], signature: EMPTY } as Block as VerifiedBlock;
+
+/** Who originated a data message: its signer, or for a tagged relay the originator it names (a hint). */
+export function originatorOf(m: Verified<DataMsg>): string {
+  return m.tagged && m.payload.o ? toHex(m.payload.o) : m.signer.pkiIdHex;
+}

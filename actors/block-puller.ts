@@ -17,7 +17,7 @@ import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import type { BlockIntake } from './block-intake.ts';
 
 /** What the puller consumes of its channel (BlockIntake is the adapter). */
-export type PullChannel = Pick<BlockIntake, 'admit' | 'channel' | 'check' | 'clock' | 'codec' | 'copies$' | 'duplicates' | 'endpointOf' | 'envelopeOf' | 'expireStored' | 'inbound' | 'known' | 'ledger' | 'orgPeers' | 'replyWhenProven' | 'rng' | 'sealer' | 'signer' | 'storedSeqs' | 'transport'>;
+export type PullChannel = Pick<BlockIntake, 'admitData' | 'channel' | 'check' | 'clock' | 'codec' | 'copies$' | 'duplicates' | 'endpointOf' | 'envelopeOf' | 'expireStored' | 'inbound' | 'known' | 'ledger' | 'orgPeers' | 'replyWhenProven' | 'rng' | 'sealer' | 'signer' | 'storedSeqs' | 'transport'>;
 
 export interface PullSettings extends PullTimings {
   pullInterval: number;
@@ -120,14 +120,15 @@ export class BlockPuller {
     const items: { seq: number; msg: Verified<DataMsg> }[] = [];
     for (const bytes of p.items) {
       const r = codec.decode(bytes);
-      if (!r.ok || r.msg.payload.t !== 'data' || r.msg.payload.ch !== channel || r.msg.signer.mspId !== this.self.mspId) return drop('pull-bad-update');
+      // A tagged item convinces no one but its addressee: items are signed envelopes only.
+      if (!r.ok || r.msg.tagged || r.msg.payload.t !== 'data' || r.msg.payload.ch !== channel || r.msg.signer.mspId !== this.self.mspId) return drop('pull-bad-update');
       items.push({ seq: r.msg.payload.seq, msg: r.msg as Verified<DataMsg> });
     }
     for (const i of items) this.intake.copies$.next({ seq: i.seq, source: 'pull' });
     const verdict = this.engine.onUpdate(from, p.nonce, items.map((i) => String(i.seq)));
     if (verdict !== 'accepted') return drop(`pull-${verdict}`);
     // Skip what the store or ledger already has; every remaining block must verify, or nothing is taken.
-    const fresh: { seq: number; block: VerifiedBlock; envelope: Uint8Array }[] = [];
+    const fresh: { seq: number; block: VerifiedBlock; msg: Verified<DataMsg> }[] = [];
     for (const { seq, msg } of items) {
       if (this.intake.known(seq) || fresh.some((f) => f.seq === seq)) {
         this.intake.duplicates++;
@@ -135,10 +136,10 @@ export class BlockPuller {
       }
       const r = this.intake.check(seq, msg.payload.block);
       if (!r.ok) return drop('pull-bad-block');
-      fresh.push({ seq, block: r.block, envelope: msg.bytes });
+      fresh.push({ seq, block: r.block, msg });
     }
     this.stats.updatesAccepted++;
-    for (const f of fresh.sort((a, b) => a.seq - b.seq)) this.intake.admit(f.seq, f.block, f.envelope, 'pull', 'non-blocking');
+    for (const f of fresh.sort((a, b) => a.seq - b.seq)) this.intake.admitData(f.msg, f.block, 'pull');
   }
 
   private sendAll(out: readonly (PullSend | null)[]): void {

@@ -18,7 +18,7 @@ import type { ChannelPeer } from './stateinfo-tracker.ts';
 import type { BlockIntake } from './block-intake.ts';
 
 /** What push consumes of its channel (BlockIntake is the adapter). */
-export type PushChannel = Pick<BlockIntake, 'acceptData' | 'channel' | 'clock' | 'inbound' | 'orgPeers' | 'remember' | 'rng' | 'signer' | 'transport'>;
+export type PushChannel = Pick<BlockIntake, 'acceptData' | 'channel' | 'clock' | 'inbound' | 'envelopeOf' | 'orgPeers' | 'remember' | 'rng' | 'signer' | 'transport'>;
 
 export interface PushSettings {
   propagateIterations: number;
@@ -73,8 +73,11 @@ export class BlockPusher {
 
   private onData(m: Verified<DataMsg>, via: string | null): void {
     if (this.intake.acceptData(m).kind !== 'admitted') return;
+    // Forwarded as it came, unless it came tagged (then signed here: a tag convinces no one else).
+    const envelope = m.tagged ? this.intake.envelopeOf(m.payload.seq) : m.bytes;
+    if (!envelope) return;
     this.stats.forwarded++;
-    this.enqueue({ seq: m.payload.seq, envelope: m.bytes, exclude: via ? [via, m.signer.pkiIdHex] : [m.signer.pkiIdHex] });
+    this.enqueue({ seq: m.payload.seq, envelope, exclude: via ? [via, m.signer.pkiIdHex] : [m.signer.pkiIdHex] });
   }
 
   private enqueue(p: Pending): void {

@@ -20,7 +20,8 @@ import { blockHash, type Block } from '../runtime/ledger/block.ts';
 import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
 import { PlumTree, type TreeSettings } from '../machines/plumtree.logic.ts';
 import { RequesterLimits } from '../machines/rate-limit.logic.ts';
-import type { BlockIntake } from './block-intake.ts';
+import { originatorOf, type BlockIntake } from './block-intake.ts';
+import { fromHex } from '../runtime/util/bytes.ts';
 
 /** What the tree consumes of its channel (BlockIntake is the adapter). */
 export type TreeChannel = Pick<BlockIntake, 'acceptData' | 'channel' | 'clock' | 'codec' | 'envelopeOf' | 'inbound' | 'known' | 'ledger' | 'mspId' | 'orgPeers' | 'remember' | 'replyWhenProven' | 'rng' | 'sealer' | 'signer' | 'stateInfo' | 'transport'>;
@@ -113,7 +114,7 @@ export class TreeDisseminator {
     this.intake.remember(block, envelope);
     this.stats.originated++;
     this.remember(block.number);
-    this.spread(block, envelope, null);
+    this.spread(block, msg, envelope, null);
   }
 
   private onData(m: Verified<DataMsg>, via: string | null): void {
@@ -132,7 +133,10 @@ export class TreeDisseminator {
     if (!repaired) this.tree.onPayload(from, true);
     this.remember(seq);
     this.stats.forwarded++;
-    this.spread(r.block, m.bytes, from, m.signer.pkiIdHex, repaired);
+    // A signed copy is relayed as it came; a tagged one under this peer's own tags, naming the originator.
+    const originator = originatorOf(m);
+    const data: DataMsg = { ...m.payload, o: fromHex(originator) };
+    this.spread(r.block, data, m.tagged ? null : m.bytes, from, originator, repaired);
     if (from) {
       this.tree.heardSeq(from, seq);
       this.graftGap(from, seq);
@@ -152,7 +156,7 @@ export class TreeDisseminator {
    * block is only announced, to the eager links too: below a lost payload the subtree repairs itself in
    * parallel, and pushing it late would hand those peers duplicates that prune their tree links.
    */
-  private spread(block: Block, envelope: Uint8Array, from: string | null, originator: string | null = null, repaired = false): void {
+  private spread(block: Block, data: DataMsg, signed: Uint8Array | null, from: string | null, originator: string | null = null, repaired = false): void {
     this.refresh();
     const via = this.intake.transport.endpoint;
     const announcement = { seq: block.number, hash: blockHash(block) };
@@ -160,11 +164,14 @@ export class TreeDisseminator {
     if (repaired && eager.length) {
       const env = this.intake.sealer.each({ t: 'ihave', ch: this.intake.channel, blocks: [announcement] });
       for (const id of eager) if (this.sendSealed(id, env(id))) this.stats.ihaveSent++;
-    } else
+    } else {
+      // A tag per eager link, or the signed envelope for one without a key (signed once if it was not yet).
+      const envelope = this.intake.sealer.each(data, signed);
       for (const id of eager) {
         const to = this.endpointOf.get(id);
-        if (to && this.intake.transport.send(to, envelope, { via })) this.stats.payloadSends++;
+        if (to && this.intake.transport.send(to, envelope(id), { via })) this.stats.payloadSends++;
       }
+    }
     this.pending.push(announcement);
     if (this.pending.length >= this.o.maxPropagationBurstSize) this.flush();
     else if (!this.armed) {

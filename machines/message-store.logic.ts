@@ -109,11 +109,12 @@ export function blockPolicy<T extends { seq: number }>(maxBlockCountToStore: num
   };
 }
 
-/** A block as the gossip layer keeps it: its number and the original signed envelope that carried it. */
+/** A block as the gossip layer keeps it: its number and the signed envelope that carried it. */
 export interface StoredBlock {
   seq: number;
-  /** The DataMsg envelope exactly as its originator signed it (forwarded and served unchanged). */
-  envelope: Uint8Array;
+  /** The DataMsg envelope exactly as its originator signed it (forwarded and served unchanged); null when the
+   * block came tagged (a pairwise key's tag convinces no one else), until the keeper signs one to serve it. */
+  envelope: Uint8Array | null;
 }
 
 /** The per-channel block window: Fabric's block store with TTL = pullInterval × 100. */

@@ -25,11 +25,13 @@ export interface RawEnvelope {
 }
 
 /**
- * The kinds a tag may authenticate: point-to-point messages their recipient consumes and never forwards or
- * serves to anyone else (a tag convinces only its recipient). Alive, membership, leadership, StateInfo, data
- * (relayed down the tree and served again by pull), identity and session messages stay signed.
+ * The kinds a tag may authenticate: point-to-point messages their recipient never forwards or serves to anyone
+ * else as they are (a tag convinces only its recipient). A tagged data message is relayed down the tree under
+ * the relay's own tag, and served by pull only as an envelope its keeper signs (BlockIntake.envelopeOf); the
+ * block inside carries the orderer's signature either way. Alive, membership, leadership, StateInfo, identity
+ * and session messages stay signed: they are forwarded, stored and served as they are.
  */
-export const MAC_KINDS: ReadonlySet<PayloadKind> = new Set<PayloadKind>(['ihave', 'graft', 'prune', 'hello', 'digest', 'request', 'update', 'stateReq', 'stateRes']);
+export const MAC_KINDS: ReadonlySet<PayloadKind> = new Set<PayloadKind>(['data', 'ihave', 'graft', 'prune', 'hello', 'digest', 'request', 'update', 'stateReq', 'stateRes']);
 
 export type EnvelopeParse = { ok: true; env: RawEnvelope } | { ok: false; reason: 'malformed-envelope' | 'bad-envelope'; detail: string };
 

@@ -52,6 +52,9 @@ export interface DataMsg {
   ch: string;
   seq: number;
   block: Uint8Array;
+  /** The originating peer's PKI-ID, named by a relay that tags the message (its own envelope names only itself):
+   * a hint, so relays leave the originator out and a gap is asked of a peer that holds what came before. */
+  o?: Uint8Array;
 }
 /** Tree dissemination (murmur, actors/tree-disseminator.ts): blocks this peer holds, announced on lazy links. */
 export interface BlockAnnouncement {

@@ -36,11 +36,13 @@ export class Sealer {
     return this.each(payload)(pkiIdHex);
   }
 
-  /** One payload for several recipients: encoded once, signed at most once, tagged per recipient with a key. */
-  each(payload: Payload): (pkiIdHex: string) => Uint8Array {
+  /**
+   * One payload for several recipients: encoded once, signed at most once, tagged per recipient with a key.
+   * `signed`: an envelope of this payload already signed (a relayed one keeps its originator's signature).
+   */
+  each(payload: Payload, signed: Uint8Array | null = null): (pkiIdHex: string) => Uint8Array {
     const taggable = this.keys !== null && MAC_KINDS.has(payload.t);
     let encoded: Uint8Array | null = null;
-    let signed: Uint8Array | null = null;
     return (pkiIdHex) => {
       const key = taggable ? this.keys!.sendKey(pkiIdHex) : null;
       if (!key) return (signed ??= this.sign(payload));

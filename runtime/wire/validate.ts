@@ -106,7 +106,7 @@ const validators: { [K in Payload['t']]: (o: Obj) => Extract<Payload, { t: K }> 
     dead: list(o, 'dead', LIMITS.listItems, bytesItem('dead')),
   }),
   leadership: (o) => ({ t: 'leadership', ch: ch(o), pkiId: pki(o), ts: peerTime(o), declaration: bool(o, 'declaration') }),
-  data: (o) => ({ t: 'data', ch: ch(o), seq: uint(o, 'seq'), block: bytes(o, 'block', Infinity) }),
+  data: (o) => ({ t: 'data', ch: ch(o), seq: uint(o, 'seq'), block: bytes(o, 'block', Infinity), ...(own(o, 'o') === undefined ? {} : { o: pki(o, 'o') }) }),
   ihave: (o) => ({
     t: 'ihave',
     ch: ch(o),

@@ -35,7 +35,7 @@ const tagRefusals = (h: Harness) =>
     return n + Object.entries(r).reduce((k, [reason, v]) => k + (reason.startsWith('mac-') || reason === 'bad-mac' ? v : 0), 0);
   }, 0);
 
-test('per block, announcements, grafts and state messages go tagged; alive, StateInfo and data stay signed', async () => {
+test('per block, payloads down the tree, announcements, grafts and state messages go tagged; alive, StateInfo and leadership stay signed', async () => {
   const h = await Harness.create({ orgs: 2, peers: 5, seed: 'tagged', orderer: ONE_TX_BLOCKS, startJitterMs: 500 });
   try {
     assert.ok(await h.until(() => leaders(h).length === 2, 60_000, 500), 'one leader per org');
@@ -47,8 +47,19 @@ test('per block, announcements, grafts and state messages go tagged; alive, Stat
     assert.ok((seals.tagged.get('ihave') ?? 0) > 40, `announcements tagged: ${seals.tagged.get('ihave')}`);
     assert.is(seals.signed.get('ihave') ?? 0, 0, 'no announcement signed once keys are agreed');
     for (const k of tagged) assert.ok(MAC_KINDS.has(k), `${k} may not be tagged`);
-    for (const k of ['alive', 'stateInfo', 'data', 'leadership', 'session'] as const) assert.is(seals.tagged.get(k) ?? 0, 0, `${k} stays signed`);
+    assert.ok((seals.tagged.get('data') ?? 0) > 40 * 8 * 0.8, `payloads tagged: ${seals.tagged.get('data')} (signed ${seals.signed.get('data')})`);
+    for (const k of ['alive', 'stateInfo', 'leadership', 'session'] as const) assert.is(seals.tagged.get(k) ?? 0, 0, `${k} stays signed`);
     assert.is(tagRefusals(h), 0, 'no honest message refused for its tag');
+    // What a peer keeps to serve a third peer (a graft, a pull update) is a signed envelope another peer takes,
+    // never the tagged one it received.
+    const [p, q] = h.running().filter((x) => x.id.endsWith('.org1'));
+    const intake = p!.peer!.gossip.get('channel1')!.intake;
+    const seqs = intake.storedSeqs();
+    assert.ok(seqs.length > 10, `the window holds blocks (${seqs.length})`);
+    for (const seq of seqs) {
+      const r = q!.codec.decode(intake.envelopeOf(seq)!);
+      assert.ok(r.ok && !r.msg.tagged && r.msg.payload.t === 'data' && r.msg.payload.seq === seq, `block ${seq} served signed`);
+    }
   } finally {
     await h.stop();
   }
@@ -81,6 +92,7 @@ test('a restarted peer gets new keys: blocks still reach it, and messages to it 
     const stale = victimPeer.codec.rejections.snapshot()['mac-stale-key'] ?? 0;
     const unknown = victimPeer.codec.rejections.snapshot()['mac-unknown-key'] ?? 0;
     assert.ok(stale + unknown < 20, `few messages under old keys reach it (${stale} stale, ${unknown} unknown)`);
+    assert.is(tagRefusals(h) - stale - unknown, 0, 'nothing misaddressed or forged on the way');
   } finally {
     await h.stop();
   }
