@@ -1,9 +1,12 @@
 // Seeded fuzz of the inbound edge: random bytes, random CBOR, truncated, bit-flipped, field-swapped and
-// oversized envelopes. No exception may escape, nothing altered may be accepted, every refusal is counted.
+// oversized envelopes, signed and tagged (a pairwise key's tag, envelope v2). No exception may escape, nothing
+// altered may be accepted, every refusal is counted.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PAYLOAD_KINDS, REJECT_REASONS } from '../../runtime/wire/messages.ts';
-import { encodeEnvelope, parseEnvelope, seal } from '../../runtime/wire/envelope.ts';
+import { encodeEnvelope, MAC_KINDS, parseEnvelope, seal } from '../../runtime/wire/envelope.ts';
+import { SessionKeys } from '../../runtime/crypto/session-keys.ts';
+import { Sealer } from '../../runtime/wire/sealer.ts';
 import { Encoder } from 'cbor-x';
 import { decodeCbor, encodeCbor } from '../../runtime/wire/cbor.ts';
 import { rngFromSeed, type Rng } from '../../runtime/rng.ts';
@@ -12,7 +15,23 @@ import { samplePayload } from '../helpers/payloads.ts';
 
 const ITERATIONS = 100_000;
 const alice = peerSigner(0, 0);
-const valid = PAYLOAD_KINDS.map((k) => seal(samplePayload(k, alice.identity.pkiId), alice, { secret: k === 'alive' ? { internalEndpoint: 'peer0.org1' } : undefined }));
+const bob = peerSigner(1, 0);
+// alice → bob under an agreed, confirmed pairwise key: every kind a tag may carry, tagged.
+const aliceKeys = new SessionKeys({ pkiId: alice.identity.pkiId, incNum: 1 }, new Uint8Array(32).fill(1));
+const bobKeys = new SessionKeys({ pkiId: bob.identity.pkiId, incNum: 1 }, new Uint8Array(32).fill(2));
+bobKeys.learn(alice.identity.pkiIdHex, { pkiId: alice.identity.pkiId, incNum: 1, dh: aliceKeys.publicKey });
+aliceKeys.learn(bob.identity.pkiIdHex, { pkiId: bob.identity.pkiId, incNum: 1, dh: bobKeys.publicKey });
+aliceKeys.confirm(bob.identity.pkiIdHex, 1, bobKeys.publicKey);
+const tagged = [...MAC_KINDS].map((k) => new Sealer(alice, aliceKeys).to(bob.identity.pkiIdHex, samplePayload(k, alice.identity.pkiId)));
+const valid = [...PAYLOAD_KINDS.map((k) => seal(samplePayload(k, alice.identity.pkiId), alice, { secret: k === 'alive' ? { internalEndpoint: 'peer0.org1' } : undefined })), ...tagged];
+
+/** bob's codec: it holds bob's pairwise keys and knows alice (as a peer does once her probe arrived). */
+function bobCodec(maxBytes: number) {
+  const codec = codecFor({ maxBytes });
+  codec.bindTagKeys({ self: bob.identity.pkiId, recvKey: (h) => bobKeys.recvKey(h) });
+  codec.learn(alice.identity);
+  return codec;
+}
 
 function randomCbor(rng: Rng, depth = 0): unknown {
   switch (rng.int(depth > 2 ? 5 : 8)) {
@@ -70,6 +89,7 @@ function mutate(rng: Rng): { bytes: Uint8Array; altered: boolean; nonCanonical?:
       if (!env.ok) throw new Error('fixture');
       const other = parseEnvelope(valid[rng.int(valid.length)]!);
       if (!other.ok) throw new Error('fixture');
+      // A tag is 16 bytes, a signature 64: a swap across the two forms is refused by shape.
       const swapped = encodeEnvelope({ ...env.env, signature: other.env.signature });
       return { bytes: swapped, altered: !Buffer.from(other.env.signature).equals(Buffer.from(env.env.signature)) };
     }
@@ -90,7 +110,7 @@ function mutate(rng: Rng): { bytes: Uint8Array; altered: boolean; nonCanonical?:
 
 test(`${ITERATIONS} fuzzed inputs: no exception escapes, nothing altered is accepted, all refusals counted`, () => {
   const rng = rngFromSeed('wire-fuzz-1');
-  const codec = codecFor({ maxBytes: 64 * 1024 });
+  const codec = bobCodec(64 * 1024);
   let escaped = 0;
   let refused = 0;
   let alteredAccepted = 0;
@@ -118,7 +138,7 @@ test(`${ITERATIONS} fuzzed inputs: no exception escapes, nothing altered is acce
   assert.is(nonCanonicalAccepted, 0, 'a second encoding of a signed payload was accepted');
   assert.is(codec.rejections.total, refused, 'every refusal is counted');
   const counted = codec.rejections.snapshot();
-  for (const reason of ['oversized', 'malformed-envelope', 'bad-envelope', 'bad-payload', 'bad-signature', 'malformed-payload']) assert.ok((counted[reason] ?? 0) > 0, `no ${reason} seen: ${JSON.stringify(counted)}`);
+  for (const reason of ['oversized', 'malformed-envelope', 'bad-envelope', 'bad-payload', 'bad-signature', 'malformed-payload', 'bad-mac', 'mac-misaddressed', 'mac-stale-key']) assert.ok((counted[reason] ?? 0) > 0, `no ${reason} seen: ${JSON.stringify(counted)}`);
   console.log(`    fuzz: ${refused} refused of ${ITERATIONS}: ${JSON.stringify(counted)}`);
 });
 
