@@ -16,9 +16,10 @@
 //   - The first owner frame decides by its file: a package (nats → transport, xstate and rxjs → machines,
 //     cbor-x → codec, prom-client → metrics, lmdb → ledger) or a murmur source (`OWNERS` below).
 //   - A stack with no owner (say, Node's socket read with nothing of murmur's above it): transport when the
-//     leaf-most Node module is a socket or stream one, else other.
+//     leaf-most Node module is a socket or stream one, bench when it is the child-process channel (in the
+//     bench process that is the orderer process's messages), else other.
 // So the categories add up to the profile's busy time (every sample but idle), by construction.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Session } from 'node:inspector/promises';
@@ -52,13 +53,13 @@ export const CATEGORIES = {
   verify: 'ed25519 verify (node:crypto or noble, key parsing) and identity checks (runtime/crypto)',
   sign: 'ed25519 sign',
   codec: 'codec: envelopes, CBOR, validation, verify cache (runtime/wire, cbor-x)',
-  transport: 'transport: NATS client, sockets (runtime/transport, nats, node:net and streams)',
+  transport: "transport: NATS client, sockets, the leader's deliver feed (runtime/transport, runtime/orderer/*feed.ts, nats, node:net and streams)",
   machines: 'machines and RxJS (machines/, xstate, rxjs)',
   actors: "the peer's actors (actors/: intake, tree or push, pull, discovery, election, commit queue)",
   ledger: 'ledger (runtime/ledger: block encoding, hashes, commit rule; lmdb)',
   metrics: 'metrics (runtime/ops, prom-client)',
   status: 'status (actors/status-*, block-stats)',
-  bench: 'bench harness (bench/: counters, latency hooks, orderer process messages)',
+  bench: "bench harness (bench/: counters, latency hooks; the orderer process's messages)",
   gc: 'garbage collector ((garbage collector))',
   program: 'native, no JavaScript frame ((program): libuv, I/O, compilation)',
   other: 'other (timers and clock, logging, config, Node internals with no owner)',
@@ -77,6 +78,8 @@ const OWNERS: readonly [string, Category | 'pass'][] = [
   ['runtime/transport/', 'transport'],
   ['runtime/ledger/', 'ledger'],
   ['runtime/ops/', 'metrics'],
+  ['runtime/orderer/deliver.feed.ts', 'transport'],
+  ['runtime/orderer/feed.ts', 'transport'],
   ['runtime/orderer/', 'ledger'],
   ['actors/status-', 'status'],
   ['actors/block-stats.ts', 'status'],
@@ -160,7 +163,10 @@ export function classify(frames: readonly CallFrame[], root: string): Category {
     if (owner === 'pass') continue;
     return owner;
   }
-  return nodeModule !== null && SOCKETS.test(nodeModule) ? 'transport' : 'other';
+  if (nodeModule !== null && SOCKETS.test(nodeModule)) return 'transport';
+  // The bench process's only child-process channel in the window is the orderer process's (heights, appends).
+  if (nodeModule !== null && nodeModule.startsWith('node:internal/child_process')) return 'bench';
+  return 'other';
 }
 
 export interface Attribution {
@@ -226,6 +232,8 @@ export interface CpuProfileSummary {
    * the sampled total by GC helper threads, libuv's pool and the profiler's own thread; less when the main
    * thread waited for a core it was not given (a sample counts wall time). */
   process_cpu_us_per_peer_block: number | null;
+  /** The same by thread (/proc/self/task): the main thread's is what the samples cover. */
+  threads_cpu_us_per_peer_block: Record<keyof ThreadCpu, number | null> | null;
   /** The leaf functions with the most time (µs per peer-block). */
   top: { category: Category; function: string; file: string; us_per_peer_block: number | null }[];
 }
@@ -233,7 +241,7 @@ export interface CpuProfileSummary {
 const per = (us: number, blocks: number) => (blocks > 0 ? Math.round((us / blocks) * 10) / 10 : null);
 
 /** A profile's attribution in µs per peer-block. */
-export function summarize(profile: CpuProfile, o: { root: string; peerBlocks: number; intervalUs: number; processCpuUs: number | null }): CpuProfileSummary {
+export function summarize(profile: CpuProfile, o: { root: string; peerBlocks: number; intervalUs: number; processCpuUs: number | null; threadsCpuUs?: ThreadCpu | null }): CpuProfileSummary {
   const a = attribute(profile, o.root);
   const cats = (Object.keys(CATEGORIES) as Category[]).filter((k): k is Exclude<Category, 'idle'> => k !== 'idle');
   const us = Object.fromEntries([...cats.map((k) => [k, per(a.us[k], o.peerBlocks)]), ['total', per(a.busy_us, o.peerBlocks)]]) as CpuProfileSummary['us_per_peer_block'];
@@ -245,6 +253,7 @@ export function summarize(profile: CpuProfile, o: { root: string; peerBlocks: nu
     us_per_peer_block: us,
     idle_us_per_peer_block: per(a.us.idle, o.peerBlocks),
     process_cpu_us_per_peer_block: o.processCpuUs === null ? null : per(o.processCpuUs, o.peerBlocks),
+    threads_cpu_us_per_peer_block: o.threadsCpuUs ? { main: per(o.threadsCpuUs.main, o.peerBlocks), profiler: per(o.threadsCpuUs.profiler, o.peerBlocks), other: per(o.threadsCpuUs.other, o.peerBlocks) } : null,
     top: a.top.map((e) => ({ category: e.category, function: e.function, file: e.file, us_per_peer_block: per(e.us, o.peerBlocks) })),
   };
 }
@@ -290,21 +299,56 @@ function clockTicks(): number | null {
   return ticks;
 }
 
-/** CPU time (user + system, µs, every thread) a process has used so far, from /proc/<pid>/stat (Linux; 10 ms
- * resolution at 100 ticks/s); null when it cannot be read (no /proc, process gone). */
-export function processCpuUs(pid: number): number | null {
+/** utime + stime (µs) and the thread or process name of a /proc stat file; null when it cannot be read. */
+function readStat(path: string): { name: string; us: number } | null {
   const hz = clockTicks();
   if (hz === null) return null;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after "pid (comm) ": state is field 3, utime 14, stime 15.
+    const stat = readFileSync(path, 'utf8');
+    // "pid (comm) state …": after the comm, state is field 3, utime 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const utime = Number(fields[14 - 3]);
     const stime = Number(fields[15 - 3]);
-    return Number.isFinite(utime) && Number.isFinite(stime) ? ((utime + stime) * 1e6) / hz : null;
+    if (!Number.isFinite(utime) || !Number.isFinite(stime)) return null;
+    return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), us: ((utime + stime) * 1e6) / hz };
   } catch {
     return null;
   }
+}
+
+/** CPU time (user + system, µs, every thread) a process has used so far, from /proc/<pid>/stat (Linux; 10 ms
+ * resolution at 100 ticks/s); null when it cannot be read (no /proc, process gone). */
+export function processCpuUs(pid: number): number | null {
+  return readStat(`/proc/${pid}/stat`)?.us ?? null;
+}
+
+export interface ThreadCpu {
+  /** The main thread (every peer's JavaScript: what the profile samples). */
+  main: number;
+  /** V8's profiler thread (v8:ProfEvntProc), while a profile runs. */
+  profiler: number;
+  /** Every other thread: V8's platform workers (concurrent GC, compilation), libuv's pool, the inspector's. */
+  other: number;
+}
+
+/** This process's CPU so far by thread (µs, /proc/self/task; 10 ms resolution per thread); null without /proc.
+ * Node 20 names its threads "node", so only the main thread (tid = pid) and V8's profiler thread are told apart. */
+export function threadCpuUs(): ThreadCpu | null {
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return null;
+  }
+  const out: ThreadCpu = { main: 0, profiler: 0, other: 0 };
+  for (const tid of tids) {
+    const t = readStat(`/proc/self/task/${tid}/stat`);
+    if (!t) continue;
+    if (Number(tid) === process.pid) out.main += t.us;
+    else if (t.name.startsWith('v8:Prof')) out.profiler += t.us;
+    else out.other += t.us;
+  }
+  return out;
 }
 
 /** This process's CPU time so far (µs, every thread). */

@@ -71,17 +71,19 @@ const stacks: [CallFrame[], number][] = [
   [[timers, src('runtime/slack-clock.ts', 'fire')], 3],
   [[timers], 2],
   [[node('file:///elsewhere/lib.js', 'f')], 1],
+  // the orderer process's messages on the child-process channel, nothing above them: bench
+  [[node('node:internal/child_process/serialization', 'parseChannelMessages')], 7],
 ];
 
 test('classify: native and Node frames go to their caller; sign and verify decided above the crypto work', () => {
   const at = (i: number) => classify([...stacks[i]![0]].reverse(), ROOT);
   assert.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(at), ['verify', 'verify', 'sign', 'sign', 'codec', 'codec', 'transport', 'transport', 'machines', 'actors', 'machines']);
-  assert.equal([11, 12, 13, 14, 15, 16, 17, 18, 19].map(at), ['ledger', 'metrics', 'status', 'gc', 'program', 'idle', 'other', 'other', 'other']);
+  assert.equal([11, 12, 13, 14, 15, 16, 17, 18, 19, 20].map(at), ['ledger', 'metrics', 'status', 'gc', 'program', 'idle', 'other', 'other', 'other', 'bench']);
 });
 
 test('attribute: each sample lasts until the next; categories add up to the busy time', () => {
   const a = attribute(profileOf(stacks), ROOT);
-  assert.equal(a.us, { verify: 430, sign: 120, codec: 25, transport: 40, machines: 72, actors: 35, ledger: 8, metrics: 6, status: 4, bench: 0, gc: 90, program: 45, other: 6, idle: 500 });
+  assert.equal(a.us, { verify: 430, sign: 120, codec: 25, transport: 40, machines: 72, actors: 35, ledger: 8, metrics: 6, status: 4, bench: 7, gc: 90, program: 45, other: 6, idle: 500 });
   const total = stacks.reduce((s, [, us]) => s + us, 0);
   assert.is(a.busy_us, total - 500);
   assert.is(Object.entries(a.us).reduce((s, [k, v]) => s + (k === 'idle' ? 0 : v), 0), a.busy_us);
@@ -90,11 +92,12 @@ test('attribute: each sample lasts until the next; categories add up to the busy
 });
 
 test('summarize: µs per peer-block, idle apart, the process CPU beside the sampled total', () => {
-  const s = summarize(profileOf(stacks), { root: ROOT, peerBlocks: 10, intervalUs: 1000, processCpuUs: 1000 });
+  const s = summarize(profileOf(stacks), { root: ROOT, peerBlocks: 10, intervalUs: 1000, processCpuUs: 1000, threadsCpuUs: { main: 900, profiler: 20, other: 80 } });
   assert.is(s.us_per_peer_block.verify, 43);
-  assert.is(s.us_per_peer_block.total, 88.1);
+  assert.is(s.us_per_peer_block.total, 88.8);
   assert.is(s.idle_us_per_peer_block, 50);
   assert.is(s.process_cpu_us_per_peer_block, 100);
+  assert.equal(s.threads_cpu_us_per_peer_block, { main: 90, profiler: 2, other: 8 });
   assert.is(s.peer_blocks, 10);
 });
 
