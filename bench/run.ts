@@ -3,7 +3,16 @@
 // profile (peer.gossip.murmur.profile = fabric, Fabric's stock gossip), plus the raw NATS floor:
 //   latency / copies / verifies   orgs x peers in this process (bench/lib/nats-network.ts), the orderer in its
 //                                 own, 4 KB blocks at a steady rate (bench/lib/latency.ts)
+//   CPU per peer-block            over the latency window: this process's CPU (every peer; process.cpuUsage) /
+//                                 (blocks × peers), the orderer's and nats-server's apart (/proc/<pid>/stat)
+//   CPU profile                   the same window sampled by node:inspector's Profiler (1 ms), each sample's
+//                                 time attributed to a category by its stack (bench/lib/cpu-profile.ts), in µs
+//                                 per peer-block (--no-cpu-profile: none; --cpuprofile-dir DIR: also writes the
+//                                 raw profiles, <profile>-latency.cpuprofile, for DevTools)
 //   throughput                    a doubling ramp of block rates on the same network, then bisection
+//   sustained                     the highest rate every peer sustains for 60 s (10 s in --quick): p99 < 1 s and
+//                                 no growing backlog (defined in bench/lib/latency.ts), three steps from the
+//                                 ramp's figure (down × 0.7 on a failure, up halfway to the lowest failed rate)
 //   floor                         a plain NATS publish of the same block to as many subscribers (bench/lib/floor.ts)
 //   failover                      bench/failover.ts: fast timings on peer processes; Fabric's timings simulated
 //   catch-up                      a peer joining at height 1 when the chain holds N blocks (bench/lib/catchup.ts)
@@ -13,8 +22,8 @@
 //                                 micro figures (bench/lib/micro.ts)
 // Prints one table (scripts/bench-table.mjs, which also regenerates the README's) and writes
 // bench/results/latest.json (`--out FILE` to write elsewhere).
-// --quick: 2 orgs x 4 peers at 20 blocks/s for 15 s, 3 failover trials (fast timings), catch-up of 5 000
-// blocks, no scale or micro figures: under 2 minutes.
+// --quick: 2 orgs x 4 peers at 20 blocks/s for 15 s, sustained steps of 10 s, 3 failover trials (fast
+// timings), catch-up of 5 000 blocks, no scale or micro figures: about 3 minutes.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -23,7 +32,8 @@ import { fileURLToPath } from 'node:url';
 import { findNatsServer, startNatsServer, type NatsServer } from '../runtime/nats-server.ts';
 import { encodeBlock, makeBlock, ZERO_HASH } from '../runtime/ledger/block.ts';
 import { BENCH_SETTINGS, BenchNetwork, until } from './lib/nats-network.ts';
-import { measureLatency, measureThroughput, type LatencyResult, type ThroughputResult } from './lib/latency.ts';
+import { measureLatency, measureSustained, measureThroughput, type LatencyResult, type SustainResult, type ThroughputResult } from './lib/latency.ts';
+import { CATEGORIES, type CpuProfileSummary } from './lib/cpu-profile.ts';
 import { measureFloor, type FloorResult } from './lib/floor.ts';
 import { measureCatchup, type CatchupResult, type CatchupShared } from './lib/catchup.ts';
 import { measureScale, type ScaleResult } from './lib/scale.ts';
@@ -42,10 +52,13 @@ const quick = args.includes('--quick');
 const outIdx = args.indexOf('--out');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = outIdx >= 0 ? args[outIdx + 1]! : join(root, 'bench', 'results', 'latest.json');
+const PROFILE = !args.includes('--no-cpu-profile');
+const profDirIdx = args.indexOf('--cpuprofile-dir');
+const PROFILE_DIR = profDirIdx >= 0 ? args[profDirIdx + 1]! : null;
 
 const S = quick
-  ? { orgs: 2, peersPerOrg: 4, rate: 20, windowS: 15, warmupS: 1, settleS: 0.5, floorS: 3, rates: [80, 160, 320, 640, 1280], stepS: 3, refine: 0, failoverTrials: 3, fabricFailover: false, catchupBlocks: 5000, scale: false, micro: false }
-  : { orgs: 3, peersPerOrg: 8, rate: 50, windowS: 60, warmupS: 5, settleS: 1, floorS: 60, rates: [25, 50, 100, 200, 400, 800, 1600], stepS: 15, refine: 2, failoverTrials: 20, fabricFailover: true, catchupBlocks: 20_000, scale: true, micro: true };
+  ? { orgs: 2, peersPerOrg: 4, rate: 20, windowS: 15, warmupS: 1, settleS: 0.5, floorS: 3, rates: [80, 160, 320, 640, 1280], stepS: 3, refine: 0, sustainS: 10, sustainSteps: 3, failoverTrials: 3, fabricFailover: false, catchupBlocks: 5000, scale: false, micro: false }
+  : { orgs: 3, peersPerOrg: 8, rate: 50, windowS: 60, warmupS: 5, settleS: 1, floorS: 60, rates: [25, 50, 100, 200, 400, 800, 1600], stepS: 15, refine: 2, sustainS: 60, sustainSteps: 3, failoverTrials: 20, fabricFailover: true, catchupBlocks: 20_000, scale: true, micro: true };
 const TX_BYTES = 4096;
 const PEERS = S.orgs * S.peersPerOrg;
 /** Catch-up only: the first anti-entropy round comes after 1 s instead of 10 s (the rate leaves that wait out). */
@@ -61,8 +74,10 @@ interface ProfileRun {
   dissemination: string;
   /** The orderer process's clock − this one's, and the ping round trip that measured it (ms). */
   clock: { offset_ms: number | null; rtt_ms: number | null };
-  latency: LatencyResult;
+  latency: Omit<LatencyResult, 'cpu_profile'>;
   throughput: ThroughputResult;
+  sustained: SustainResult | null;
+  cpuProfile: CpuProfileSummary | null;
   catchup: CatchupResult | null;
   failoverFast: FailoverResult | null;
   failoverFabric: FailoverResult | null;
@@ -80,6 +95,12 @@ async function attempt<T>(what: string, errors: string[], fn: () => Promise<T>):
   }
 }
 
+/** The lowest rate of the ramp that failed above `rate` (null: none did). */
+function failedAbove(t: ThroughputResult, rate: number): number | null {
+  const failed = t.steps.filter((s) => !s.held && s.rate > rate).map((s) => s.rate);
+  return failed.length ? Math.min(...failed) : null;
+}
+
 async function runProfile(server: NatsServer, profile: Profile): Promise<ProfileRun> {
   const errors: string[] = [];
   say(`${profile}: ${S.orgs} orgs x ${S.peersPerOrg} peers in this process on NATS`);
@@ -89,15 +110,43 @@ async function runProfile(server: NatsServer, profile: Profile): Promise<Profile
   // leaderAliveThreshold into re-elections that stall whole orgs. Failover is measured on its own below.
   const net = await BenchNetwork.start({ bus: { kind: 'nats', url: server.url }, orgs: S.orgs, peersPerOrg: S.peersPerOrg, profile, blockBytes: TX_BYTES, orderer: 'process', leaders: 'static' });
   const clock = { offset_ms: round(net.ordererProcess!.offsetMs, 3), rtt_ms: round(net.ordererProcess!.rttMs, 3) };
-  let latency: LatencyResult;
+  let latency: Omit<LatencyResult, 'cpu_profile'>;
+  let cpuProfile: CpuProfileSummary | null;
   let throughput: ThroughputResult;
+  let sustained: SustainResult | null;
   try {
     const settle = await until(() => net.membershipComplete() && net.leadersSettled(), 120_000, 'membership and the org leaders');
     say(`${profile}: settled after ${Math.round(settle)} ms (dissemination ${net.dissemination}); ${S.rate} blocks/s for ${S.windowS} s`);
-    latency = await measureLatency(net, { rate: S.rate, durationMs: S.windowS * 1000, warmupMs: S.warmupS * 1000, settleMs: S.settleS * 1000, txBytes: TX_BYTES, drainTimeoutMs: 120_000 });
-    say(`${profile}: latency p50 ${latency.latency_p50_ms} ms p99 ${latency.latency_p99_ms} ms, copies ${latency.copies_per_peer}, verifies ${latency.verifies_per_block_per_peer}`);
+    const childPids = { orderer: net.ordererProcess!.pid!, nats_server: server.pid };
+    const onProfile = PROFILE_DIR
+      ? (p: unknown) => {
+          mkdirSync(PROFILE_DIR, { recursive: true });
+          writeFileSync(join(PROFILE_DIR, `${profile}-latency.cpuprofile`), JSON.stringify(p));
+        }
+      : undefined;
+    const { cpu_profile, ...lat } = await measureLatency(net, { rate: S.rate, durationMs: S.windowS * 1000, warmupMs: S.warmupS * 1000, settleMs: S.settleS * 1000, txBytes: TX_BYTES, drainTimeoutMs: 120_000, childPids, profile: PROFILE, onProfile });
+    latency = lat;
+    cpuProfile = cpu_profile;
+    if (latency.cpu_profile_error) errors.push(`${profile} cpu profile: ${latency.cpu_profile_error}`);
+    const c = latency.cpu.us_per_peer_block;
+    say(`${profile}: latency p50 ${latency.latency_p50_ms} ms p99 ${latency.latency_p99_ms} ms, copies ${latency.copies_per_peer}, verifies ${latency.verifies_per_block_per_peer} + ${latency.message_verifies_per_block_per_peer}; CPU µs per peer-block: peers ${c.peers}, orderer ${c.orderer}, nats-server ${c.nats_server}`);
+    if (cpuProfile) say(`${profile}: profile (µs per peer-block) ${Object.entries(cpuProfile.us_per_peer_block).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     throughput = await measureThroughput(net, { rates: S.rates, stepMs: S.stepS * 1000, txBytes: TX_BYTES, refine: S.refine, drainTimeoutMs: 180_000 });
     say(`${profile}: throughput ${throughput.throughput_blocks_per_s} blocks/s (${throughput.steps.map((s) => `${s.rate}${s.held ? '✓' : '✗'}`).join(' ')})`);
+    const start = throughput.throughput_blocks_per_s ?? S.rates[0]! / 2;
+    sustained = await attempt(`${profile} sustained`, errors, () =>
+      measureSustained(net, {
+        start,
+        stepMs: S.sustainS * 1000,
+        maxSteps: S.sustainSteps,
+        txBytes: TX_BYTES,
+        failedAbove: failedAbove(throughput, start),
+        minRate: 2,
+        drainTimeoutMs: 180_000,
+        log: (s) => say(`${profile}: sustained ${s.rate} blocks/s for ${S.sustainS} s: ${s.held ? 'held' : `failed (${s.limit})`}, p99 ${s.latency_p99_ms ?? '≥ 1000'} ms, lag ${s.lag_first_mean} → ${s.lag_last_mean}`),
+      }),
+    );
+    say(`${profile}: sustained ${sustained?.sustained_blocks_per_s ?? 'none'} blocks/s (lowest failed: ${sustained?.lowest_failed_blocks_per_s ?? 'none'})`);
   } finally {
     await net.stop();
   }
@@ -121,7 +170,7 @@ async function runProfile(server: NatsServer, profile: Profile): Promise<Profile
         return r;
       })
     : null;
-  return { dissemination: net.dissemination, clock, latency: latency!, throughput: throughput!, catchup, failoverFast, failoverFabric, errors };
+  return { dissemination: net.dissemination, clock, latency: latency!, throughput: throughput!, sustained: sustained!, cpuProfile: cpuProfile!, catchup, failoverFast, failoverFabric, errors };
 }
 
 function figures(r: ProfileRun, floor: FloorResult, profile: Profile, blockBytes: number) {
@@ -131,10 +180,15 @@ function figures(r: ProfileRun, floor: FloorResult, profile: Profile, blockBytes
     floor_p99_ms: floor.floor_p99_ms,
     copies_per_peer: r.latency.copies_per_peer,
     verifies_per_block_per_peer: r.latency.verifies_per_block_per_peer,
+    message_verifies_per_block_per_peer: r.latency.message_verifies_per_block_per_peer,
+    cpu_us_per_peer_block: r.latency.cpu.us_per_peer_block.peers ?? null,
     throughput_blocks_per_s: r.throughput.throughput_blocks_per_s,
+    sustained_blocks_per_s: r.sustained?.sustained_blocks_per_s ?? null,
     failover_p99_ms_fast: r.failoverFast?.p99_ms ?? null,
     failover_p99_ms_fabric_defaults: r.failoverFabric?.p99_ms ?? null,
     catchup_blocks_per_s: r.catchup?.catchup_blocks_per_s ?? null,
+    /** µs of the peers' thread per peer-block in the latency window, by category (null: not profiled). */
+    cpu_profile: r.cpuProfile,
     peers: PEERS,
     cores: cpus().length,
     config: {
@@ -156,6 +210,17 @@ function figures(r: ProfileRun, floor: FloorResult, profile: Profile, blockBytes
       orderer_clock: r.clock,
       copies: 'payload copies received (push/tree DataMsg, pull update items, state-transfer blocks, the leader’s copy from the orderer; tree announcements not counted) / (blocks × peers)',
       verifies: 'orderer-key signature verifications (gossip intake, ledger commit) / (blocks × peers)',
+      message_verifies: 'every other signature verification (envelopes, secrets) / (blocks × peers)',
+      cpu: 'CPU time from the first append of the latency window until every peer committed its last block / (blocks × peers): cpu_us_per_peer_block is this process (every peer and the bench harness, all threads, process.cpuUsage); the orderer and nats-server apart under details.<profile>.latency.cpu (/proc/<pid>/stat)',
+      cpu_profile: PROFILE
+        ? { how: "node:inspector Profiler in this process over the latency window, 1 ms sampling; each sample's time to one category by its stack (bench/lib/cpu-profile.ts); total = every category but idle; the profiler's own cost is in the window's CPU figures", categories: CATEGORIES }
+        : null,
+      sustained: {
+        step_s: S.sustainS,
+        max_steps: S.sustainSteps,
+        held: 'the orderer appended ≥ 95 % of the rate; p99 append → commit on the last peer < 1 s (a block not on every peer 1 s after the load ended counts as ≥ 1 s); mean lag (orderer height − lowest peer height, sampled every 100 ms) over the last fifth of the step ≤ the first fifth’s + the blocks of 250 ms (≥ 5)',
+        search: "from the throughput figure (else half the ramp's first rate): hold → halfway up to the lowest failed rate (× 1.5 if none), fail → × 0.7 down, then halfway between; a drain before each step",
+      },
       floor: `${floor.messages} publishes of the same ${blockBytes}-byte block to ${floor.subscribers} subscriber connections at ${S.rate}/s`,
       throughput: {
         rates: S.rates,

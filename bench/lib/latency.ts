@@ -9,6 +9,12 @@
 //                    peer committed its last block + settleMs (1 s), / (blocks × peers); the leader's copy from the
 //                    ordering service counts as one (so a perfect scheme is 1.0)
 //     verifies     = orderer-key signature verifications over the same span / (blocks × peers)
+//     cpu          = CPU time from the first append of the window until every peer committed its last block, per
+//                    committed peer-block (blocks × peers): this process's (every peer, process.cpuUsage, all
+//                    threads) and, apart, each child process's named in `childPids` (the orderer, nats-server:
+//                    /proc/<pid>/stat, 10 ms resolution)
+//     cpu_profile  = with `profile`, the same window sampled by node:inspector's Profiler and attributed by
+//                    category (bench/lib/cpu-profile.ts), in µs per peer-block
 // measureThroughput: a ramp of block rates, each held for `stepMs` right after the previous one, cut by the
 //   orderer wherever it runs (run.ts runs it in its own process, so the offered rate does not depend on how
 //   busy the peers keep this process). A step holds when the orderer appended at least 90 % of the
@@ -17,8 +23,21 @@
 //   falling further behind with the window. The ramp doubles until a step fails, then bisects between the last rate that held and
 //   that one (`refine` steps, each after a drain); the figure is the highest offered rate that held.
 //   Sampled lag (orderer height − lowest peer height, every 100 ms) is reported per step for reading.
+// measureSustained: the highest rate every peer sustains for `stepMs` (60 s in the full bench), searched with a
+//   few steps from a start rate (the ramp's figure), each after a drain. A step at rate r holds when
+//     (a) the orderer appended ≥ 95 % of r × the step (the rate was offered),
+//     (b) the p99 latency (append → commit on the last peer) of the blocks appended during the step is < 1 s;
+//         the bench waits 1 s after the load ends, and a block not on every peer by then counts as ≥ 1 s
+//         (its latency already is), so the criterion is decided exactly without waiting for a drain, and
+//     (c) the backlog does not grow: with lag = orderer height − the lowest peer height, sampled every 100 ms,
+//         the mean lag over the last fifth of the step ≤ the mean lag over the first fifth + the blocks of
+//         250 ms at r (at least 5): a peer committing c < r blocks/s adds (r − c) × 0.8 × the step to it.
+//   Search: hold → up (halfway to the lowest rate that failed so far, in this search or the ramp; × 1.5 when
+//   none did); fail → down (× 0.7) until one holds, then halfway between; at most `maxSteps` steps. The figure
+//   is the highest rate that held (null: none did), reported with the lowest that failed.
 import { BenchNetwork, cloneCounts, diffCounts, sleep, totalCounts, until, type PeerCounts } from './nats-network.ts';
 import { pct, round } from './stats.ts';
+import { ownCpuUs, processCpuUs, REPO_ROOT, startCpuProfile, summarize, threadCpuUs, type CpuProfile, type CpuProfileSummary, type RunningProfile, type ThreadCpu } from './cpu-profile.ts';
 
 export interface LatencyOptions {
   rate: number;
@@ -29,6 +48,28 @@ export interface LatencyOptions {
   drainTimeoutMs?: number;
   /** After that, how long late copies are still counted (default 1 s). */
   settleMs?: number;
+  /** Child processes whose CPU over the window is reported apart, by name (e.g. orderer, nats_server). */
+  childPids?: Record<string, number>;
+  /** Sample this process with node:inspector's Profiler over the window (every `profileIntervalUs`, default
+   * 1000 µs) and summarise it by category; `onProfile` receives the raw profile. */
+  profile?: boolean;
+  profileIntervalUs?: number;
+  onProfile?: (p: CpuProfile) => void;
+}
+
+/** CPU over the latency window (first append → every peer committed the last block), per committed peer-block. */
+export interface LatencyCpu {
+  window_ms: number;
+  /** Blocks of the window × peers: every peer commits every block in the window. */
+  peer_blocks: number;
+  /** µs per peer-block: `peers` is this process (every peer; the bench harness's own share is in the profile,
+   * category bench), the others the child processes named in `childPids` (null: could not be read). */
+  us_per_peer_block: Record<string, number | null>;
+  /** This process's by thread (/proc/self/task; null without /proc): the main thread runs every peer's
+   * JavaScript, the profiler's thread exists while profiling, the others are V8's and libuv's workers. */
+  peers_threads_us_per_peer_block: Record<keyof ThreadCpu, number | null> | null;
+  /** Whether the profiler ran in the window (its sampling costs this process a little CPU). */
+  profiled: boolean;
 }
 
 export interface LatencyResult {
@@ -55,6 +96,10 @@ export interface LatencyResult {
   /** Share of the window this process's event loop was busy: near 1, every peer (one thread) was CPU-bound and
    * the latencies measure queueing in that loop more than the protocol. */
   event_loop_utilization: number | null;
+  cpu: LatencyCpu;
+  /** The window's CPU profile by category (null: not profiled, or the profiler failed: see `cpu_profile_error`). */
+  cpu_profile: CpuProfileSummary | null;
+  cpu_profile_error?: string;
 }
 
 export async function measureLatency(net: BenchNetwork, o: LatencyOptions): Promise<LatencyResult> {
@@ -80,6 +125,20 @@ export async function measureLatency(net: BenchNetwork, o: LatencyOptions): Prom
   const before = cloneCounts(totalCounts(peers));
   const drops0 = sumBy(peers.map((p) => p.transport?.stats.dropped ?? {}));
   const rejected0 = sumBy(peers.map((p) => p.peer?.status()[0]?.counters.rejected ?? {}));
+  const intervalUs = o.profileIntervalUs ?? 1000;
+  let profiler: RunningProfile | null = null;
+  let profileError: string | undefined;
+  if (o.profile) {
+    try {
+      profiler = await startCpuProfile(intervalUs);
+    } catch (e) {
+      profileError = (e as Error).message;
+    }
+  }
+  const pids = Object.entries(o.childPids ?? {});
+  const child0 = pids.map(([, pid]) => processCpuUs(pid));
+  const threads0 = threadCpuUs();
+  const cpu0 = ownCpuUs();
   const elu0 = performance.eventLoopUtilization();
   try {
     const loadStart = performance.now();
@@ -88,8 +147,37 @@ export async function measureLatency(net: BenchNetwork, o: LatencyOptions): Prom
     await until(() => net.ordererHeight() >= first + sent && net.synced(), o.drainTimeoutMs ?? 60_000, 'every peer to commit the last block');
     const drain = performance.now() - loadEnd;
     const elu = performance.eventLoopUtilization(elu0).utilization;
+    const ownCpu = ownCpuUs() - cpu0;
+    const threads1 = threadCpuUs();
+    const threads: ThreadCpu | null = threads0 && threads1 ? { main: threads1.main - threads0.main, profiler: threads1.profiler - threads0.profiler, other: threads1.other - threads0.other } : null;
+    const childCpu = pids.map(([, pid], i) => {
+      const now = processCpuUs(pid);
+      return now === null || child0[i] === null ? null : now - child0[i]!;
+    });
+    const windowMs = performance.now() - loadStart;
+    const peerBlocks = (net.ordererHeight() - first) * peers.length;
+    let rawProfile: CpuProfile | null = null;
+    if (profiler) {
+      try {
+        rawProfile = await profiler.stop();
+      } catch (e) {
+        profileError = (e as Error).message;
+      }
+      profiler = null;
+    }
+    const perBlock = (us: number | null) => (us === null || peerBlocks === 0 ? null : round(us / peerBlocks, 1));
+    const cpu: LatencyCpu = {
+      window_ms: Math.round(windowMs),
+      peer_blocks: peerBlocks,
+      us_per_peer_block: { peers: perBlock(ownCpu), ...Object.fromEntries(pids.map(([name], i) => [name, perBlock(childCpu[i]!)])) },
+      peers_threads_us_per_peer_block: threads ? { main: perBlock(threads.main), profiler: perBlock(threads.profiler), other: perBlock(threads.other) } : null,
+      profiled: o.profile === true && profileError === undefined,
+    };
     await sleep(o.settleMs ?? 1000);
     const d = diffCounts(totalCounts(peers), before);
+    // After the settle's counts: summarising a large profile takes a moment.
+    if (rawProfile) o.onProfile?.(rawProfile);
+    const cpuProfile = rawProfile ? summarize(rawProfile, { root: REPO_ROOT, peerBlocks, intervalUs, processCpuUs: ownCpu, threadsCpuUs: threads }) : null;
     const end = net.ordererHeight();
     const n = end - first;
     const lat: number[] = [];
@@ -122,8 +210,12 @@ export async function measureLatency(net: BenchNetwork, o: LatencyOptions): Prom
       transport_drops: diffBy(sumBy(peers.map((p) => p.transport?.stats.dropped ?? {})), drops0),
       rejected: diffBy(sumBy(peers.map((p) => p.peer?.status()[0]?.counters.rejected ?? {})), rejected0),
       event_loop_utilization: round(elu, 2),
+      cpu,
+      cpu_profile: cpuProfile,
+      ...(profileError === undefined ? {} : { cpu_profile_error: profileError }),
     };
   } finally {
+    await profiler?.stop().catch(() => undefined);
     off();
     for (const p of peers) p.onCommit = null;
   }
@@ -240,4 +332,155 @@ export async function measureThroughput(net: BenchNetwork, o: { rates: number[];
     drained = await drain(net, o.drainTimeoutMs ?? 60_000);
   }
   return { throughput_blocks_per_s: lo, ramp_exhausted: hi === null, steps, drain_ms: drained };
+}
+
+export interface SustainStep {
+  rate: number;
+  appended_per_s: number;
+  /** Blocks appended during the step, and how many of them were not on every peer within 1 s of their append
+   * (committed later, or not yet 1 s after the load ended). */
+  blocks: number;
+  blocks_over_1s: number;
+  latency_p50_ms: number | null;
+  /** null when more than 1 % of the blocks took ≥ 1 s (then some were still missing, so the value is not known). */
+  latency_p99_ms: number | null;
+  /** Mean sampled lag (orderer height − lowest peer height, blocks; the orderer's height as last reported by
+   * its process, so never below 0) over the first and the last fifth of the step. */
+  lag_first_mean: number | null;
+  lag_last_mean: number | null;
+  /** This process's CPU (every peer) over the step and the 1 s after it, per peer-block committed in that time. */
+  cpu_us_per_peer_block: number | null;
+  event_loop_utilization: number | null;
+  held: boolean;
+  /** Why it did not hold: the orderer did not offer the rate, p99 ≥ 1 s, or the backlog grew. */
+  limit: 'orderer' | 'latency' | 'backlog' | null;
+}
+
+export interface SustainResult {
+  sustained_blocks_per_s: number | null;
+  /** The lowest rate that failed in this search (null: none did). */
+  lowest_failed_blocks_per_s: number | null;
+  step_s: number;
+  steps: SustainStep[];
+  /** Drain before each step (null: not every peer caught up within the timeout, and the search stopped). */
+  drains_ms: (number | null)[];
+}
+
+/** How long a block may take (append → commit on the last peer) at the sustained rate's p99. */
+export const SUSTAIN_LATENCY_MS = 1000;
+
+/** The backlog criterion's slack: the blocks of 250 ms at the rate, at least 5. */
+export const backlogSlack = (rate: number) => Math.max(5, Math.round(rate * 0.25));
+
+async function sustainStep(net: BenchNetwork, rate: number, stepMs: number, txBytes: number): Promise<SustainStep> {
+  const peers = net.running();
+  const first = net.ordererHeight();
+  const appended = new Map<number, number>();
+  const last = new Map<number, { at: number; count: number }>();
+  let top = first;
+  const off = net.onAppend((n, at) => {
+    if (n < first) return;
+    appended.set(n, at);
+    top = Math.max(top, n + 1);
+  });
+  for (const p of peers)
+    p.onCommit = (n, at) => {
+      if (n < first) return;
+      const e = last.get(n);
+      if (e) {
+        e.count++;
+        e.at = Math.max(e.at, at);
+      } else last.set(n, { at, count: 1 });
+    };
+  // The orderer's height: the highest append reported (every 20 ms) or its height message (every 50 ms), so a
+  // peer that already holds a block is not counted ahead of it.
+  const minHeight = () => Math.min(...peers.map((p) => net.height(p)));
+  const lagNow = () => Math.max(0, Math.max(top, net.ordererHeight()) - minHeight());
+  const heights0 = peers.map((p) => net.height(p));
+  const samples: { t: number; lag: number }[] = [];
+  try {
+    const cpu0 = ownCpuUs();
+    const elu0 = performance.eventLoopUtilization();
+    const t0 = performance.now();
+    const sampler = setInterval(() => samples.push({ t: performance.now() - t0, lag: lagNow() }), 100);
+    const r = await net.load(rate, stepMs, txBytes);
+    clearInterval(sampler);
+    await sleep(SUSTAIN_LATENCY_MS);
+    const elu = performance.eventLoopUtilization(elu0).utilization;
+    const cpu = ownCpuUs() - cpu0;
+    const committed = peers.reduce((a, p, i) => a + net.height(p) - heights0[i]!, 0);
+    const lat: number[] = [];
+    for (const [n, a] of appended) {
+      const c = last.get(n);
+      lat.push(c && c.count >= peers.length ? c.at - a : Infinity);
+    }
+    const p99 = pct(lat, 99);
+    const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+    const firstLag = mean(samples.filter((s) => s.t < stepMs / 5).map((s) => s.lag));
+    const lastLag = mean(samples.filter((s) => s.t >= (stepMs * 4) / 5).map((s) => s.lag));
+    const ordererOk = r.appended >= 0.95 * rate * (stepMs / 1000);
+    const latencyOk = p99 !== null && p99 < SUSTAIN_LATENCY_MS;
+    const backlogOk = firstLag !== null && lastLag !== null && lastLag <= firstLag + backlogSlack(rate);
+    const held = ordererOk && latencyOk && backlogOk;
+    return {
+      rate,
+      appended_per_s: Math.round(r.appended / (stepMs / 1000)),
+      blocks: lat.length,
+      blocks_over_1s: lat.filter((x) => x >= SUSTAIN_LATENCY_MS).length,
+      latency_p50_ms: round(pct(lat, 50)),
+      latency_p99_ms: round(p99),
+      lag_first_mean: round(firstLag),
+      lag_last_mean: round(lastLag),
+      cpu_us_per_peer_block: committed > 0 ? round(cpu / committed, 1) : null,
+      event_loop_utilization: round(elu, 2),
+      held,
+      limit: held ? null : !ordererOk ? 'orderer' : !latencyOk ? 'latency' : 'backlog',
+    };
+  } finally {
+    off();
+    for (const p of peers) p.onCommit = null;
+  }
+}
+
+/**
+ * The highest rate every peer sustains for `stepMs` (see the header): at most `maxSteps` steps from `start`,
+ * each after a drain; `failedAbove` is the lowest rate a shorter test (the ramp) already saw fail above
+ * `start`, which bounds the first step up.
+ */
+export async function measureSustained(
+  net: BenchNetwork,
+  o: { start: number; stepMs: number; maxSteps: number; txBytes: number; failedAbove?: number | null; minRate?: number; drainTimeoutMs?: number; log?: (s: SustainStep) => void },
+): Promise<SustainResult> {
+  const steps: SustainStep[] = [];
+  const drains: (number | null)[] = [];
+  let lo: number | null = null;
+  let hi: number | null = null;
+  let rate: number | null = Math.max(o.minRate ?? 1, Math.round(o.start));
+  for (let k = 0; k < o.maxSteps && rate !== null; k++) {
+    const d = await drain(net, o.drainTimeoutMs ?? 60_000);
+    drains.push(d);
+    if (d === null) break;
+    const s = await sustainStep(net, rate, o.stepMs, o.txBytes);
+    steps.push(s);
+    o.log?.(s);
+    if (s.held) lo = Math.max(lo ?? rate, rate);
+    else hi = Math.min(hi ?? rate, rate);
+    rate = nextSustainRate(lo, hi, o.failedAbove ?? null, o.minRate ?? 1);
+  }
+  return { sustained_blocks_per_s: lo, lowest_failed_blocks_per_s: hi, step_s: o.stepMs / 1000, steps, drains_ms: drains };
+}
+
+/** The search's next rate (null: nothing left to try): halfway between what held and what failed, up from a
+ * hold (towards `failedAbove`, else × 1.5), down (× 0.7) from a failure, never below `minRate`. */
+export function nextSustainRate(lo: number | null, hi: number | null, failedAbove: number | null, minRate: number): number | null {
+  if (lo !== null && hi !== null) {
+    const mid = Math.round((lo + hi) / 2);
+    return mid > lo && mid < hi ? mid : null;
+  }
+  if (lo !== null) {
+    const next = failedAbove !== null && failedAbove > lo ? Math.round((lo + failedAbove) / 2) : Math.round(lo * 1.5);
+    return next > lo ? next : null;
+  }
+  const down = Math.floor(hi! * 0.7);
+  return down >= minRate && down < hi! ? down : null;
 }

@@ -62,6 +62,11 @@ export class OrdererProcess {
     return op;
   }
 
+  /** The orderer process's pid (its CPU is read from /proc by the latency measurement). */
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
   private send(m: ChildRequest): void {
     this.proc.send(m);
   }
