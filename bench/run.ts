@@ -3,8 +3,9 @@
 // profile (peer.gossip.murmur.profile = fabric, Fabric's stock gossip), plus the raw NATS floor:
 //   latency / copies / verifies   orgs x peers in this process (bench/lib/nats-network.ts), the orderer in its
 //                                 own, 4 KB blocks at a steady rate (bench/lib/latency.ts)
-//   CPU per peer-block            over the latency window: this process's CPU (every peer; process.cpuUsage) /
-//                                 (blocks × peers), the orderer's and nats-server's apart (/proc/<pid>/stat)
+//   CPU per peer-block            over the latency window: this process's CPU (every peer; process.cpuUsage,
+//                                 less the profiler's thread) / (blocks × peers), the orderer's and
+//                                 nats-server's apart (/proc/<pid>/stat)
 //   CPU profile                   the same window sampled by node:inspector's Profiler (1 ms), each sample's
 //                                 time attributed to a category by its stack (bench/lib/cpu-profile.ts), in µs
 //                                 per peer-block (--no-cpu-profile: none; --cpuprofile-dir DIR: also writes the
@@ -211,7 +212,7 @@ function figures(r: ProfileRun, floor: FloorResult, profile: Profile, blockBytes
       copies: 'payload copies received (push/tree DataMsg, pull update items, state-transfer blocks, the leader’s copy from the orderer; tree announcements not counted) / (blocks × peers)',
       verifies: 'orderer-key signature verifications (gossip intake, ledger commit) / (blocks × peers)',
       message_verifies: 'every other signature verification (envelopes, secrets) / (blocks × peers)',
-      cpu: 'CPU time from the first append of the latency window until every peer committed its last block / (blocks × peers): cpu_us_per_peer_block is this process (every peer and the bench harness, all threads, process.cpuUsage); the orderer and nats-server apart under details.<profile>.latency.cpu (/proc/<pid>/stat)',
+      cpu: 'CPU time from the first append of the latency window until every peer committed its last block / (blocks × peers): cpu_us_per_peer_block is this process (every peer and the bench harness, all threads, process.cpuUsage) less the V8 profiler thread (/proc/self/task); the orderer and nats-server apart under details.<profile>.latency.cpu (/proc/<pid>/stat), and this process by thread',
       cpu_profile: PROFILE
         ? { how: "node:inspector Profiler in this process over the latency window, 1 ms sampling; each sample's time to one category by its stack (bench/lib/cpu-profile.ts); total = every category but idle; the profiler's own cost is in the window's CPU figures", categories: CATEGORIES }
         : null,

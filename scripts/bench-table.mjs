@@ -28,7 +28,7 @@ export function benchTable(r) {
     [`message (envelope) signature verifications per block per peer`, num(r.message_verifies_per_block_per_peer ?? mk('murmur').message_verifies_per_block_per_peer), num(f.message_verifies_per_block_per_peer ?? mk('fabric').message_verifies_per_block_per_peer)],
     [`CPU per peer per block in the latency window: the peers' process (orderer / nats-server apart) (µs)`, cpuCell(r.cpu_us_per_peer_block, mk('murmur')), cpuCell(f.cpu_us_per_peer_block, mk('fabric'))],
     [`throughput: highest block rate every peer keeps up with (blocks/s)`, tput(r.throughput_blocks_per_s, tp('murmur')), tput(f.throughput_blocks_per_s, tp('fabric'))],
-    [`sustained: highest rate every peer sustains for ${num(c.sustained?.step_s ?? su('murmur')?.step_s)} s, p99 < 1 s, no growing backlog (blocks/s; lowest that failed)`, sustained(r.sustained_blocks_per_s, su('murmur')), sustained(f.sustained_blocks_per_s, su('fabric'))],
+    [`sustained: highest rate every peer sustains for ${num(c.sustained?.step_s ?? su('murmur')?.step_s ?? 60)} s, p99 < 1 s, no growing backlog (blocks/s; lowest that failed)`, sustained(r.sustained_blocks_per_s, su('murmur')), sustained(f.sustained_blocks_per_s, su('fabric'))],
     [`failover p99, kill -9 of the leader → first block under the new one, fast timings (ms)`, num(r.failover_p99_ms_fast), num(f.failover_p99_ms_fast)],
     [`failover p99 at Fabric's default timings (ms, simulated time)`, num(r.failover_p99_ms_fabric_defaults), num(f.failover_p99_ms_fabric_defaults)],
     [`catch-up of a peer joining at height 1, ${num(c.catchup?.blocks)} blocks (blocks/s)`, num(r.catchup_blocks_per_s), num(f.catchup_blocks_per_s)],

@@ -11,8 +11,9 @@
 //     verifies     = orderer-key signature verifications over the same span / (blocks × peers)
 //     cpu          = CPU time from the first append of the window until every peer committed its last block, per
 //                    committed peer-block (blocks × peers): this process's (every peer, process.cpuUsage, all
-//                    threads) and, apart, each child process's named in `childPids` (the orderer, nats-server:
-//                    /proc/<pid>/stat, 10 ms resolution)
+//                    threads but V8's profiler thread, whose CPU /proc/self/task gives apart) and, apart, each
+//                    child process's named in `childPids` (the orderer, nats-server: /proc/<pid>/stat, 10 ms
+//                    resolution)
 //     cpu_profile  = with `profile`, the same window sampled by node:inspector's Profiler and attributed by
 //                    category (bench/lib/cpu-profile.ts), in µs per peer-block
 // measureThroughput: a ramp of block rates, each held for `stepMs` right after the previous one, cut by the
@@ -63,7 +64,8 @@ export interface LatencyCpu {
   /** Blocks of the window × peers: every peer commits every block in the window. */
   peer_blocks: number;
   /** µs per peer-block: `peers` is this process (every peer; the bench harness's own share is in the profile,
-   * category bench), the others the child processes named in `childPids` (null: could not be read). */
+   * category bench) less V8's profiler thread (see `peers_threads_us_per_peer_block`), the others the child
+   * processes named in `childPids` (null: could not be read). */
   us_per_peer_block: Record<string, number | null>;
   /** This process's by thread (/proc/self/task; null without /proc): the main thread runs every peer's
    * JavaScript, the profiler's thread exists while profiling, the others are V8's and libuv's workers. */
@@ -169,7 +171,9 @@ export async function measureLatency(net: BenchNetwork, o: LatencyOptions): Prom
     const cpu: LatencyCpu = {
       window_ms: Math.round(windowMs),
       peer_blocks: peerBlocks,
-      us_per_peer_block: { peers: perBlock(ownCpu), ...Object.fromEntries(pids.map(([name], i) => [name, perBlock(childCpu[i]!)])) },
+      // V8's profiler thread exists only because the bench profiles this window: its CPU (measured apart) is
+      // not the peers'. What the profiler costs the main thread (its interrupts) stays in.
+      us_per_peer_block: { peers: perBlock(ownCpu - (threads?.profiler ?? 0)), ...Object.fromEntries(pids.map(([name], i) => [name, perBlock(childCpu[i]!)])) },
       peers_threads_us_per_peer_block: threads ? { main: perBlock(threads.main), profiler: perBlock(threads.profiler), other: perBlock(threads.other) } : null,
       profiled: o.profile === true && profileError === undefined,
     };
