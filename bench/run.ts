@@ -24,7 +24,7 @@
 // Prints one table (scripts/bench-table.mjs, which also regenerates the README's) and writes
 // bench/results/latest.json (`--out FILE` to write elsewhere).
 // --quick: 2 orgs x 4 peers at 20 blocks/s for 15 s, sustained steps of 10 s, 3 failover trials (fast
-// timings), catch-up of 5 000 blocks, no scale or micro figures: about 3 minutes.
+// timings), catch-up of 5 000 blocks, no scale or micro figures: about 4 minutes.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
