@@ -9,6 +9,7 @@ import { BlockIntake, type GossipChannelContext } from './block-intake.ts';
 import { BlockPusher } from './block-pusher.ts';
 import { TreeDisseminator, TREE_DEFAULTS } from './tree-disseminator.ts';
 import type { TreeSettings } from '../machines/plumtree.logic.ts';
+import type { StateWindowSettings } from '../machines/state-window.logic.ts';
 import { BlockPuller } from './block-puller.ts';
 import { StateServer } from './state-server.ts';
 import { StateTransferLink } from './state-transfer-link.ts';
@@ -48,6 +49,9 @@ export interface DisseminationOptions {
   /** Block pull rounds: `when-behind` (default, murmur) or `always` (Fabric's; the fabric profile implies it). */
   pull?: 'when-behind' | 'always';
   tree?: Partial<TreeSettings>;
+  /** State transfer's window as the profile resolves it (stateWindowOf); default Fabric's (one request of
+   * state.batchSize). Its batchSize is also the widest request served. */
+  stateWindow?: StateWindowSettings;
 }
 
 export interface DisseminationCounters {
@@ -94,7 +98,7 @@ export class ChannelGossip {
           })
         : null;
     this.pull = new BlockPuller(this.intake, { ...t, blockBufferSize: t.stateBlockBufferSize, onlyWhenBehind: ctx.profile !== 'fabric' && opts.pull !== 'always' });
-    this.server = new StateServer(this.intake, { batchSize: t.stateBatchSize, ...(opts.limits ? { requestsPerSecond: opts.limits.stateRequestsPerSecond } : {}) });
+    this.server = new StateServer(this.intake, { batchSize: opts.stateWindow?.batchSize ?? t.stateBatchSize, ...(opts.limits ? { requestsPerSecond: opts.limits.stateRequestsPerSecond } : {}) });
     this.stateTransfer = stateEnabled
       ? new StateTransferLink(this.intake, {
           checkInterval: t.stateCheckInterval,

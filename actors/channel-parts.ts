@@ -30,7 +30,10 @@ export interface ChannelPartsSettings extends DisseminationTimings {
 
 /** The parts of a channel over its open ledger; nothing runs until the channel's ports start. */
 export function channelParts(ledger: Ledger, rejections: RejectionCounter, ctx: Omit<GossipChannelContext, 'ledger' | 'queue' | 'stateInfo'> & { stateInfo: StateInfoTracker }, s: ChannelPartsSettings): ChannelParts {
-  const queue = new CommitQueue(ledger, rejections, { blockBufferSize: s.stateBlockBufferSize, batchSize: s.stateBatchSize, clock: ctx.clock });
+  // The fence leaves room for every state block that may be in flight (the window's requests × their width).
+  const w = s.gossip.stateWindow;
+  const inFlightBlocks = w ? w.inFlight * w.batchSize : s.stateBatchSize;
+  const queue = new CommitQueue(ledger, rejections, { blockBufferSize: s.stateBlockBufferSize, batchSize: inFlightBlocks, clock: ctx.clock });
   ctx.stateInfo.setHeight(ledger.height());
   return {
     channel: ledger.channel,

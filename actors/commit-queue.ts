@@ -40,7 +40,8 @@ export interface RefusedBlock {
 export interface CommitQueueSettings {
   /** state.blockBufferSize: the non-blocking window and the blocking high-water mark (2 ×). */
   blockBufferSize: number;
-  /** state.batchSize: slack in the hard fence for one state transfer batch. */
+  /** Slack in the hard fence for the state blocks in flight: state.batchSize (Fabric), or the window's
+   * requests × their width (murmur). */
   batchSize: number;
   /** Blocks per ledger commit at most (default 256). */
   maxBatch?: number;

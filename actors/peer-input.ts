@@ -3,6 +3,7 @@
 import type { PeerInput } from '../machines/peer.machine.ts';
 import type { ElectionMode, ElectionProfile } from '../machines/election.machine.ts';
 import { FABRIC_DELIVER_TIMINGS } from '../machines/deliver.logic.ts';
+import { stateWindowOf } from '../machines/state-window.logic.ts';
 import { blockHash } from '../runtime/ledger/block.ts';
 import { toHex } from '../runtime/util/bytes.ts';
 import type { Rng } from '../runtime/rng.ts';
@@ -14,6 +15,7 @@ export function electionMode(o: Pick<PeerOptions, 'useLeaderElection' | 'orgLead
 
 export function peerInput(o: PeerOptions, c: { self: string; mode: ElectionMode; profile: ElectionProfile; rng: Rng }): PeerInput {
   const t = o.timings;
+  const w = stateWindowOf(c.profile, { batchSize: t.stateBatchSize, responseTimeout: t.stateResponseTimeout }, o.stateWindow);
   return {
     peerId: o.peerId,
     mspId: o.mspId,
@@ -35,9 +37,10 @@ export function peerInput(o: PeerOptions, c: { self: string; mode: ElectionMode;
             stateTransfer: {
               profile: c.profile,
               height: 1,
-              batchSize: t.stateBatchSize,
+              batchSize: w.batchSize,
               maxRetries: t.stateMaxRetries,
-              timings: { checkInterval: t.stateCheckInterval, responseTimeout: t.stateResponseTimeout },
+              inFlight: w.inFlight,
+              timings: { checkInterval: t.stateCheckInterval, responseTimeout: t.stateResponseTimeout, minResponseTimeout: w.minResponseTimeout, retryBackoff: w.retryBackoff },
               seed: c.rng.fork(`stateTransfer:${name}`).int(2 ** 32),
             },
           }

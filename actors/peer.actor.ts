@@ -27,6 +27,7 @@ import { lifecycleLogic, rootControl } from './peer-lifecycle.ts';
 import { electionMode, peerInput } from './peer-input.ts';
 import { peerFacade } from './peer-facade.ts';
 import type { Peer, PeerDeps, PeerOptions } from './peer.types.ts';
+import { stateWindowOf } from '../machines/state-window.logic.ts';
 
 export type { Peer, PeerDeps, PeerOptions, PeerTimings } from './peer.types.ts';
 
@@ -47,7 +48,8 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
   const profile = o.profile ?? 'murmur';
   const channels = new Map<string, ChannelParts>();
   const deliver = deliverLogic({ feed: d.feed, queue: (c) => channels.get(c)?.queue, rng: d.rng.fork('deliver') });
-  const gossipSettings = { ...o.timings, gossip: { stateEnabled: o.stateEnabled, mode: o.dissemination, pull: o.pull, tree: o.tree, ...(o.limits ? { limits: o.limits } : {}) } };
+  const stateWindow = stateWindowOf(profile, { batchSize: o.timings.stateBatchSize, responseTimeout: o.timings.stateResponseTimeout }, o.stateWindow);
+  const gossipSettings = { ...o.timings, gossip: { stateEnabled: o.stateEnabled, mode: o.dissemination, pull: o.pull, tree: o.tree, stateWindow, ...(o.limits ? { limits: o.limits } : {}) } };
 
   const open = async () => {
     for (const { genesis } of o.channels) {

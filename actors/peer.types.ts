@@ -15,6 +15,7 @@ import type { OrderingFeed } from '../runtime/orderer/feed.ts';
 import type { ElectionProfile, ElectionTimings } from '../machines/election.machine.ts';
 import type { DeliverTimings } from '../machines/deliver.logic.ts';
 import type { TreeSettings } from '../machines/plumtree.logic.ts';
+import type { StateWindowSettings } from '../machines/state-window.logic.ts';
 import type { SessionTable } from './session.actor.ts';
 import type { Discovery, DiscoveryTimings } from './discovery.actor.ts';
 import type { StateInfoTracker, StateInfoTimings } from './stateinfo-tracker.ts';
@@ -54,6 +55,8 @@ export interface PeerOptions {
   tree?: Partial<TreeSettings>;
   /** peer.gossip.murmur.limits (defaults: 200 state requests and 100 grafts per requester per second). */
   limits?: ServeLimits;
+  /** peer.gossip.murmur.state.* (murmur profile; defaults STATE_WINDOW_DEFAULTS in machines/state-window.logic.ts). */
+  stateWindow?: StateWindowSettings;
   /** peer.deliveryclient timings (ms); default Fabric's. */
   deliveryclient?: DeliverTimings;
   /** Membership knobs Fabric's discovery tests turn (not configuration keys): how many peers each alive message

@@ -5,13 +5,16 @@
 //        ledger.advanced ← every ledger commit;  buffer.level ← the commit queue's high-water mark
 //        murmur profile: a gap in pushed blocks that outlives gapGrace (25 × maxPropagationBurstLatency, at
 //        least 100 ms) → gossip.ahead(originator of the block past the gap): state transfer starts at once
-//   request.send(attempt, to, range) → a fresh random nonce, stateReq signed, to the peer's endpoint
-//   stateRes: only from the peer asked, with the nonce of the current attempt (else counted, ignored);
+//   request.send(attempt, to, range) → a fresh random nonce, stateReq signed, to the peer's endpoint; several
+//     may be out at once (the machine's window), each remembered by nonce with the time it left
+//   stateRes: only from the peer asked, with the nonce of an attempt the machine still waits for (else counted,
+//     ignored: a retried, completed or dropped attempt is over);
 //     every block must be in the asked range and consecutive; a block already committed or queued is skipped
 //     before any crypto, one the gossip window holds is taken from there; every other block must verify and link (to the ledger tip, the queue or the previous
 //     block of the response) → else response.invalid (the machine retries another peer);
 //     blocks go to the commit queue in blocking mode; response.received(maxSeq = last block now held
-//     without a gap) tells the machine how far the range got (a response may come in several chunks)
+//     without a gap from the range's start, rtt = ms from the request to its first chunk) tells the machine
+//     how far the range got (a response may come in several chunks) and how long a round trip takes
 import type { Actor } from 'xstate';
 import { Subscription } from 'rxjs';
 import type { StateReqMsg, StateResMsg, Verified } from '../runtime/wire/messages.ts';
@@ -40,13 +43,17 @@ interface Outstanding {
   to: string;
   start: number;
   end: number;
+  /** When the request left (the link's clock), until its first chunk came back. */
+  sentAt: number | null;
 }
 
 export class StateTransferLink {
   /** The bound machine (the channel's child), while the link runs. */
   actor: StateTransferRef | null = null;
   private readonly subs: { unsubscribe(): void }[] = [];
-  private outstanding: Outstanding | null = null;
+  /** Requests out, by nonce; an entry whose attempt the machine no longer waits for is dropped at the next
+   * request or answer, so this holds at most the window plus the attempts it just gave up. */
+  private readonly outstanding = new Map<number, Outstanding>();
   private timers: TimerGroup;
   private gap: { from: string; seq: number } | null = null;
   private readonly gapGrace: number;
@@ -84,7 +91,7 @@ export class StateTransferLink {
     this.subs.length = 0;
     this.timers.clear();
     this.gap = null;
-    this.outstanding = null;
+    this.outstanding.clear();
     this.actor = null;
   }
 
@@ -111,10 +118,16 @@ export class StateTransferLink {
     return this.actor ? syncStateOf(this.actor.getSnapshot()) : null;
   }
 
+  /** Whether the machine still waits for this attempt. */
+  private live(attempt: number): boolean {
+    return this.actor?.getSnapshot().context.flights.some((f) => f.attempt === attempt) ?? false;
+  }
+
   private request(e: { attempt: number; to: string; start: number; end: number }): void {
-    const { transport, sealer, channel, rng } = this.intake;
+    const { transport, sealer, channel, rng, clock } = this.intake;
+    for (const [n, o] of this.outstanding) if (!this.live(o.attempt)) this.outstanding.delete(n);
     const nonce = rng.nonce();
-    this.outstanding = { attempt: e.attempt, nonce, to: e.to, start: e.start, end: e.end };
+    this.outstanding.set(nonce, { attempt: e.attempt, nonce, to: e.to, start: e.start, end: e.end, sentAt: clock.now() });
     const to = this.intake.endpointOf(e.to);
     // Unreachable: the response timeout turns this into a retry with another peer.
     if (!to) return;
@@ -123,10 +136,14 @@ export class StateTransferLink {
   }
 
   private onResponse(m: Verified<StateResMsg>): void {
-    const { codec, ledger } = this.intake;
-    const o = this.outstanding;
-    if (!o || m.payload.nonce !== o.nonce || m.signer.pkiIdHex !== o.to) return void codec.rejections.count('state-unsolicited-response');
+    const { codec, ledger, clock } = this.intake;
+    const o = this.outstanding.get(m.payload.nonce);
+    if (o && !this.live(o.attempt)) this.outstanding.delete(o.nonce);
+    if (!o || m.signer.pkiIdHex !== o.to || !this.live(o.attempt)) return void codec.rejections.count('state-unsolicited-response');
     this.stats.responses++;
+    // The round trip of this attempt: to its first chunk only (later chunks follow it, they measure nothing).
+    const rtt = o.sentAt === null ? undefined : clock.now() - o.sentAt;
+    o.sentAt = null;
     for (const b of m.payload.blocks) this.intake.copies$.next({ seq: b.seq, source: 'state' });
     const invalid = (reason: string) => {
       codec.rejections.count(reason);
@@ -166,6 +183,6 @@ export class StateTransferLink {
     // How far the range is now covered without a gap (committed or waiting in the buffer).
     let maxSeq = Math.max(o.start, ledger.height()) - 1;
     while (maxSeq < o.end && this.intake.known(maxSeq + 1, false)) maxSeq++;
-    if (maxSeq >= o.start) this.actor?.send({ type: 'response.received', attempt: o.attempt, maxSeq });
+    if (maxSeq >= o.start) this.actor?.send({ type: 'response.received', attempt: o.attempt, maxSeq, ...(rtt === undefined ? {} : { rtt }) });
   }
 }

@@ -82,6 +82,8 @@ export const MAX_PEERS = 10_000;
 /** Entries of one buffer, window, cache or batch, attempts, and requests per second: beyond is a typo that
  * would let one key reserve gigabytes or retry for ever. */
 export const MAX_ENTRIES = 1_000_000;
+/** Requests one peer keeps outstanding at once (state transfer's window): each holds a batch of blocks. */
+export const MAX_IN_FLIGHT = 64;
 
 function parseCount(input: unknown, min: number, max = MAX_COUNT): Parsed<number> {
   const n = typeof input === 'string' && /^\s*-?\d+\s*$/.test(input) ? Number(input) : input;
@@ -210,6 +212,7 @@ export const FORMATS = {
   'positive-peer-count': def((v) => parseCount(v, 1, MAX_PEERS)),
   'entry-count': def((v) => parseCount(v, 0, MAX_ENTRIES)),
   'positive-entry-count': def((v) => parseCount(v, 1, MAX_ENTRIES)),
+  'positive-request-count': def((v) => parseCount(v, 1, MAX_IN_FLIGHT)),
   'string-list': def(parseStringList),
   'endpoint-list': def(parseEndpointList),
   endpoint: def((v) => checkEndpoint(v, false), false),

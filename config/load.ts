@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import convict from 'convict';
 import { parse as parseYaml } from 'yaml';
-import { checkFormat, normalize, registerFormats } from './formats.ts';
+import { checkFormat, MAX_ENTRIES, normalize, registerFormats } from './formats.ts';
 import { isFabricGossipEnv, isFabricGossipKey } from './fabric-keys.ts';
 import { PRESETS, type PresetName } from './presets.ts';
 import { isLeaf, peerSchema, schemaLeaves, type PeerConfig, type SchemaLeaf } from './schema.ts';
@@ -117,6 +117,13 @@ export function loadPeerConfig(opts: LoadOptions = {}): LoadedConfig {
       `peer.gossip.pullInterval (${g.pullInterval}ms, from ${sourceOf('peer.gossip.pullInterval')}) must be greater than ` +
         `peer.gossip.digestWaitTime (${g.digestWaitTime}ms) + peer.gossip.responseWaitTime (${g.responseWaitTime}ms): ` +
         'a pull round must end before the next one starts',
+    );
+  const w = g.murmur.state;
+  if (w.inFlight * Math.max(w.batchSize, g.state.batchSize) > MAX_ENTRIES)
+    problems.push(
+      `peer.gossip.murmur.state.inFlight (${w.inFlight}, from ${sourceOf('peer.gossip.murmur.state.inFlight')}) × the request width ` +
+        `(${Math.max(w.batchSize, g.state.batchSize)} blocks: peer.gossip.murmur.state.batchSize from ${sourceOf('peer.gossip.murmur.state.batchSize')}, ` +
+        `at least peer.gossip.state.batchSize) must be at most ${MAX_ENTRIES} blocks: the commit queue keeps room for every block in flight`,
     );
   if (g.murmur.profile === 'fabric' && g.murmur.dissemination === 'tree' && explicit('peer.gossip.murmur.dissemination'))
     problems.push(

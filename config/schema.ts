@@ -107,6 +107,12 @@ export interface GossipConfig {
     };
     signer: 'node' | 'noble';
     verifyCacheSize: number;
+    state: {
+      inFlight: number;
+      batchSize: number;
+      minResponseTimeout: number;
+      retryBackoff: number;
+    };
     limits: {
       stateRequestsPerSecond: number;
       graftsPerSecond: number;
@@ -189,6 +195,12 @@ const gossip = {
     },
     signer: key(['node', 'noble'], 'node', 'ed25519 implementation that verifies (node:crypto or @noble/curves); node|noble; default node'),
     verifyCacheSize: key('entry-count', 4096, 'signature verification cache bound; entries; default 4096'),
+    state: {
+      inFlight: key('positive-request-count', 4, 'state transfer (murmur profile): range requests outstanding at once, spread over the peers that hold them; requests (1-64); default 4 (the fabric profile: 1)'),
+      batchSize: key('positive-entry-count', 50, 'state transfer (murmur profile): blocks per request (at least state.batchSize), and the widest request this peer serves; blocks; default 50 (the fabric profile: state.batchSize)'),
+      minResponseTimeout: key('period', 200, 'state transfer (murmur profile): shortest wait per attempt, the wait adapting to measured round trips up to state.responseTimeout; duration; default 200ms (the fabric profile: always state.responseTimeout)'),
+      retryBackoff: key('period', 1000, 'state transfer (murmur profile): longest wait before a new round after one was given up while peers are ahead (doubling from minResponseTimeout); duration; default 1s (the fabric profile waits for state.checkInterval)'),
+    },
     limits: {
       stateRequestsPerSecond: key('positive-entry-count', 200, 'state requests served to one requester per second (bursts of twice that), more refused and counted; requests/s; default 200'),
       graftsPerSecond: key('positive-entry-count', 100, 'tree grafts and link requests served to one requester per second (bursts of twice that), more refused and counted; requests/s; default 100'),

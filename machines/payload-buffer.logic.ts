@@ -19,7 +19,8 @@ export type PushResult = 'accepted' | 'duplicate' | 'too-far-ahead' | 'full';
 export class PayloadBuffer<T> {
   private readonly items = new Map<number, T>();
   private nextSeq: number;
-  /** Absolute bound: non-blocking window + blocking high-water mark + one state batch of slack. */
+  /** Absolute bound: non-blocking window + blocking high-water mark + the state blocks in flight (`batchSize`:
+   * one Fabric batch, or murmur's window × its width). */
   readonly maxSize: number;
 
   constructor(

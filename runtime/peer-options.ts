@@ -32,6 +32,7 @@ export function peerOptionsFrom(cfg: PeerConfig, at: PeerPlacement): PeerOptions
     pull: g.murmur.pull,
     tree: g.murmur.tree,
     limits: g.murmur.limits,
+    stateWindow: g.murmur.state,
     deliveryclient: {
       connTimeoutMs: d.connTimeout,
       reConnectBackoffThresholdMs: d.reConnectBackoffThreshold,

@@ -104,7 +104,7 @@ test("defaults: murmur's differences and its own keys", () => {
   assert.equal(g.bootstrap, []);
   assert.is(g.externalEndpoint, '');
   assert.is(g.nonBlockingCommitMode, false);
-  assert.equal(g.murmur, { profile: 'murmur', election: { maxLeaderLag: 10 }, dissemination: 'tree', pull: 'when-behind', tree: { fanout: 3, maxLinks: 12, graftTimeout: 50, skipAfter: 3, skipFor: 30_000 }, signer: 'node', verifyCacheSize: 4096, limits: { stateRequestsPerSecond: 200, graftsPerSecond: 100 } });
+  assert.equal(g.murmur, { profile: 'murmur', election: { maxLeaderLag: 10 }, dissemination: 'tree', pull: 'when-behind', tree: { fanout: 3, maxLinks: 12, graftTimeout: 50, skipAfter: 3, skipFor: 30_000 }, signer: 'node', verifyCacheSize: 4096, state: { inFlight: 4, batchSize: 50, minResponseTimeout: 200, retryBackoff: 1000 }, limits: { stateRequestsPerSecond: 200, graftsPerSecond: 100 } });
   assert.is(config.peer.id, 'peer0.org1');
   assert.is(config.peer.localMspId, 'Org1MSP');
   assert.is(config.peer.fileSystemPath, './.murmur/peer');
@@ -363,6 +363,14 @@ test('refused: invalid values name the key, the value and where it came from', (
   refuses(() => load({ env: { CORE_PEER_MAXRECVMSGSIZE: '3000000000' } }), 'peer.maxRecvMsgSize', 'CORE_PEER_MAXRECVMSGSIZE', 'at most 2147483647');
   refuses(() => load({ env: { CORE_PEER_GOSSIP_MURMUR_LIMITS_STATEREQUESTSPERSECOND: '0' } }), 'peer.gossip.murmur.limits.stateRequestsPerSecond', 'at least 1');
   assert.is(load({ env: { CORE_PEER_GOSSIP_MURMUR_LIMITS_GRAFTSPERSECOND: '7' } }).config.peer.gossip.murmur.limits.graftsPerSecond, 7);
+  // State transfer's window: bounded counts and durations, and a bound on the blocks it may have in flight.
+  refuses(() => load({ env: { CORE_PEER_GOSSIP_MURMUR_STATE_INFLIGHT: '0' } }), 'peer.gossip.murmur.state.inFlight', 'CORE_PEER_GOSSIP_MURMUR_STATE_INFLIGHT', 'at least 1');
+  refuses(() => load({ env: { CORE_PEER_GOSSIP_MURMUR_STATE_INFLIGHT: '65' } }), 'peer.gossip.murmur.state.inFlight', 'at most 64');
+  refuses(() => load({ env: { CORE_PEER_GOSSIP_MURMUR_STATE_BATCHSIZE: '0' } }), 'peer.gossip.murmur.state.batchSize', 'at least 1');
+  refuses(() => load({ env: { CORE_PEER_GOSSIP_MURMUR_STATE_MINRESPONSETIMEOUT: '0s' } }), 'peer.gossip.murmur.state.minResponseTimeout', 'greater than zero');
+  refuses(() => load({ file: yamlFile('peer:\n  gossip:\n    murmur:\n      state:\n        retryBackoff: soon\n') }), 'peer.gossip.murmur.state.retryBackoff', '"soon"', 'not a duration');
+  refuses(() => load({ env: { CORE_PEER_GOSSIP_MURMUR_STATE_INFLIGHT: '64', CORE_PEER_GOSSIP_MURMUR_STATE_BATCHSIZE: '20000' } }), 'peer.gossip.murmur.state.inFlight', 'environment CORE_PEER_GOSSIP_MURMUR_STATE_BATCHSIZE', 'at most 1000000 blocks');
+  assert.equal(load({ env: { CORE_PEER_GOSSIP_MURMUR_STATE_INFLIGHT: '8', CORE_PEER_GOSSIP_MURMUR_STATE_RETRYBACKOFF: '500ms' } }).config.peer.gossip.murmur.state, { inFlight: 8, batchSize: 50, minResponseTimeout: 200, retryBackoff: 500 });
   refuses(() => load({ env: { CORE_PEER_GOSSIP_BOOTSTRAP: 'ok bad*one' } }), 'peer.gossip.bootstrap', 'bad*one');
   refuses(() => load({ env: { CORE_PEER_CHANNELS: 'bad name=/x' } }), 'peer.channels');
   refuses(() => load({ overrides: { 'peer.gossip.murmur.signer': 'openssl' } }), 'peer.gossip.murmur.signer', 'node, noble', 'overrides');
