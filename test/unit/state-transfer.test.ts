@@ -6,6 +6,8 @@ import { candidates, isStraggler, maxHeight, nextRange, rand, servedRange, valid
 import { stateTransferMachine, syncStateOf, type StateTransferEmitted } from '../../machines/state-transfer.machine.ts';
 import { chunkBySize } from '../../machines/chunk.logic.ts';
 import { SimClock } from '../../runtime/clock.ts';
+import { attemptTimeout, backoffDelay, pickPeer, sampleRtt, STATE_WINDOW_DEFAULTS, stateWindowOf, trim } from '../../machines/state-window.logic.ts';
+import { PayloadBuffer } from '../../machines/payload-buffer.logic.ts';
 
 test('fabric state/TestStateRequestValidator', () => {
   assert.equal(validateRequest(10, 5, 10), { ok: false, reason: 'state-request-order' });
@@ -72,11 +74,12 @@ test('xorshift: deterministic, never stuck at zero', () => {
   assert.is(seen.size, 7);
 });
 
+// Fabric's loop (the fabric profile: one request in flight, fixed wait, a new round at the next tick).
 function run(opts: { height?: number; maxRetries?: number } = {}) {
   const clock = new SimClock(0);
   const actor = createActor(stateTransferMachine, {
     clock,
-    input: { height: opts.height ?? 1, batchSize: 10, maxRetries: opts.maxRetries ?? 3, timings: { checkInterval: 1000, responseTimeout: 300 }, seed: 42 },
+    input: { profile: 'fabric', height: opts.height ?? 1, batchSize: 10, maxRetries: opts.maxRetries ?? 3, timings: { checkInterval: 1000, responseTimeout: 300 }, seed: 42 },
   });
   const out: StateTransferEmitted[] = [];
   actor.on('*', (e) => out.push(e as StateTransferEmitted));
@@ -162,6 +165,144 @@ test('no peer covers the range → abandoned; a full buffer throttles requests u
   actor.send({ type: 'response.invalid', attempt: requests()[0]!.attempt });
   assert.equal(out.at(-1), { type: 'round.abandoned', reason: 'no-peer', next: 10, target: 12 });
   actor.stop();
+});
+
+
+// --- the window (murmur profile) -------------------------------------------------------------------------
+
+test('window logic: peer choice, trimming, the adaptive wait, backoff, what each profile runs with', () => {
+  const peers = [
+    { id: 'a', height: 30 },
+    { id: 'b', height: 30 },
+    { id: 'c', height: 12 },
+  ];
+  const f = (to: string, start: number, end: number, tried = [to]) => ({ attempt: 1, to, start, end, tries: tried.length, tried });
+  // Covering only; least loaded first; not tried before tried; suspects last of all.
+  assert.equal(pickPeer(peers, 20, [], [f('a', 1, 10)], 1)?.to, 'b', 'the least loaded covering peer');
+  assert.ok(['a', 'b', 'c'].includes(pickPeer(peers, 5, [], [], 1)!.to));
+  assert.equal(pickPeer(peers, 20, ['b'], [f('a', 1, 10)], 1)?.to, 'a', 'not tried before less loaded');
+  assert.equal(pickPeer(peers, 20, [], [], 1, ['a'])?.to, 'b', 'a suspect is asked last');
+  assert.equal(pickPeer(peers, 20, ['b'], [], 1, ['a'])?.to, 'b', 'a suspect after a tried one');
+  assert.equal(pickPeer(peers, 20, [], [], 1, ['a', 'b'])?.to !== undefined, true, 'all suspect: still someone');
+  assert.is(pickPeer(peers, 30, [], [], 1), null, 'nobody covers it');
+  assert.equal(trim([f('a', 1, 10), f('b', 11, 20)], 15), { kept: [f('b', 15, 20, ['b'])], done: [f('a', 1, 10)] });
+  // RFC 6298: 1 s before a sample; srtt + 4 rttvar within [min, max]; doubled per repeat at the same peer.
+  assert.is(attemptTimeout(null, 200, 3000, f('a', 1, 10)), 1000);
+  const est = sampleRtt(sampleRtt(null, 10), 30);
+  assert.equal(est, { srtt: 12.5, rttvar: 8.75 });
+  assert.is(attemptTimeout(est, 200, 3000, f('a', 1, 10)), 200, 'the floor');
+  assert.is(attemptTimeout(est, 20, 3000, f('a', 1, 10)), 48, 'srtt + 4 rttvar');
+  assert.is(attemptTimeout(est, 200, 3000, f('b', 1, 10, ['a', 'b'])), 200, 'another peer: a new path, no doubling');
+  assert.is(attemptTimeout(est, 200, 3000, f('a', 1, 10, ['a', 'b', 'a'])), 400, 'the same peer again: doubled');
+  assert.is(attemptTimeout(est, 200, 300, f('a', 1, 10, ['a', 'a', 'a'])), 300, 'at most responseTimeout');
+  assert.equal([1, 2, 3, 4, 5].map((k) => backoffDelay(k, 200, 1000)), [200, 400, 800, 1000, 1000]);
+  assert.equal(stateWindowOf('fabric', { batchSize: 10, responseTimeout: 3000 }), { inFlight: 1, batchSize: 10, minResponseTimeout: 3000, retryBackoff: 0 });
+  assert.equal(stateWindowOf('murmur', { batchSize: 10, responseTimeout: 3000 }), STATE_WINDOW_DEFAULTS);
+  assert.equal(stateWindowOf('murmur', { batchSize: 80, responseTimeout: 100 }), { ...STATE_WINDOW_DEFAULTS, batchSize: 80, minResponseTimeout: 100 }, 'state.batchSize is a floor; the wait at most responseTimeout');
+});
+
+function windowed(opts: { inFlight?: number; height?: number } = {}) {
+  const clock = new SimClock(0);
+  const actor = createActor(stateTransferMachine, {
+    clock,
+    input: { profile: 'murmur', height: opts.height ?? 1, batchSize: 10, maxRetries: 2, inFlight: opts.inFlight ?? 3, timings: { checkInterval: 10_000, responseTimeout: 3000, minResponseTimeout: 200, retryBackoff: 1000 }, seed: 42 },
+  });
+  const out: StateTransferEmitted[] = [];
+  actor.on('*', (e) => out.push(e as StateTransferEmitted));
+  actor.start();
+  const requests = () => out.filter((e) => e.type === 'request.send') as Extract<StateTransferEmitted, { type: 'request.send' }>[];
+  return { clock, actor, out, requests, at: (ms: number) => clock.advanceTo(ms) };
+}
+
+test('murmur: a lagging view starts a window of requests over the covering peers at once; answers in any order', () => {
+  const { actor, requests } = windowed();
+  actor.send({ type: 'view.changed', peers: [{ id: 'a', height: 101 }, { id: 'b', height: 101 }] });
+  assert.equal(requests().map((r) => [r.start, r.end]), [[1, 10], [11, 20], [21, 30]], 'three ranges at once, no tick');
+  const to = requests().map((r) => r.to);
+  assert.ok(to.includes('a') && to.includes('b'), `spread over both peers: ${to}`);
+  // The third range answers first: it leaves the window, the next range goes out; nothing is lost.
+  actor.send({ type: 'response.received', attempt: 3, maxSeq: 30, rtt: 5 });
+  assert.equal(requests().at(-1)!.start, 31);
+  assert.equal(actor.getSnapshot().context.flights.map((f) => f.start), [1, 11, 31]);
+  actor.send({ type: 'response.received', attempt: 1, maxSeq: 10, rtt: 5 });
+  actor.send({ type: 'response.received', attempt: 2, maxSeq: 20, rtt: 5 });
+  assert.equal(actor.getSnapshot().context.flights.map((f) => f.start), [31, 41, 51]);
+  assert.ok(actor.getSnapshot().context.flights.length <= 3);
+  actor.stop();
+});
+
+test('murmur: a lost range goes to another peer after the measured wait, not responseTimeout; its late answer is ignored', () => {
+  const { actor, requests, at } = windowed({ inFlight: 2 });
+  actor.send({ type: 'view.changed', peers: [{ id: 'a', height: 101 }, { id: 'b', height: 101 }] });
+  const [r1, r2] = requests();
+  actor.send({ type: 'response.received', attempt: r2!.attempt, maxSeq: 20, rtt: 4 });
+  // The first round trip replaced the initial 1 s of the attempt still out: 200 ms (the floor) from now.
+  at(199);
+  assert.is(requests().filter((r) => r.start === 1).length, 1);
+  at(200);
+  const again = requests().filter((r) => r.start === 1);
+  assert.is(again.length, 2, 'asked again at 200 ms');
+  assert.is.not(again[1]!.to, r1!.to, 'of another peer');
+  actor.send({ type: 'response.received', attempt: r1!.attempt, maxSeq: 10 });
+  assert.ok(actor.getSnapshot().context.flights.some((f) => f.attempt === again[1]!.attempt && f.start === 1), 'the late answer to the old attempt changed nothing');
+  actor.stop();
+});
+
+test('murmur: a round given up backs off well under checkInterval and starts again from the ledger height', () => {
+  const { actor, requests, out, at } = windowed({ inFlight: 1 });
+  actor.send({ type: 'view.changed', peers: [{ id: 'a', height: 101 }, { id: 'b', height: 101 }] });
+  for (let i = 0; i < 3; i++) actor.send({ type: 'response.invalid', attempt: requests().at(-1)!.attempt });
+  assert.equal(out.at(-1), { type: 'round.abandoned', reason: 'retries', next: 1, target: 101 });
+  assert.ok(actor.getSnapshot().matches({ syncing: 'backoff' }));
+  at(199);
+  assert.is(requests().length, 3);
+  at(200);
+  assert.equal([requests().length, requests().at(-1)!.start], [4, 1], 'a new round after 200 ms (minResponseTimeout), not 10 s');
+  for (let i = 0; i < 3; i++) actor.send({ type: 'response.invalid', attempt: requests().at(-1)!.attempt });
+  at(599);
+  assert.is(requests().length, 6);
+  at(600);
+  assert.is(requests().length, 7, 'the second backoff in a row: 400 ms');
+  actor.stop();
+});
+
+test('murmur: a small lag in the view is left to the tree for retryBackoff, then fetched; fabric waits for the tick', () => {
+  const { actor, requests, at } = windowed({ height: 95 });
+  actor.send({ type: 'view.changed', peers: [{ id: 'a', height: 101 }] });
+  at(999);
+  assert.is(requests().length, 0, 'a lag of a batch or less: the tree and pull first');
+  at(1000);
+  assert.equal(requests().map((r) => [r.start, r.end]), [[95, 100]]);
+  actor.stop();
+  const f = run({ height: 95 });
+  f.actor.send({ type: 'view.changed', peers: [{ id: 'a', height: 101 }] });
+  f.at(999);
+  assert.is(f.requests().length, 0, 'fabric: nothing before the tick');
+  f.actor.stop();
+});
+
+test('murmur: a full buffer holds new ranges back but not a retry, nor the range at the ledger height', () => {
+  const { actor, requests } = windowed({ inFlight: 2 });
+  actor.send({ type: 'view.changed', peers: [{ id: 'a', height: 101 }, { id: 'b', height: 101 }] });
+  actor.send({ type: 'buffer.level', full: true });
+  actor.send({ type: 'response.received', attempt: 2, maxSeq: 20, rtt: 5 });
+  assert.is(requests().length, 2, 'no new range while full');
+  actor.send({ type: 'response.invalid', attempt: 1 });
+  assert.equal(requests().at(-1)!.start, 1, 'the lost range at the bottom is asked again: the buffer waits for it');
+  actor.send({ type: 'response.received', attempt: requests().at(-1)!.attempt, maxSeq: 10, rtt: 5 });
+  assert.ok(actor.getSnapshot().matches({ syncing: 'throttled' }));
+  actor.send({ type: 'ledger.advanced', height: 21 });
+  assert.equal(requests().at(-1)!.start, 21, 'the ledger moved to a block nobody asked for: asked even while full');
+  actor.stop();
+});
+
+test('the payload buffer commits state blocks in order whatever order the window delivers them', () => {
+  const b = new PayloadBuffer<number>(1, 20, 4 * 10);
+  for (const s of [21, 22, 11, 12, 1, 2]) assert.is(b.push(s, s, 'blocking'), 'accepted');
+  assert.equal(b.ready().map((r) => r.seq), [1, 2], 'only the run from the height');
+  for (let s = 3; s <= 10; s++) b.push(s, s, 'blocking');
+  assert.equal(b.ready().map((r) => r.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  assert.is(b.maxSize, 3 * 20 + 40 + 1, 'the fence leaves room for the blocks in flight');
 });
 
 test.run();
