@@ -43,11 +43,6 @@ async function lateJoiner(seed: string, growing: number) {
     h.network.setDefaults({ loss: 0.05 });
     await h.start(JOINER);
     const joiner = h.peers.get(JOINER)!.peer!;
-    if (process.env.DEBUG_ST) {
-      const a = joiner.gossip.get(CH)!.stateTransfer!.actor!;
-      a.on('*', (e) => console.log(h.clock.now() % 1e6, JSON.stringify(e), height(h, JOINER)));
-      a.subscribe((s) => console.log(h.clock.now() % 1e6, JSON.stringify(s.value), height(h, JOINER), s.context.bufferFull, s.context.cursor, s.context.target, s.context.flights.map((f) => `${f.attempt}:${f.start}-${f.end}@${f.to.slice(0, 4)}`).join(' ')));
-    }
     const order: number[] = [];
     h.ledger(JOINER)!.commits$.subscribe((c) => order.push(...c.blocks.map((b) => b.number)));
     const queue = joiner.gossip.get(CH)!.intake.queue;
@@ -108,7 +103,7 @@ async function lateJoiner(seed: string, growing: number) {
 }
 
 test('a late joiner copies 2 000 blocks over 5 % loss: never stalled over 2 s while a peer is ahead, in order, bounded', async () => {
-  for (const seed of (process.env.ST_SEED ?? 'state-window-1,state-window-2,state-window-3').split(',')) {
+  for (const seed of ['state-window-1', 'state-window-2', 'state-window-3']) {
     const { truly } = await lateJoiner(seed, 0);
     assert.ok(truly.ms <= STALL_MS, `${seed}: stalled ${truly.ms} ms at height ${truly.height}`);
   }
