@@ -115,15 +115,7 @@ export async function measureLatency(net: BenchNetwork, o: LatencyOptions): Prom
   const appended = new Map<number, number>();
   const last = new Map<number, { at: number; count: number }>();
   const off = net.onAppend((n, at) => void (n >= first && appended.set(n, at)));
-  for (const p of peers)
-    p.onCommit = (n, at) => {
-      if (n < first) return;
-      const e = last.get(n);
-      if (e) {
-        e.count++;
-        e.at = Math.max(e.at, at);
-      } else last.set(n, { at, count: 1 });
-    };
+  trackCommits(peers, first, last);
   const before = cloneCounts(totalCounts(peers));
   const drops0 = sumBy(peers.map((p) => p.transport?.stats.dropped ?? {}));
   const rejected0 = sumBy(peers.map((p) => p.peer?.status()[0]?.counters.rejected ?? {}));
@@ -387,15 +379,7 @@ async function sustainStep(net: BenchNetwork, rate: number, stepMs: number, txBy
     appended.set(n, at);
     top = Math.max(top, n + 1);
   });
-  for (const p of peers)
-    p.onCommit = (n, at) => {
-      if (n < first) return;
-      const e = last.get(n);
-      if (e) {
-        e.count++;
-        e.at = Math.max(e.at, at);
-      } else last.set(n, { at, count: 1 });
-    };
+  trackCommits(peers, first, last);
   // The orderer's height: the highest append reported (every 20 ms) or its height message (every 50 ms), so a
   // peer that already holds a block is not counted ahead of it.
   const minHeight = () => Math.min(...peers.map((p) => net.height(p)));
@@ -487,4 +471,17 @@ export function nextSustainRate(lo: number | null, hi: number | null, failedAbov
   }
   const down = Math.floor(hi! * 0.7);
   return down >= minRate && down < hi! ? down : null;
+}
+
+/** Records, for every block from `first` on, when the last of `peers` committed it and how many did. */
+function trackCommits(peers: ReturnType<BenchNetwork['running']>, first: number, last: Map<number, { at: number; count: number }>): void {
+  for (const p of peers)
+    p.onCommit = (n, at) => {
+      if (n < first) return;
+      const e = last.get(n);
+      if (e) {
+        e.count++;
+        e.at = Math.max(e.at, at);
+      } else last.set(n, { at, count: 1 });
+    };
 }
