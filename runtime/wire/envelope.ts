@@ -183,6 +183,11 @@ export function seal(payload: Payload, signer: LocalSigner, opts: SealOptions = 
   return bytes;
 }
 
+/** Whether these bytes are a tagged (version 2) envelope: its head is a 6-item array, then the version. */
+export function isTagged(bytes: Uint8Array): boolean {
+  return bytes.length > 1 && bytes[0] === 0x86 && bytes[1] === MAC_ENVELOPE_VERSION;
+}
+
 /**
  * Tags an encoded payload for one recipient with the pairwise key this peer agreed with it (a MAC_KINDS
  * payload only: the codec refuses any other kind under a tag).

@@ -4,7 +4,7 @@
 // state messages) are tagged once both ends hold the key; whatever may be forwarded or served again is signed.
 import type { Payload } from './messages.ts';
 import { encodeCbor } from './cbor.ts';
-import { MAC_KINDS, seal, sealTagged, type SealOptions } from './envelope.ts';
+import { isTagged, MAC_KINDS, seal, sealTagged, type SealOptions } from './envelope.ts';
 import type { LocalSigner } from '../crypto/signer.ts';
 import type { DirectionKey } from '../crypto/session-keys.ts';
 
@@ -41,6 +41,8 @@ export class Sealer {
    * `signed`: an envelope of this payload already signed (a relayed one keeps its originator's signature).
    */
   each(payload: Payload, signed: Uint8Array | null = null): (pkiIdHex: string) => Uint8Array {
+    // A tagged envelope convinces only its addressee: never a fallback for anyone else (it is signed afresh).
+    if (signed && isTagged(signed)) signed = null;
     const taggable = this.keys !== null && MAC_KINDS.has(payload.t);
     let encoded: Uint8Array | null = null;
     return (pkiIdHex) => {

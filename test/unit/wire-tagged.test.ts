@@ -126,6 +126,14 @@ test('the sealer signs what may not be tagged and whom it has no confirmed key f
   const alive = a.sealer.to(b.hex, samplePayload('alive', a.signer.identity.pkiId));
   assert.not.ok(isTagged(alive), 'alive stays signed');
   assert.ok(isTagged(a.sealer.to(b.hex, ihave(a.signer.identity.pkiId))), 'an announcement is tagged');
+  // A tagged envelope handed over as the "already signed" fallback (a relay's received copy) is not passed on
+  // to a recipient without a key: that one gets a signature.
+  const data = samplePayload('data', a.signer.identity.pkiId);
+  const taggedCopy = a.sealer.to(b.hex, data);
+  assert.ok(isTagged(taggedCopy));
+  const fallback = a.sealer.each(data, taggedCopy)('ee'.repeat(32));
+  assert.not.ok(isTagged(fallback), 'a keyless recipient gets a signed envelope');
+  assert.ok(b.codec.decode(fallback).ok);
 });
 
 test('keys follow incarnations: older ones change nothing, a newer one replaces them unconfirmed, a low-order key agrees nothing', () => {
