@@ -27,9 +27,17 @@ function cachePath(bundle, argv) {
 function run(bundle = BUNDLE, argv = process.argv.slice(2)) {
   // Loading allocates in a burst whose survivors are long-lived; V8 answers by doubling the young generation,
   // which then stays committed in an idle process (+8-15 MB RSS). Keep it at its size while starting.
+  // The cache must be written before the flag changes back: V8 keys a cache by the flags in force when it was
+  // made, and one made after the change is rejected by every later start (which runs with the flag set).
   v8.setFlagsFromString('--semi-space-growth-factor=1');
-  setTimeout(() => v8.setFlagsFromString('--semi-space-growth-factor=2'), WRITE_AFTER_MS).unref();
-  const source = fs.readFileSync(bundle, 'utf8');
+  let writeCache = () => {};
+  setTimeout(() => {
+    writeCache();
+    v8.setFlagsFromString('--semi-space-growth-factor=2');
+  }, WRITE_AFTER_MS).unref();
+  // The build keeps the bundle ASCII (scripts/build.mjs checks), so Latin-1 reads it exactly and skips UTF-8
+  // validation of 1.2 MB.
+  const source = fs.readFileSync(bundle, 'latin1');
   const useCache = process.env.MURMUR_CODE_CACHE !== 'off';
   const cacheFile = useCache ? cachePath(bundle, argv) : null;
   let cachedData;
@@ -61,7 +69,7 @@ function run(bundle = BUNDLE, argv = process.argv.slice(2)) {
         } catch {}
       }
     };
-    setTimeout(write, WRITE_AFTER_MS).unref();
+    writeCache = write;
     process.once('exit', write);
   }
   const mod = new Module(bundle, module);

@@ -16,7 +16,9 @@ const NOT_STRING = 'must be a string (quote it in YAML)';
 
 const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 1e-3, µs: 1e-3, μs: 1e-3, ns: 1e-6 };
 // `ms` before `m`, or `500ms` would read as 500 minutes followed by garbage.
-const DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ms|us|µs|μs|ns|h|m|s)/y;
+// Micro written as escapes (µ U+00B5, μ U+03BC): one non-ASCII character in the CLI bundle makes Node decode
+// all of it as UTF-8 into a two-byte string at every start (scripts/build.mjs refuses one).
+const DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ms|us|\u00b5s|\u03bcs|ns|h|m|s)/y;
 
 /**
  * Go-style duration (`10s`, `500ms`, `1m30s`, `2h`, `1.5s`) or a plain number of milliseconds, to milliseconds.

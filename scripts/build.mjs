@@ -6,11 +6,11 @@
 // dashboard's static files are copied next to both servers, and dist/.built is stamped last: bin/murmur.js runs
 // dist/ only while no source is newer.
 import { spawnSync } from 'node:child_process';
-import { cpSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { STAMP } from '../bin/built.mjs';
+import { STAMP } from '../bin/built.cjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -22,6 +22,11 @@ if (r.status !== 0) {
   process.exit(r.status ?? 1);
 }
 const { build } = await import('esbuild');
+/** Modules the bundle replaces (see the plugin below). */
+const STUBS = {
+  'thread-stream': "module.exports = class { constructor() { throw new Error('pino transports are not part of the murmur bundle'); } };",
+  assert: 'module.exports = (ok, message) => { if (!ok) throw new Error(message); };',
+};
 await build({
   entryPoints: [join(root, 'runtime/cli/main.ts')],
   outfile: join(dist, 'cli', 'murmur.cjs'),
@@ -34,12 +39,37 @@ await build({
   minify: true,
   // Stack traces and logs keep function and class names.
   keepNames: true,
-  // Native or worker-based: loaded from node_modules at run time.
-  external: ['lmdb', 'pino', 'thread-stream'],
+  // Native: loaded from node_modules at run time. pino is bundled; its transports (worker threads that load
+  // files from node_modules) are not used by murmur, so thread-stream, which only they need and which costs
+  // ~8 ms of every start (worker_threads, assert), is replaced by a stub that refuses to run.
+  external: ['lmdb'],
+  plugins: [
+    {
+      name: 'no-pino-transports',
+      setup(b) {
+        b.onResolve({ filter: /^thread-stream$/ }, () => ({ path: 'thread-stream', namespace: 'murmur-stub' }));
+        // sonic-boom (pino's destination) asserts one thing with node:assert, whose module graph is ~5 ms.
+        b.onResolve({ filter: /^assert$/ }, (a) => (/[\\/]sonic-boom[\\/]/.test(a.importer) ? { path: 'assert', namespace: 'murmur-stub' } : undefined));
+        b.onLoad({ filter: /.*/, namespace: 'murmur-stub' }, (a) => ({
+          contents: STUBS[a.path],
+          loader: 'js',
+        }));
+      },
+    },
+  ],
   // import.meta.url (runtime/cli/self.ts, the dashboard's files) is the bundle's own URL.
   define: { 'import.meta.url': '__murmurUrl' },
   banner: { js: "const __murmurUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
+// bin/compiled.cjs reads the bundle as Latin-1: one non-ASCII character would make a UTF-8 read decode all of
+// it into a two-byte string (~12 ms of every start), and Latin-1 would then garble that character.
+const bundled = readFileSync(join(dist, 'cli', 'murmur.cjs'));
+const nonAscii = bundled.findIndex((b) => b > 0x7f);
+if (nonAscii >= 0) {
+  console.error(`build: dist/cli/murmur.cjs has a non-ASCII byte at ${nonAscii}: ...${bundled.subarray(Math.max(0, nonAscii - 60), nonAscii + 20).toString('utf8')}...`);
+  console.error('build: write it as an escape in the source (esbuild leaves regular expression literals as written)');
+  process.exit(1);
+}
 for (const at of ['runtime/dashboard/public', 'cli/public']) cpSync(join(root, 'runtime/dashboard/public'), join(dist, at), { recursive: true });
 writeFileSync(join(root, STAMP), `${new Date().toISOString()}\n`);

@@ -2,7 +2,7 @@
 // Fabric's names where Fabric has one: gossip_comm_messages_sent / _received, gossip_state_height,
 // gossip_leader_election_leader, gossip_membership_total_peers_known. Gauges read the peer's status at scrape
 // time, so they are never stale and cost nothing between scrapes.
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from './prom.ts';
 import type { StatusRow } from '../../actors/status-row.ts';
 import type { SendOptions, Transport } from '../transport/transport.ts';
 import { envelopeKind } from '../wire/envelope.ts';

@@ -11,7 +11,7 @@
 //   murmur_orderer_pending_batches{channel}           gauge     cut batches waiting for their append
 //   ledger_blockchain_height{channel}                 gauge     blocks in the chain (genesis only = 1)
 //   murmur_nats_connected                             gauge     1 while connected to NATS
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from './prom.ts';
 import type { Subscription } from 'rxjs';
 import type { Orderer } from '../orderer/orderer.ts';
 

@@ -29,6 +29,8 @@ test('duration table: Go-style strings and numbers become milliseconds', () => {
     ['3600s', 3_600_000],
     ['0s', 0],
     ['1500us', 1.5],
+    ['2500\u00b5s', 2.5], // micro sign, as Go's time.ParseDuration takes it
+    ['2500\u03bcs', 2.5], // Greek mu
     [' 4s ', 4000],
     ['4000', 4000], // a bare number is milliseconds (the env cannot carry numbers otherwise)
     [250, 250],

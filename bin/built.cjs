@@ -1,16 +1,17 @@
 // Whether dist/ (scripts/build.mjs) may run instead of the TypeScript sources. An installed package has no
 // sources: dist/ it is. A checkout runs dist/ only while no source file is newer than the stamp the build
 // wrote last, so an edit (or a checkout of another commit) is never hidden behind an old build.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+'use strict';
+const { existsSync, readdirSync, statSync } = require('node:fs');
+const { join } = require('node:path');
 
 /** Written by the build once dist/ is complete (relative to the package root). */
-export const STAMP = 'dist/.built';
+const STAMP = 'dist/.built';
 /** What the build compiles (tsconfig.build.json's include). */
-export const SOURCE_DIRS = ['actors', 'machines', 'runtime', 'config'];
+const SOURCE_DIRS = ['actors', 'machines', 'runtime', 'config'];
 
 /** 'dist': run dist/; 'sources': run the TypeScript through tsx; 'none': neither is here. */
-export function entryKind(root) {
+function entryKind(root) {
   let stamp;
   try {
     stamp = statSync(join(root, STAMP)).mtimeMs;
@@ -36,3 +37,7 @@ function newerThan(dir, ms) {
   }
   return false;
 }
+
+exports.STAMP = STAMP;
+exports.SOURCE_DIRS = SOURCE_DIRS;
+exports.entryKind = entryKind;
