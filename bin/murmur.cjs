@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --single-threaded-gc
+#!/usr/bin/env node
 // The `murmur` command (package.json `bin`). Runs the compiled dist/ (npm run build; `npm ci` and `npm pack`
 // build it); in a checkout whose sources are newer than that build, runs the TypeScript sources through tsx (a
 // dev dependency) instead. CommonJS, so that an installed `murmur` starts without Node's ES module loader.

@@ -11,7 +11,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { murmurArgs, murmurBin } from './murmur-bin.mjs';
 
 const { values: o, positionals } = parseArgs({
   allowPositionals: true,
@@ -38,7 +37,7 @@ const cpuMs = (pid) => {
 };
 const up = (dir) => {
   const data = mkdtempSync(join(tmpdir(), 'murmur-compare-'));
-  const args = murmurArgs(murmurBin(dir), ['up', '--in-process', '--no-load', '--orgs', o.orgs, '--peers', o.peers, '--timings', o.timings, '--data', data]);
+  const args = [join(dir, 'bin/murmur.js'), 'up', '--in-process', '--no-load', '--orgs', o.orgs, '--peers', o.peers, '--timings', o.timings, '--data', data];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));

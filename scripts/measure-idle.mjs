@@ -9,11 +9,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { murmurArgs, murmurBin } from './murmur-bin.mjs';
 
 const { values: a } = parseArgs({
   options: {
-    bin: { type: 'string', default: murmurBin('.') },
+    bin: { type: 'string', default: 'bin/murmur.js' },
     orgs: { type: 'string', default: '3' },
     peers: { type: 'string', default: '8' },
     timings: { type: 'string', default: 'local,fabric' },
@@ -34,7 +33,7 @@ for (const timings of a.timings.split(',')) {
   for (const peers of a.peers.split(',').map(Number)) {
     const data = mkdtempSync(join(tmpdir(), 'murmur-idle-'));
     const nodeArgs = a['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${a['cpu-prof']}`] : [];
-    const args = murmurArgs(resolve(a.bin), ['up', '--in-process', '--no-load', '--orgs', a.orgs, '--peers', String(peers), '--timings', timings, '--data', data], nodeArgs);
+    const args = [...nodeArgs, resolve(a.bin), 'up', '--in-process', '--no-load', '--orgs', a.orgs, '--peers', String(peers), '--timings', timings, '--data', data];
     const up = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     up.stdout.on('data', (d) => (out += d));

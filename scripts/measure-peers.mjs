@@ -3,18 +3,17 @@
 //   RSS   idle RSS (VmRSS) of every process of `murmur up --no-load` (2 orgs x 3 peers), read after it settled;
 //   start process start → "nats connected" of one peer process started alone: one of up's peers is stopped
 //         and its core.yaml started again N times in a row (t0: just before spawn; t1: that log line's time).
-// Usage: node scripts/measure-peers.mjs [--bin bin/murmur.cjs] [--runs 10] [--settle 20] [--node-arg X]...
+// Usage: node scripts/measure-peers.mjs [--bin bin/murmur.js] [--runs 10] [--settle 20] [--node-arg X]...
 // Needs nats-server on PATH. Prints one JSON object; read the medians.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { murmurArgs, murmurBin } from './murmur-bin.mjs';
 
 const { values: a } = parseArgs({
   options: {
-    bin: { type: 'string', default: murmurBin('.') },
+    bin: { type: 'string', default: 'bin/murmur.js' },
     runs: { type: 'string', default: '10' },
     settle: { type: 'string', default: '20' },
     'node-arg': { type: 'string', multiple: true, default: [] },
@@ -26,7 +25,7 @@ const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 const data = mkdtempSync(join(tmpdir(), 'murmur-measure-'));
-const up = spawn(process.execPath, murmurArgs(bin, ['up', '--no-load', '--data', data], a['node-arg']), { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+const up = spawn(process.execPath, [...a['node-arg'], bin, 'up', '--no-load', '--data', data], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
 let upOut = '';
 up.stdout.on('data', (d) => (upOut += d));
 const exited = new Promise((r) => up.once('exit', r));
@@ -47,7 +46,7 @@ try {
   const startMs = [];
   for (let i = 0; i < Number(a.runs); i++) {
     const t0 = Date.now();
-    const child = spawn(process.execPath, murmurArgs(bin, ['peer', 'start', '--config', config], a['node-arg']), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...a['node-arg'], bin, 'peer', 'start', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const t1 = await new Promise((res, rej) => {
       child.stdout.on('data', (d) => {
