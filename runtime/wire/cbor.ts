@@ -12,8 +12,18 @@ import { Decoder, Encoder } from 'cbor-x';
 const encoder = new Encoder({ useRecords: false, tagUint8Array: false, mapsAsObjects: true, variableMapSize: true, useTag259ForMaps: false } as ConstructorParameters<typeof Encoder>[0]);
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
+// cbor-x's REUSE_BUFFER_MODE | RESET_BUFFER_MODE (its node entry does not export the names): encode into the
+// encoder's one buffer, from its start every time, and copy the bytes out at their size. Left to itself cbor-x
+// writes each value further into its buffer and allocates a new one whenever it runs short (every few 4 KB
+// blocks); in a loaded peer the fresh memory cost more than the copy (see README, Benchmarks).
+const REUSE_AND_RESET = 512 | 1024;
+type ReusedTarget = Uint8Array & { start: number; end: number };
+const encodeReusing = encoder.encode.bind(encoder) as unknown as (value: unknown, mode: number) => ReusedTarget;
+
 export function encodeCbor(value: unknown): Uint8Array {
-  return encoder.encode(ordered(value));
+  const t = encodeReusing(ordered(value), REUSE_AND_RESET);
+  // A copy (TypedArray slice; Buffer#slice would be a view of the buffer the next encode overwrites).
+  return Uint8Array.prototype.slice.call(t, t.start, t.end);
 }
 
 /** Decodes one CBOR item; throws on malformed input (callers turn that into a counted rejection). */

@@ -14,6 +14,14 @@ import { samplePayload } from '../helpers/payloads.ts';
 const alice = peerSigner(0, 0);
 const bob = peerSigner(1, 1);
 
+test('encodeCbor hands out copies: a later encode (the encoder reuses its buffer) never changes an earlier result', () => {
+  const first = encodeCbor({ block: new Uint8Array(4096).fill(1), seq: 1 });
+  const before = Buffer.from(first).toString('hex');
+  for (let i = 0; i < 20; i++) encodeCbor({ block: new Uint8Array(4096).fill(i + 2), seq: i });
+  assert.is(Buffer.from(first).toString('hex'), before);
+  assert.is(first.byteLength, first.buffer.byteLength, 'a copy of its own size, not a view of the encoder buffer');
+});
+
 test('every payload kind round-trips through seal and decode', () => {
   const codec = codecFor();
   for (const kind of PAYLOAD_KINDS) {
