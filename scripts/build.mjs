@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { STAMP } from '../bin/built.cjs';
 
@@ -22,10 +22,27 @@ if (r.status !== 0) {
   process.exit(r.status ?? 1);
 }
 const { build } = await import('esbuild');
+/** Dependencies whose top-level tls, dns and child_process are loaded on first use (see the plugin). */
+const LAZY_BUILTINS = ['nats', 'commander'];
+// nats asks `socket instanceof tls.TLSSocket` of every connection: before tls is loaded no socket of nats' can be
+// one, so that question alone does not load it.
+const lazyBuiltin = (name) =>
+  `let m; const load = () => (m ??= require('node:${name}'));` +
+  (name === 'tls' ? ' const none = { [Symbol.hasInstance]: () => false };' : '') +
+  ` module.exports = new Proxy({}, { get: (_, k) => (${name === 'tls' ? "k === 'TLSSocket' && !m ? none : " : ''}load()[k]), has: (_, k) => k in load() });`;
 /** Modules the bundle replaces (see the plugin below). */
 const STUBS = {
   'thread-stream': "module.exports = class { constructor() { throw new Error('pino transports are not part of the murmur bundle'); } };",
   assert: 'module.exports = (ok, message) => { if (!ok) throw new Error(message); };',
+  // cbor-x and msgpackr (lmdb's) try an optional native string extractor. From the bundle its loader looked
+  // for the binary next to dist/cli/, failed after ~12 ms of probing and detect-libc, and the codecs ran in
+  // JavaScript anyway (which decodes murmur's messages as fast: 0.9-1.5 us either way for alive messages and
+  // 4 KB blocks). Now they are told at once that there is none.
+  'main-thread': 'module.exports = { isMainThread: true };',
+  'no-native-extractor': 'module.exports = undefined;',
+  // lmdb's JavaScript is bundled (and so code-cached): its native addon is the one file still loaded from
+  // node_modules (bin/lmdb-native.cjs).
+  'lmdb-native': readFileSync(join(root, 'scripts/stubs/lmdb-native.cjs'), 'utf8'),
 };
 await build({
   entryPoints: [join(root, 'runtime/cli/main.ts')],
@@ -42,7 +59,7 @@ await build({
   // Native: loaded from node_modules at run time. pino is bundled; its transports (worker threads that load
   // files from node_modules) are not used by murmur, so thread-stream, which only they need and which costs
   // ~8 ms of every start (worker_threads, assert), is replaced by a stub that refuses to run.
-  external: ['lmdb'],
+  external: ['bun:ffi'],
   plugins: [
     {
       name: 'no-pino-transports',
@@ -50,8 +67,20 @@ await build({
         b.onResolve({ filter: /^thread-stream$/ }, () => ({ path: 'thread-stream', namespace: 'murmur-stub' }));
         // sonic-boom (pino's destination) asserts one thing with node:assert, whose module graph is ~5 ms.
         b.onResolve({ filter: /^assert$/ }, (a) => (/[\\/]sonic-boom[\\/]/.test(a.importer) ? { path: 'assert', namespace: 'murmur-stub' } : undefined));
+        b.onResolve({ filter: /^(cbor-extract|msgpackr-extract)$/ }, () => ({ path: 'no-native-extractor', namespace: 'murmur-stub' }));
+        b.onResolve({ filter: /^node-gyp-build-optional-packages$/ }, (a) =>
+          /[\\/]lmdb[\\/]/.test(a.importer) ? { path: 'lmdb-native', namespace: 'murmur-stub' } : undefined,
+        );
+        // Builtins a dependency loads at the top and uses only on paths a peer's start does not take (nats: TLS
+        // and DNS SRV resolution; commander: executable subcommands; ~7 ms of module graph): loaded on first use.
+        b.onResolve({ filter: /^(node:)?(tls|dns|child_process)$/ }, (a) =>
+          LAZY_BUILTINS.some((dep) => a.importer.includes(`${sep}node_modules${sep}${dep}${sep}`)) ? { path: `lazy:${a.path.replace(/^node:/, '')}`, namespace: 'murmur-stub' } : undefined,
+        );
+        // pino reads worker_threads' isMainThread only to decide whether an asynchronous destination flushes at
+        // exit; murmur's destinations are synchronous and the bundle runs on the main thread (bin/compiled.cjs).
+        b.onResolve({ filter: /^(node:)?worker_threads$/ }, (a) => (/[\\/]pino[\\/]lib[\\/]tools\.js$/.test(a.importer) ? { path: 'main-thread', namespace: 'murmur-stub' } : undefined));
         b.onLoad({ filter: /.*/, namespace: 'murmur-stub' }, (a) => ({
-          contents: STUBS[a.path],
+          contents: a.path.startsWith('lazy:') ? lazyBuiltin(a.path.slice(5)) : STUBS[a.path],
           loader: 'js',
         }));
       },
