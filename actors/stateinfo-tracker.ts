@@ -197,6 +197,14 @@ export class StateInfoTracker {
     return out;
   }
 
+  /** Whether a peer is in this channel's view (what channelPeers() would list), without listing the view. */
+  inView(pkiIdHex: string): boolean {
+    if (this.left) return false;
+    const c = this.cache.get(pkiIdHex);
+    if (!c || c.msg.payload.props.leftChannel) return false;
+    return this.d.discovery.member(pkiIdHex)?.status === 'alive';
+  }
+
   /** Highest height advertised by a channel peer (0 if none). */
   maxHeight(): number {
     return this.channelPeers().reduce((h, p) => Math.max(h, p.height), 0);

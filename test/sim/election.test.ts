@@ -3,6 +3,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Harness } from '../../runtime/sim/harness.ts';
 import { kindOf } from '../../runtime/sim/kinds.ts';
+import { seal } from '../../runtime/wire/envelope.ts';
+import { signerOf } from '../../runtime/crypto/material.ts';
+import type { LeadershipMsg } from '../../runtime/wire/messages.ts';
 import { FABRIC_TIMINGS as T } from '../helpers/timings.ts';
 
 function leaders(h: Harness, org?: string): string[] {
@@ -59,6 +62,33 @@ test('partition 2+3 gives two leaders; after heal exactly one remains', async ()
     assert.ok(await h.until(() => leaders(h).length === 1, 2 * T.pullInterval + 4 * T.leaderAliveThreshold + T.aliveExpirationTimeout, 250), `one leader after heal: ${leaders(h)}`);
     await h.advance(3 * T.leaderAliveThreshold);
     assert.is(leaders(h).length, 1, 'stable');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('declarations of a peer outside the channel view (dead, its certificate still valid) move no one', async () => {
+  const h = await Harness.create({ orgs: 1, peers: 4, seed: 'view-only', signer: 'sim' });
+  try {
+    assert.ok(await h.until(onePerOrg(h, ['Org1']), 60_000, 250));
+    // The leader is the preferred peer (fabric: smallest PKI-ID): its declarations would make anyone step down.
+    const old = h.peers.get(leaders(h)[0]!)!;
+    await h.crash(old.id);
+    const rest = h.running();
+    assert.ok(await h.until(() => leaders(h).length === 1 && rest.every((p) => p.peer!.discovery.member(old.pkiIdHex)?.status === 'dead'), 4 * T.aliveExpirationTimeout, 250));
+    const successor = leaders(h)[0]!;
+    const rogue = h.network.transport({ endpoint: 'rogue', decoder: old.codec });
+    await rogue.start();
+    const signer = signerOf(old.material, h.ed);
+    const subject = h.network.subjects.org(old.mspId, 'channel1');
+    for (let seq = 1; seq <= 8; seq++) {
+      const msg: LeadershipMsg = { t: 'leadership', ch: 'channel1', pkiId: old.pkiId, ts: { incNum: h.clock.now(), seqNum: seq }, declaration: true };
+      rogue.publish(subject, seal(msg, signer));
+      await h.advance(T.leaderAliveThreshold / 2);
+    }
+    assert.equal(leaders(h), [successor], 'the successor still leads');
+    for (const p of rest) assert.is(p.peer!.status()[0]!.leaderId, successor, `${p.id} follows the successor`);
+    await rogue.stop();
   } finally {
     await h.stop();
   }
