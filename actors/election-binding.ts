@@ -21,7 +21,7 @@ import type { Membership, StateInfoTracker } from './stateinfo-tracker.ts';
 import type { Role } from './status-row.ts';
 
 /** What the election reads of the channel (StateInfo implements it): the view, this peer's height, changes. */
-export type ElectionView = Pick<StateInfoTracker, 'channelPeers' | 'inView' | 'ownHeight' | 'changes$'>;
+export type ElectionView = Pick<StateInfoTracker, 'channelPeers' | 'inView' | 'ownHeight' | 'changes$' | 'ownHeight$'>;
 
 export interface ElectionBindingDeps {
   channel: string;
@@ -42,6 +42,8 @@ export class ElectionBinding {
   private readonly subs: { unsubscribe(): void }[] = [];
   private readonly lastSeen = new Map<string, PeerTime>();
   private seqNum = 0;
+  /** The org view's heights as last pushed (a commit changes only this peer's own height). */
+  private peerHeights: Record<string, number> = {};
   private readonly self;
 
   constructor(private readonly d: ElectionBindingDeps) {
@@ -61,6 +63,7 @@ export class ElectionBinding {
       actor.on('send.declaration', () => this.orgView().length > 0 && transport.publish(topic, this.sign(true))),
       new Subscription(this.d.inbound.onChannel('leadership', this.d.channel, (m) => this.onLeadership(m))),
       this.d.stateInfo.changes$.subscribe(() => this.pushView()),
+      this.d.stateInfo.ownHeight$.subscribe((own) => this.d.actor.send({ type: 'heights.changed', own, peers: this.peerHeights })),
     );
     this.pushView();
   }
@@ -93,8 +96,9 @@ export class ElectionBinding {
 
   private pushView(): void {
     const view = this.orgView();
+    this.peerHeights = Object.fromEntries(view.map((p) => [p.pkiIdHex, p.height]));
     this.d.actor.send({ type: 'view.changed', size: view.length });
-    this.d.actor.send({ type: 'heights.changed', own: this.d.stateInfo.ownHeight(), peers: Object.fromEntries(view.map((p) => [p.pkiIdHex, p.height])) });
+    this.d.actor.send({ type: 'heights.changed', own: this.d.stateInfo.ownHeight(), peers: this.peerHeights });
   }
 
   private sign(declaration: boolean): Uint8Array {

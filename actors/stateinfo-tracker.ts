@@ -89,6 +89,9 @@ const MAX_CACHE = 10_000;
 export class StateInfoTracker {
   /** Fires whenever the channel view may have changed (a StateInfo accepted, membership changed, a sweep). */
   readonly changes$ = new Subject<void>();
+  /** This peer's own height, at each change (every commit). Apart from changes$: the view did not change, and
+   * what reacts to the view (the tree's links, state transfer's peers) need not be recomputed per block. */
+  readonly ownHeight$ = new Subject<number>();
   /** Pull requests left unanswered because the requester held everything this peer would have sent. */
   readonly stats = { quietPulls: 0 };
   /** murmur profile: pull rounds slow down while nothing changes (machines/backoff.logic.ts). */
@@ -153,7 +156,7 @@ export class StateInfoTracker {
       this.backoff.reset();
       this.height = h;
       this.dirty = true;
-      this.changes$.next();
+      this.ownHeight$.next(h);
     }
   }
 
