@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Idle cost of issue 25: CPU per second of `murmur up --in-process --no-load` (every peer in one process, no
 // blocks moving), read from /proc/<pid>/stat over a window after a settle, for each peer count and timing preset.
-// Usage: node scripts/measure-idle.mjs [--orgs 3] [--peers 8,16] [--timings local,fabric] [--settle 30]
-//        [--window 20] [--cpu-prof DIR]   (peers = per org; the org count stays)
+// Usage: node scripts/measure-idle.mjs [--orgs 3] [--peers 8,16] [--timings local,fabric] [--settle 60]
+//        [--window 60] [--cpu-prof DIR]   (peers = per org; the org count stays)
+// A minute of each: V8's memory reducer runs a few full collections about 30 s after start (the process looks
+// idle after its start-up burst), and a 20 s window from 30 s caught them in some runs only (fabric timings:
+// 16-33 ms/s for one build); over a minute from a minute the same build reads within a few percent.
 // Prints one JSON line per run: {peers, timings, cpuMsPerS, perPeerMsPerS}.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,8 +19,8 @@ const { values: a } = parseArgs({
     orgs: { type: 'string', default: '3' },
     peers: { type: 'string', default: '8' },
     timings: { type: 'string', default: 'local,fabric' },
-    settle: { type: 'string', default: '30' },
-    window: { type: 'string', default: '20' },
+    settle: { type: 'string', default: '60' },
+    window: { type: 'string', default: '60' },
     'cpu-prof': { type: 'string' },
   },
 });
