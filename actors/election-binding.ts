@@ -9,7 +9,7 @@ import { BehaviorSubject, Subscription } from 'rxjs';
 import type { InboundPort } from './inbound-router.ts';
 
 import type { electionMachine } from '../machines/election.machine.ts';
-import { roleOf } from '../machines/election.machine.ts';
+import { lagVerdict, roleOf } from '../machines/election.machine.ts';
 import { compareTime } from '../machines/discovery.logic.ts';
 import type { Transport } from '../runtime/transport/transport.ts';
 import { subjects as subjectsOf } from '../runtime/transport/subjects.ts';
@@ -44,6 +44,8 @@ export class ElectionBinding {
   private seqNum = 0;
   /** The org view's heights as last pushed (a commit changes only this peer's own height). */
   private peerHeights: Record<string, number> = {};
+  /** lagVerdict of the heights last sent to the machine. */
+  private verdict: string | null = null;
   private readonly self;
 
   constructor(private readonly d: ElectionBindingDeps) {
@@ -63,7 +65,7 @@ export class ElectionBinding {
       actor.on('send.declaration', () => this.orgView().length > 0 && transport.publish(topic, this.sign(true))),
       new Subscription(this.d.inbound.onChannel('leadership', this.d.channel, (m) => this.onLeadership(m))),
       this.d.stateInfo.changes$.subscribe(() => this.pushView()),
-      this.d.stateInfo.ownHeight$.subscribe((own) => this.d.actor.send({ type: 'heights.changed', own, peers: this.peerHeights })),
+      this.d.stateInfo.ownHeight$.subscribe((own) => this.pushHeights(own)),
     );
     this.pushView();
   }
@@ -98,7 +100,17 @@ export class ElectionBinding {
     const view = this.orgView();
     this.peerHeights = Object.fromEntries(view.map((p) => [p.pkiIdHex, p.height]));
     this.d.actor.send({ type: 'view.changed', size: view.length });
-    this.d.actor.send({ type: 'heights.changed', own: this.d.stateInfo.ownHeight(), peers: this.peerHeights });
+    this.sendHeights(this.d.stateInfo.ownHeight());
+  }
+
+  /** After a commit: the machine hears of it only when it changes who lags (lagVerdict), not at every block. */
+  private pushHeights(own: number): void {
+    if (lagVerdict(this.d.actor.getSnapshot().context, own, this.peerHeights) !== this.verdict) this.sendHeights(own);
+  }
+
+  private sendHeights(own: number): void {
+    this.verdict = lagVerdict(this.d.actor.getSnapshot().context, own, this.peerHeights);
+    this.d.actor.send({ type: 'heights.changed', own, peers: this.peerHeights });
   }
 
   private sign(declaration: boolean): Uint8Array {

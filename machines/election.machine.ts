@@ -115,6 +115,16 @@ function heightsFrom(e: { own: number; peers: Record<string, number> }): Pick<El
   return { ownHeight: e.own, heights: e.peers, bestHeight: bestHeightOf(e.own, e.peers) };
 }
 
+/**
+ * All the machine decides by from heights: whether this peer lags and which peers do (isLagging; a lagging
+ * peer is always behind the best height). Two `heights.changed` events with the same verdict lead to the same
+ * transitions, so a binding may leave out the ones that change none (a commit moves this peer's height each block).
+ */
+export function lagVerdict(c: Pick<ElectionContext, 'self' | 'profile' | 'maxLeaderLag'>, own: number, peers: Record<string, number>): string {
+  const h = { ...c, ...heightsFrom({ own, peers }) };
+  return [isLagging(h, c.self), ...Object.keys(peers).filter((id) => isLagging(h, id)).sort()].join(',');
+}
+
 const TIMER = {
   sample: 'election.sample',
   grace: 'election.grace',

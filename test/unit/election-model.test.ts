@@ -2,9 +2,9 @@
 // reached, a stable role reachable from everywhere, and shortest paths replayed against the live actor.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createActor, type AnyStateMachine } from 'xstate';
+import { createActor, getNextSnapshot, type AnyStateMachine } from 'xstate';
 import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
-import { electionMachine, type ElectionEvent, type ElectionInput, type ElectionMode } from '../../machines/election.machine.ts';
+import { electionMachine, lagVerdict, type ElectionEvent, type ElectionInput, type ElectionMode } from '../../machines/election.machine.ts';
 import { SimClock } from '../../runtime/clock.ts';
 
 const input = (mode: ElectionMode, profile: 'murmur' | 'fabric' = 'murmur'): ElectionInput => ({
@@ -98,6 +98,36 @@ test('murmur: a lagging peer never becomes leader', () => {
       if (!c.isLeader && next.isLeader) assert.ok(next.bestHeight - next.ownHeight <= 10, `became leader while lagging: ${k} --${ek}`);
     }
   }
+});
+
+test('murmur: a heights event with the lag verdict of the heights the machine holds changes no decision (the binding leaves such events out)', () => {
+  // From every reachable state: the graph's heights events and small moves of each height (a commit, a peer's new
+  // StateInfo). Same verdict → same state, role, leader, proposals; a different verdict may change them.
+  const decisions = (s: Snap) => JSON.stringify([s.value, s.context.isLeader, s.context.leaderExists, s.context.yielding, [...s.context.proposals].sort()]);
+  let same = 0;
+  let changed = 0;
+  for (const [k, n] of Object.entries(graph('dynamic'))) {
+    const s = n.state as Snap;
+    const c = s.context;
+    const held = lagVerdict(c, c.ownHeight, c.heights);
+    const moves: { own: number; peers: Record<string, number> }[] = EVENTS.filter((e) => e.type === 'heights.changed').map((e) => ({ own: e.own, peers: e.peers }));
+    for (const d of [1, 9, 11, 50]) {
+      moves.push({ own: c.ownHeight + d, peers: c.heights });
+      for (const id of Object.keys(c.heights)) moves.push({ own: c.ownHeight, peers: { ...c.heights, [id]: c.heights[id]! + d } });
+    }
+    for (const m of moves) {
+      const next = getNextSnapshot(logic, s as never, { type: 'heights.changed', ...m }) as unknown as Snap;
+      if (lagVerdict(c, m.own, m.peers) === held) {
+        same++;
+        assert.is(decisions(next), decisions(s), `${k} with heights ${JSON.stringify(m)}`);
+        // And every later event decides the same with the held heights as with the new ones.
+        for (const e of EVENTS.filter((e) => e.type !== 'heights.changed'))
+          assert.is(decisions(getNextSnapshot(logic, next as never, e) as unknown as Snap), decisions(getNextSnapshot(logic, s as never, e) as unknown as Snap), `${k} with heights ${JSON.stringify(m)}, then ${e.type}`);
+      } else if (decisions(next) !== decisions(s)) changed++;
+    }
+  }
+  assert.ok(same > 100, `${same} same-verdict moves`);
+  assert.ok(changed > 0, 'some verdict changes change decisions (the check can fail)');
 });
 
 test('shortest paths replayed on the live actor reach the same state and emit the expected messages', () => {
