@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,10 @@ test('kill -9 of up: nats-server, orderer and peers stop within 10 s; a second u
   leftovers.push(...tree);
   assert.ok(tree.some((p) => p.comm === 'nats-server'), `up started a nats-server: ${names(tree)}`);
   assert.ok(tree.length >= 4, `nats-server, orderer and two peers: ${names(tree)}`);
+  // The orderer and the peers run with two malloc arenas (network-writer.ts childEnv), this test's env has none.
+  const murmurs = tree.filter((p) => p.comm === 'node');
+  assert.is(murmurs.length, 3, `orderer and two peers: ${names(tree)}`);
+  for (const p of murmurs) assert.ok(readFileSync(`/proc/${p.pid}/environ`, 'latin1').split('\0').includes('MALLOC_ARENA_MAX=2'), `${p.pid} runs with MALLOC_ARENA_MAX=2`);
   run.child.kill('SIGKILL');
   const ms = await allGone(tree, 'children of a SIGKILLed up');
   console.log(`  [up-lifecycle] kill -9 of up: all ${tree.length} children gone in ${ms} ms`);

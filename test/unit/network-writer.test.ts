@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ordererYaml, peerCore, writeYaml, type NetworkLayout } from '../../runtime/cli/network-writer.ts';
+import { childEnv, ordererYaml, peerCore, writeYaml, type NetworkLayout } from '../../runtime/cli/network-writer.ts';
 import type { Manifest } from '../../runtime/crypto/material.ts';
 import { loadPeerConfig } from '../../config/load.ts';
 import { loadOrdererConfig } from '../../config/orderer-schema.ts';
@@ -56,6 +56,12 @@ test('orderer: the manifest\'s channels and MSP, the bus, replicas and login; a 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("up's children get two malloc arenas unless the operator chose a number", () => {
+  assert.is(childEnv({ PATH: '/bin' }).MALLOC_ARENA_MAX, '2');
+  assert.is(childEnv({ PATH: '/bin' }).PATH, '/bin');
+  assert.is(childEnv({ MALLOC_ARENA_MAX: '8' }).MALLOC_ARENA_MAX, '8');
 });
 
 test.run();
