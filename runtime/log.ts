@@ -50,7 +50,9 @@ export interface Logs {
 export function createLogs(opts: { env?: NodeJS.ProcessEnv; base?: Record<string, unknown>; destination?: pino.DestinationStream } = {}): Logs {
   const env = opts.env ?? process.env;
   const spec = parseLoggingSpec(env.MURMUR_LOGGING_SPEC ?? env.FABRIC_LOGGING_SPEC);
-  const root = pino({ level: 'trace', base: opts.base ?? {}, timestamp: pino.stdTimeFunctions.isoTime }, opts.destination ?? pino.destination({ sync: true }));
+  // fd 1 by number: pino's default reads process.stdout.fd, and creating process.stdout (a pipe under `up`) costs
+  // ~8 ms of a peer's start for a stream the logs never use (they are written to the fd synchronously).
+  const root = pino({ level: 'trace', base: opts.base ?? {}, timestamp: pino.stdTimeFunctions.isoTime }, opts.destination ?? pino.destination({ dest: 1, sync: true }));
   const cache = new Map<string, Logger>();
   return {
     root,

@@ -53,6 +53,18 @@ const row = (over: Partial<StatusRow> = {}): StatusRow => ({
   ...over,
 });
 
+test('the default log destination is fd 1 itself: making the logs does not create process.stdout (a pipe stream, ~8 ms of a start)', () => {
+  const own = Object.getOwnPropertyDescriptor(process, 'stdout')!;
+  let touched = 0;
+  Object.defineProperty(process, 'stdout', { ...own, get: () => (touched++, own.get!.call(process)) });
+  try {
+    createLogs({ env: {} });
+  } finally {
+    Object.defineProperty(process, 'stdout', own);
+  }
+  assert.is(touched, 0);
+});
+
 test('metrics: Fabric names, values from status, valid Prometheus text', async () => {
   const m = new PeerMetrics({ status: () => [row()], unhandled: () => ({ identity: 4 }) }, { peer: 'peer0.org1', org: 'Org1MSP' });
   m.sent.inc({ kind: 'alive' }, 2);
