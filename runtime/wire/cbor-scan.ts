@@ -20,19 +20,35 @@ function compareBytes(b: Uint8Array, as: number, ae: number, bs: number, be: num
 /** The head at `i`, or null (truncated, reserved, indefinite, or a value beyond 2^53). `canonical` refuses
  * heads longer than needed, so one value has one encoding. */
 export function readHead(b: Uint8Array, i: number, canonical: boolean): Head | null {
+  return headInto(b, i, canonical, { major: 0, value: 0, next: 0 });
+}
+
+/** readHead into `out` (the scan reuses one Head: a fresh object per item was a sixteenth of what the receive
+ * path allocated under load). */
+function headInto(b: Uint8Array, i: number, canonical: boolean, out: Head): Head | null {
   if (i >= b.length) return null;
   const major = b[i]! >> 5;
   const ai = b[i]! & 31;
-  if (ai < 24) return { major, value: ai, next: i + 1 };
+  out.major = major;
+  if (ai < 24) {
+    out.value = ai;
+    out.next = i + 1;
+    return out;
+  }
   const n = ai === 24 ? 1 : ai === 25 ? 2 : ai === 26 ? 4 : ai === 27 ? 8 : 0;
   if (n === 0 || i + 1 + n > b.length) return null;
+  out.next = i + 1 + n;
   // Major 7 with ai 25..27 is a float, whose bits are neither a count nor a length.
-  if (major === 7) return { major, value: 0, next: i + 1 + n };
+  if (major === 7) {
+    out.value = 0;
+    return out;
+  }
   let v = 0;
   for (let k = 1; k <= n; k++) v = v * 256 + b[i + k]!;
   if (v > Number.MAX_SAFE_INTEGER) return null;
   if (canonical && v < (n === 1 ? 24 : n === 2 ? 256 : n === 4 ? 65_536 : 2 ** 32)) return null;
-  return { major, value: v, next: i + 1 + n };
+  out.value = v;
+  return out;
 }
 
 export interface ScanLimits {
@@ -54,6 +70,7 @@ export function scanCbor(b: Uint8Array, limits: ScanLimits): { ok: true; items: 
   const remaining: number[] = [1];
   const keyStart: number[] = [NOT_A_MAP];
   const keyEnd: number[] = [NOT_A_MAP];
+  const head: Head = { major: 0, value: 0, next: 0 };
   let i = 0;
   while (remaining.length > 0) {
     const top = remaining.length - 1;
@@ -66,7 +83,7 @@ export function scanCbor(b: Uint8Array, limits: ScanLimits): { ok: true; items: 
     const isKey = keyStart[top] !== NOT_A_MAP && remaining[top]! % 2 === 0;
     remaining[top]!--;
     if (++items > limits.maxItems) return { ok: false, reason: `more than ${limits.maxItems} items` };
-    const h = readHead(b, i, canonical);
+    const h = headInto(b, i, canonical, head);
     if (!h) return { ok: false, reason: `bad head at ${i}` };
     if (isKey) {
       if (h.major !== 3) return { ok: false, reason: `map key at ${i} is not a text string` };
