@@ -23,6 +23,9 @@ export const MAX_ENDPOINT_LENGTH = 128;
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 const ENDPOINT_TOKEN = /^[A-Za-z0-9_\-:]+$/;
+// Whole dot-separated names in one match (every send checks its subject: split() made an array per message).
+const TOKENS = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+const ENDPOINT_TOKENS = /^[A-Za-z0-9_\-:]+(?:\.[A-Za-z0-9_\-:]+)*$/;
 
 export function isSafeToken(s: unknown): s is string {
   return typeof s === 'string' && TOKEN.test(s);
@@ -30,17 +33,17 @@ export function isSafeToken(s: unknown): s is string {
 
 /** Dot-separated tokens of [A-Za-z0-9_-:]; no wildcards, whitespace or empty tokens; at most 128 chars. */
 export function isSafeEndpoint(s: unknown): s is string {
-  return typeof s === 'string' && s.length > 0 && s.length <= MAX_ENDPOINT_LENGTH && s.split('.').every((t) => ENDPOINT_TOKEN.test(t));
+  return typeof s === 'string' && s.length <= MAX_ENDPOINT_LENGTH && ENDPOINT_TOKENS.test(s);
 }
 
 /** A network prefix: one or more dot-separated safe tokens. */
 export function isSafePrefix(s: unknown): s is string {
-  return typeof s === 'string' && s.length > 0 && s.split('.').every((t) => TOKEN.test(t));
+  return typeof s === 'string' && TOKENS.test(s);
 }
 
 /** A concrete subject one may publish to: dot-separated tokens of [A-Za-z0-9_-:], no wildcards. */
 export function isPublishSubject(s: unknown): s is string {
-  return typeof s === 'string' && s.length > 0 && s.split('.').every((t) => ENDPOINT_TOKEN.test(t));
+  return typeof s === 'string' && ENDPOINT_TOKENS.test(s);
 }
 
 /** A subject one may subscribe to: like a publish subject, but `*` may stand for a token and `>` may end it. */

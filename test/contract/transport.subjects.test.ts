@@ -3,7 +3,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   describeSubjects,
+  isPublishSubject,
   isSafeEndpoint,
+  isSafePrefix,
   isSafeToken,
   isSubscribeSubject,
   parseSubject,
@@ -62,6 +64,16 @@ test('isSafeToken / isSafeEndpoint', () => {
   assert.not.ok(isSafeEndpoint('peer\t0'));
   assert.not.ok(isSafeEndpoint('peer0\n'));
   assert.not.ok(isSafeEndpoint('*'));
+  assert.not.ok(isSafeEndpoint(''));
+  assert.not.ok(isSafeEndpoint('.peer0'));
+  assert.not.ok(isSafeEndpoint('peer0..org1'));
+});
+
+test('isSafePrefix / isPublishSubject: dot-separated tokens, none empty, no wildcard or whitespace', () => {
+  for (const ok of ['murmur', 'net-1.murmur_x']) assert.ok(isSafePrefix(ok), ok);
+  for (const bad of ['', '.m', 'm.', 'm..n', 'm.*', 'm n', 'm:n', 'm\n', undefined]) assert.not.ok(isSafePrefix(bad), String(bad));
+  for (const ok of ['murmur.inbox.peer0.org1:7051', 'a']) assert.ok(isPublishSubject(ok), ok);
+  for (const bad of ['', 'a.', '.a', 'a..b', 'a.*', 'a.>', 'a b', 'a\tb', 'a.b\n', 7]) assert.not.ok(isPublishSubject(bad), String(bad));
 });
 
 test('parseSubject inverts every builder', () => {
