@@ -31,6 +31,25 @@ test('channel view = alive peers with a StateInfo; heights propagate only when c
   }
 });
 
+test('a commit moves the own height (ownHeight$), not the view (changes$): what follows the view is not recomputed per block', async () => {
+  const h = await Harness.create({ orgs: 1, peers: 2, seed: 'own-height', signer: 'sim' });
+  try {
+    const t = h.peers.get('peer0.org1')!.peer!.stateInfo.get('channel1')!;
+    const own: number[] = [];
+    let view = 0;
+    const subs = [t.ownHeight$.subscribe((x) => own.push(x)), t.changes$.subscribe(() => view++)];
+    const at = t.ownHeight();
+    t.setHeight(at + 1);
+    t.setHeight(at + 1);
+    t.setHeight(at + 2);
+    for (const s of subs) s.unsubscribe();
+    assert.equal(own, [at + 1, at + 2], 'each change once');
+    assert.is(view, 0, 'the view did not change');
+  } finally {
+    await h.stop();
+  }
+});
+
 test('StateInfo pull fills a late joiner\'s view without waiting for a height change', async () => {
   const h = await Harness.create({ orgs: 1, peers: 4, seed: 'sipull', signer: 'sim' });
   try {
