@@ -105,11 +105,12 @@ export class ElectionBinding {
 
   /** After a commit: the machine hears of it only when it changes who lags (lagVerdict), not at every block. */
   private pushHeights(own: number): void {
-    if (lagVerdict(this.d.actor.getSnapshot().context, own, this.peerHeights) !== this.verdict) this.sendHeights(own);
+    const verdict = lagVerdict(this.d.actor.getSnapshot().context, own, this.peerHeights);
+    if (verdict !== this.verdict) this.sendHeights(own, verdict);
   }
 
-  private sendHeights(own: number): void {
-    this.verdict = lagVerdict(this.d.actor.getSnapshot().context, own, this.peerHeights);
+  private sendHeights(own: number, verdict = lagVerdict(this.d.actor.getSnapshot().context, own, this.peerHeights)): void {
+    this.verdict = verdict;
     this.d.actor.send({ type: 'heights.changed', own, peers: this.peerHeights });
   }
 
