@@ -4,30 +4,39 @@
 // node:inspector's Profiler at 0.5 ms. Prints latency, verifications and CPU per peer-block (this process's
 // CPU over the window / committed peer-blocks, the profiler's cost included) and writes the profile to OUT
 // (default /tmp/murmur-load.cpuprofile; open it in Chrome DevTools or summarise it by function).
-import { Session } from 'node:inspector/promises';
+// THREADS=n spreads the peers over n peer threads (bench/lib/peer-threads.ts): one profile per thread, OUT
+// with -<thread> before its extension.
 import { writeFileSync } from 'node:fs';
 import { startNatsServer } from '../runtime/nats-server.ts';
 import { BenchNetwork, until } from './lib/nats-network.ts';
 import { measureLatency } from './lib/latency.ts';
+import { startCpuProfile } from './lib/cpu-profile.ts';
+
+async function startOne(intervalUs: number) {
+  const p = await startCpuProfile(intervalUs);
+  return { stop: async () => [await p.stop()] };
+}
 
 const rate = Number(process.env.RATE ?? 30);
 const dur = Number(process.env.DUR ?? 15);
 const out = process.env.OUT ?? '/tmp/murmur-load.cpuprofile';
+const threads = Number(process.env.THREADS ?? 0);
 const server = await startNatsServer({});
-const net = await BenchNetwork.start({ bus: { kind: 'nats', url: server.url }, orgs: 3, peersPerOrg: 8, profile: 'murmur', blockBytes: 4096, orderer: 'process', leaders: 'static' });
+const net = await BenchNetwork.start({ bus: { kind: 'nats', url: server.url }, orgs: 3, peersPerOrg: 8, profile: 'murmur', blockBytes: 4096, orderer: 'process', leaders: 'static', threads });
 try {
   await until(() => net.membershipComplete() && net.leadersSettled(), 120_000, 'settle');
-  const s = new Session();
-  s.connect();
-  await s.post('Profiler.enable');
-  await s.post('Profiler.setSamplingInterval', { interval: 500 });
   await net.load(rate, 3000, 4096);
-  await s.post('Profiler.start');
+  // PROFILE=0: no profiler (the same window's latency and CPU without its cost).
+  const profiler = process.env.PROFILE === '0' ? { stop: async () => [] } : net.threads ? await net.threads.startProfile(500) : await startOne(500);
   const cpu0 = process.cpuUsage();
   const r = await measureLatency(net, { rate, durationMs: dur * 1000, warmupMs: 0, txBytes: 4096, drainTimeoutMs: 60_000 });
   const cpu = process.cpuUsage(cpu0);
-  const { profile } = await s.post('Profiler.stop');
-  writeFileSync(out, JSON.stringify(profile));
+  const profiles = await profiler.stop();
+  const outs = profiles.map((p, i) => {
+    const file = net.threads ? out.replace(/(\.cpuprofile)?$/, `-${i}$1`) : out;
+    writeFileSync(file, JSON.stringify(p));
+    return file;
+  });
   const peerBlocks = r.blocks * 24;
   console.log(
     JSON.stringify({
@@ -38,7 +47,9 @@ try {
       verifies_per_block_per_peer: r.verifies_per_block_per_peer,
       message_verifies_per_block_per_peer: r.message_verifies_per_block_per_peer,
       cpu_us_per_peer_block: Math.round((cpu.user + cpu.system) / peerBlocks),
-      profile: out,
+      event_loop_utilization: r.event_loop_utilization,
+      cpu: r.cpu,
+      profiles: outs,
     }),
   );
 } finally {

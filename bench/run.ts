@@ -23,6 +23,9 @@
 //                                 micro figures (bench/lib/micro.ts)
 // Prints one table (scripts/bench-table.mjs, which also regenerates the README's) and writes
 // bench/results/latest.json (`--out FILE` to write elsewhere).
+// --threads N: the latency, throughput and sustained network's peers spread over N peer threads of this
+// process (bench/lib/peer-threads.ts; peer i of each org on thread i mod N) instead of all on this thread; the
+// CPU profile then adds up the threads' profiles. Default 0 (one thread): on two cores that measured better.
 // --quick: 2 orgs x 4 peers at 20 blocks/s for 15 s, sustained steps of 10 s, 3 failover trials (fast
 // timings), catch-up of 5 000 blocks, no scale or micro figures: about 4 minutes.
 import { execFile, execFileSync } from 'node:child_process';
@@ -56,6 +59,9 @@ const OUT = outIdx >= 0 ? args[outIdx + 1]! : join(root, 'bench', 'results', 'la
 const PROFILE = !args.includes('--no-cpu-profile');
 const profDirIdx = args.indexOf('--cpuprofile-dir');
 const PROFILE_DIR = profDirIdx >= 0 ? args[profDirIdx + 1]! : null;
+const threadsIdx = args.indexOf('--threads');
+const THREADS = threadsIdx >= 0 ? Number(args[threadsIdx + 1]) : 0;
+if (!Number.isInteger(THREADS) || THREADS < 0 || THREADS > 64) throw new Error(`--threads must be an integer 0..64, got ${args[threadsIdx + 1]}`);
 
 const S = quick
   ? { orgs: 2, peersPerOrg: 4, rate: 20, windowS: 15, warmupS: 1, settleS: 0.5, floorS: 3, rates: [80, 160, 320, 640, 1280], stepS: 3, refine: 0, sustainS: 10, sustainSteps: 3, failoverTrials: 3, fabricFailover: false, catchupBlocks: 5000, scale: false, micro: false }
@@ -104,12 +110,12 @@ function failedAbove(t: ThroughputResult, rate: number): number | null {
 
 async function runProfile(server: NatsServer, profile: Profile): Promise<ProfileRun> {
   const errors: string[] = [];
-  say(`${profile}: ${S.orgs} orgs x ${S.peersPerOrg} peers in this process on NATS`);
+  say(`${profile}: ${S.orgs} orgs x ${S.peersPerOrg} peers in this process (${THREADS ? `${THREADS} peer threads` : 'one thread'}) on NATS`);
   // The orderer runs in its own process, so the offered block rate does not depend on how busy the peers keep
   // this one. Static org leaders (peer0 of each org, as in Fabric's sample core.yaml): this scenario measures
   // dissemination, and with elected leaders a saturated event loop delays leadership messages past
   // leaderAliveThreshold into re-elections that stall whole orgs. Failover is measured on its own below.
-  const net = await BenchNetwork.start({ bus: { kind: 'nats', url: server.url }, orgs: S.orgs, peersPerOrg: S.peersPerOrg, profile, blockBytes: TX_BYTES, orderer: 'process', leaders: 'static' });
+  const net = await BenchNetwork.start({ bus: { kind: 'nats', url: server.url }, orgs: S.orgs, peersPerOrg: S.peersPerOrg, profile, blockBytes: TX_BYTES, orderer: 'process', leaders: 'static', threads: THREADS });
   const clock = { offset_ms: round(net.ordererProcess!.offsetMs, 3), rtt_ms: round(net.ordererProcess!.rttMs, 3) };
   let latency: Omit<LatencyResult, 'cpu_profile'>;
   let cpuProfile: CpuProfileSummary | null;
@@ -120,9 +126,9 @@ async function runProfile(server: NatsServer, profile: Profile): Promise<Profile
     say(`${profile}: settled after ${Math.round(settle)} ms (dissemination ${net.dissemination}); ${S.rate} blocks/s for ${S.windowS} s`);
     const childPids = { orderer: net.ordererProcess!.pid!, nats_server: server.pid };
     const onProfile = PROFILE_DIR
-      ? (p: unknown) => {
+      ? (p: unknown, thread: number | null) => {
           mkdirSync(PROFILE_DIR, { recursive: true });
-          writeFileSync(join(PROFILE_DIR, `${profile}-latency.cpuprofile`), JSON.stringify(p));
+          writeFileSync(join(PROFILE_DIR, `${profile}-latency${thread === null ? '' : `-thread${thread}`}.cpuprofile`), JSON.stringify(p));
         }
       : undefined;
     const { cpu_profile, ...lat } = await measureLatency(net, { rate: S.rate, durationMs: S.windowS * 1000, warmupMs: S.warmupS * 1000, settleMs: S.settleS * 1000, txBytes: TX_BYTES, drainTimeoutMs: 120_000, childPids, profile: PROFILE, onProfile });
@@ -199,7 +205,7 @@ function figures(r: ProfileRun, floor: FloorResult, profile: Profile, blockBytes
       peers_per_org: S.peersPerOrg,
       channels: 1,
       leaders: 'static: peer0 of each org (peer.gossip.orgLeader), the others standby',
-      placement: 'every peer in this process (one thread), one NATS connection each; the orderer in a process of its own; nats-server on loopback',
+      placement: `${THREADS ? `the peers in ${THREADS} peer threads of this process (peer i of each org on thread i mod ${THREADS}; --threads)` : 'every peer in this process (one thread; --threads N spreads them over N peer threads)'}, one NATS connection each; the orderer in a process of its own; nats-server on loopback`,
       ledger: 'memory',
       tx_bytes: TX_BYTES,
       block_bytes: blockBytes,
@@ -214,7 +220,7 @@ function figures(r: ProfileRun, floor: FloorResult, profile: Profile, blockBytes
       message_verifies: 'every other signature verification (envelopes, secrets) / (blocks × peers)',
       cpu: 'CPU time from the first append of the latency window until every peer committed its last block / (blocks × peers): cpu_us_per_peer_block is this process (every peer and the bench harness, all threads, process.cpuUsage) less the V8 profiler thread (/proc/self/task); the orderer and nats-server apart under details.<profile>.latency.cpu (/proc/<pid>/stat), and this process by thread',
       cpu_profile: PROFILE
-        ? { how: "node:inspector Profiler in this process over the latency window, 1 ms sampling; each sample's time to one category by its stack (bench/lib/cpu-profile.ts); total = every category but idle; the profiler's own cost is in the window's CPU figures", categories: CATEGORIES }
+        ? { how: "node:inspector Profiler on the peers' thread (with --threads, on each peer thread, added up) over the latency window, 1 ms sampling; each sample's time to one category by its stack (bench/lib/cpu-profile.ts); total = every category but idle; the profiler's own cost is in the window's CPU figures", categories: CATEGORIES }
         : null,
       sustained: {
         step_s: S.sustainS,

@@ -224,7 +224,8 @@ export interface CpuProfileSummary {
   peer_blocks: number;
   sampling_interval_us: number;
   samples: number;
-  /** µs of the bench process's main thread per peer-block, by category; `total` is their sum (idle excluded). */
+  /** µs of the peers' thread(s) per peer-block (the bench's main thread, or every peer thread added up), by
+   * category; `total` is their sum (idle excluded). */
   us_per_peer_block: Record<Exclude<Category, 'idle'> | 'total', number | null>;
   /** µs per peer-block the main thread was idle (not in the total). */
   idle_us_per_peer_block: number | null;
@@ -240,13 +241,33 @@ export interface CpuProfileSummary {
 
 const per = (us: number, blocks: number) => (blocks > 0 ? Math.round((us / blocks) * 10) / 10 : null);
 
-/** A profile's attribution in µs per peer-block. */
-export function summarize(profile: CpuProfile, o: { root: string; peerBlocks: number; intervalUs: number; processCpuUs: number | null; threadsCpuUs?: ThreadCpu | null }): CpuProfileSummary {
-  const a = attribute(profile, o.root);
+/** Several profiles' attributions added up: the peers' threads, profiled at once, as one budget. */
+export function attributeAll(profiles: readonly CpuProfile[], root: string, topN = 15): Attribution {
+  const parts = profiles.map((p) => attribute(p, root, Number.MAX_SAFE_INTEGER));
+  const us = Object.fromEntries(Object.keys(CATEGORIES).map((k) => [k, parts.reduce((a, x) => a + x.us[k as Category], 0)])) as Record<Category, number>;
+  const leaves = new Map<string, Attribution['top'][number]>();
+  for (const e of parts.flatMap((x) => x.top)) {
+    const key = `${e.category}\0${e.file}\0${e.function}`;
+    const m = leaves.get(key);
+    if (m) m.us += e.us;
+    else leaves.set(key, { ...e });
+  }
+  return {
+    us,
+    busy_us: parts.reduce((a, x) => a + x.busy_us, 0),
+    samples: parts.reduce((a, x) => a + x.samples, 0),
+    top: [...leaves.values()].sort((a, b) => b.us - a.us).slice(0, topN),
+  };
+}
+
+/** A profile's attribution in µs per peer-block (several profiles: one per peer thread, added up). */
+export function summarize(profile: CpuProfile | readonly CpuProfile[], o: { root: string; peerBlocks: number; intervalUs: number; processCpuUs: number | null; threadsCpuUs?: ThreadCpu | null }): CpuProfileSummary {
+  const profiles = Array.isArray(profile) ? profile : [profile as CpuProfile];
+  const a = attributeAll(profiles, o.root);
   const cats = (Object.keys(CATEGORIES) as Category[]).filter((k): k is Exclude<Category, 'idle'> => k !== 'idle');
   const us = Object.fromEntries([...cats.map((k) => [k, per(a.us[k], o.peerBlocks)]), ['total', per(a.busy_us, o.peerBlocks)]]) as CpuProfileSummary['us_per_peer_block'];
   return {
-    window_ms: Math.round((profile.endTime - profile.startTime) / 1000),
+    window_ms: Math.round(Math.max(...profiles.map((p) => p.endTime - p.startTime)) / 1000),
     peer_blocks: o.peerBlocks,
     sampling_interval_us: o.intervalUs,
     samples: a.samples,

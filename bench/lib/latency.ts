@@ -55,7 +55,8 @@ export interface LatencyOptions {
    * 1000 µs) and summarise it by category; `onProfile` receives the raw profile. */
   profile?: boolean;
   profileIntervalUs?: number;
-  onProfile?: (p: CpuProfile) => void;
+  /** Called once per profile: one for the main thread (thread null) or one per peer thread (its index). */
+  onProfile?: (p: CpuProfile, thread: number | null) => void;
 }
 
 /** CPU over the latency window (first append → every peer committed the last block), per committed peer-block. */
@@ -70,6 +71,8 @@ export interface LatencyCpu {
   /** This process's by thread (/proc/self/task; null without /proc): the main thread runs every peer's
    * JavaScript, the profiler's thread exists while profiling, the others are V8's and libuv's workers. */
   peers_threads_us_per_peer_block: Record<keyof ThreadCpu, number | null> | null;
+  /** With peer threads: each peer thread's own CPU (/proc/thread-self) per peer-block (null: one thread). */
+  peer_threads_us_per_peer_block: (number | null)[] | null;
   /** Whether the profiler ran in the window (its sampling costs this process a little CPU). */
   profiled: boolean;
 }
@@ -95,8 +98,8 @@ export interface LatencyResult {
    * reason (summed over peers). */
   transport_drops: Record<string, number>;
   rejected: Record<string, number>;
-  /** Share of the window this process's event loop was busy: near 1, every peer (one thread) was CPU-bound and
-   * the latencies measure queueing in that loop more than the protocol. */
+  /** Share of the window the peers' event loop was busy (with peer threads, the busiest one's): near 1, its
+   * peers were CPU-bound and the latencies measure queueing in that loop more than the protocol. */
   event_loop_utilization: number | null;
   cpu: LatencyCpu;
   /** The window's CPU profile by category (null: not profiled, or the profiler failed: see `cpu_profile_error`). */
@@ -117,14 +120,15 @@ export async function measureLatency(net: BenchNetwork, o: LatencyOptions): Prom
   const off = net.onAppend((n, at) => void (n >= first && appended.set(n, at)));
   trackCommits(peers, first, last);
   const before = cloneCounts(totalCounts(peers));
-  const drops0 = sumBy(peers.map((p) => p.transport?.stats.dropped ?? {}));
-  const rejected0 = sumBy(peers.map((p) => p.peer?.status()[0]?.counters.rejected ?? {}));
+  await net.refresh();
+  const drops0 = sumBy(peers.map((p) => net.dropped(p)));
+  const rejected0 = sumBy(peers.map((p) => net.rejected(p)));
   const intervalUs = o.profileIntervalUs ?? 1000;
-  let profiler: RunningProfile | null = null;
+  let profiler: { stop(): Promise<CpuProfile[]> } | null = null;
   let profileError: string | undefined;
   if (o.profile) {
     try {
-      profiler = await startCpuProfile(intervalUs);
+      profiler = net.threads ? await net.threads.startProfile(intervalUs) : await startOne(intervalUs);
     } catch (e) {
       profileError = (e as Error).message;
     }
@@ -132,15 +136,18 @@ export async function measureLatency(net: BenchNetwork, o: LatencyOptions): Prom
   const pids = Object.entries(o.childPids ?? {});
   const child0 = pids.map(([, pid]) => processCpuUs(pid));
   const threads0 = threadCpuUs();
+  const peerThreads0 = net.threads?.threadUsage() ?? null;
   const cpu0 = ownCpuUs();
-  const elu0 = performance.eventLoopUtilization();
+  const elu0 = net.loopMark();
   try {
     const loadStart = performance.now();
     const { sent } = await net.load(o.rate, o.durationMs, o.txBytes);
     const loadEnd = performance.now();
     await until(() => net.ordererHeight() >= first + sent && net.synced(), o.drainTimeoutMs ?? 60_000, 'every peer to commit the last block');
     const drain = performance.now() - loadEnd;
-    const elu = performance.eventLoopUtilization(elu0).utilization;
+    await net.refresh();
+    const elu = net.loopUtilization(elu0);
+    const peerThreads1 = net.threads?.threadUsage() ?? null;
     const ownCpu = ownCpuUs() - cpu0;
     const threads1 = threadCpuUs();
     const threads: ThreadCpu | null = threads0 && threads1 ? { main: threads1.main - threads0.main, profiler: threads1.profiler - threads0.profiler, other: threads1.other - threads0.other } : null;
@@ -150,7 +157,7 @@ export async function measureLatency(net: BenchNetwork, o: LatencyOptions): Prom
     });
     const windowMs = performance.now() - loadStart;
     const peerBlocks = (net.ordererHeight() - first) * peers.length;
-    let rawProfile: CpuProfile | null = null;
+    let rawProfile: CpuProfile[] | null = null;
     if (profiler) {
       try {
         rawProfile = await profiler.stop();
@@ -167,12 +174,14 @@ export async function measureLatency(net: BenchNetwork, o: LatencyOptions): Prom
       // not the peers'. What the profiler costs the main thread (its interrupts) stays in.
       us_per_peer_block: { peers: perBlock(ownCpu - (threads?.profiler ?? 0)), ...Object.fromEntries(pids.map(([name], i) => [name, perBlock(childCpu[i]!)])) },
       peers_threads_us_per_peer_block: threads ? { main: perBlock(threads.main), profiler: perBlock(threads.profiler), other: perBlock(threads.other) } : null,
+      peer_threads_us_per_peer_block:
+        peerThreads0 && peerThreads1 ? peerThreads1.map((u, i) => (u.cpuUs === null || peerThreads0[i]!.cpuUs === null ? null : perBlock(u.cpuUs - peerThreads0[i]!.cpuUs!))) : null,
       profiled: o.profile === true && profileError === undefined,
     };
     await sleep(o.settleMs ?? 1000);
     const d = diffCounts(totalCounts(peers), before);
     // After the settle's counts: summarising a large profile takes a moment.
-    if (rawProfile) o.onProfile?.(rawProfile);
+    if (rawProfile) rawProfile.forEach((p, i) => o.onProfile?.(p, net.threads ? i : null));
     const cpuProfile = rawProfile ? summarize(rawProfile, { root: REPO_ROOT, peerBlocks, intervalUs, processCpuUs: ownCpu, threadsCpuUs: threads }) : null;
     const end = net.ordererHeight();
     const n = end - first;
@@ -203,8 +212,8 @@ export async function measureLatency(net: BenchNetwork, o: LatencyOptions): Prom
       inbound_kb_per_peer_per_block: round(d.bytes / 1024 / (n * peers.length), 2),
       drain_ms: Math.round(drain),
       achieved_blocks_per_s: round((sent * 1000) / (loadEnd - loadStart)),
-      transport_drops: diffBy(sumBy(peers.map((p) => p.transport?.stats.dropped ?? {})), drops0),
-      rejected: diffBy(sumBy(peers.map((p) => p.peer?.status()[0]?.counters.rejected ?? {})), rejected0),
+      transport_drops: diffBy(sumBy(peers.map((p) => net.dropped(p))), drops0),
+      rejected: diffBy(sumBy(peers.map((p) => net.rejected(p))), rejected0),
       event_loop_utilization: round(elu, 2),
       cpu,
       cpu_profile: cpuProfile,
@@ -238,7 +247,7 @@ export interface ThroughputStep {
   lag_at_end: number;
   /** Largest sampled lag (orderer height as last reported, so it may trail by ~50 ms) during the step. */
   lag_max_sampled: number | null;
-  /** Share of the step the bench process's event loop was busy (every peer shares it). */
+  /** Share of the step the peers' event loop was busy (with peer threads, the busiest one's). */
   event_loop_utilization: number | null;
   held: boolean;
   /** Why it did not hold: 'orderer' (it appended < 90 % of the offered rate) or 'lag' (the slowest peer trailed by more than lagBound). */
@@ -279,11 +288,11 @@ async function step(net: BenchNetwork, rate: number, stepMs: number, txBytes: nu
   const m0 = minHeight();
   const samples: { t: number; lag: number }[] = [];
   const t0 = performance.now();
-  const elu0 = performance.eventLoopUtilization();
+  const elu0 = net.loopMark();
   const sampler = setInterval(() => samples.push({ t: performance.now() - t0, lag: net.ordererHeight() - minHeight() }), 100);
   const r = await net.load(rate, stepMs, txBytes);
   clearInterval(sampler);
-  const elu = performance.eventLoopUtilization(elu0).utilization;
+  const elu = net.loopUtilization(elu0);
   const m1 = minHeight();
   const secs = stepMs / 1000;
   const ordererOk = r.appended >= 0.9 * rate * secs;
@@ -388,13 +397,13 @@ async function sustainStep(net: BenchNetwork, rate: number, stepMs: number, txBy
   const samples: { t: number; lag: number }[] = [];
   try {
     const cpu0 = ownCpuUs();
-    const elu0 = performance.eventLoopUtilization();
+    const elu0 = net.loopMark();
     const t0 = performance.now();
     const sampler = setInterval(() => samples.push({ t: performance.now() - t0, lag: lagNow() }), 100);
     const r = await net.load(rate, stepMs, txBytes);
     clearInterval(sampler);
     await sleep(SUSTAIN_LATENCY_MS);
-    const elu = performance.eventLoopUtilization(elu0).utilization;
+    const elu = net.loopUtilization(elu0);
     const cpu = ownCpuUs() - cpu0;
     const committed = peers.reduce((a, p, i) => a + net.height(p) - heights0[i]!, 0);
     const lat: number[] = [];
@@ -484,4 +493,10 @@ function trackCommits(peers: ReturnType<BenchNetwork['running']>, first: number,
         e.at = Math.max(e.at, at);
       } else last.set(n, { at, count: 1 });
     };
+}
+
+/** The main thread's profiler behind the peer threads' interface (a list of profiles). */
+async function startOne(intervalUs: number): Promise<{ stop(): Promise<CpuProfile[]> }> {
+  const p: RunningProfile = await startCpuProfile(intervalUs);
+  return { stop: async () => [await p.stop()] };
 }

@@ -16,6 +16,7 @@
 //   - ledger commits$: the process clock (performance.now) at each commit, for latencies; the orderer's appends
 //     on the same clock (an orderer process's mapped by a measured offset)
 import { mkdirSync, rmSync } from 'node:fs';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import type { Subscription } from 'rxjs';
@@ -49,10 +50,14 @@ import { bytesEqual } from '../../runtime/util/bytes.ts';
 import type { Payload } from '../../runtime/wire/messages.ts';
 import { paced, sleep, tx, until } from './stats.ts';
 import { OrdererProcess, type OrdererLoadResult } from './orderer-process.ts';
+import { PeerThreads, type RemotePeer, type ThreadTarget } from './peer-threads.ts';
+import type { ThreadNetworkOptions } from './peer-thread-protocol.ts';
 
 export { sleep, until };
 
 export const CHANNEL = 'channel1';
+
+export type LoopMark = { main: EventLoopUtilization } | { threads: { idle: number; active: number }[] };
 
 /**
  * Timings of every bench network, on top of the schema's (Fabric's) defaults: membership and election are
@@ -97,8 +102,12 @@ export interface BenchNetworkOptions {
   blockBytes?: number;
   /** Peers not started by `start()` (started later with `startPeer`). */
   deferred?: (id: string) => boolean;
-  /** Where the orderer runs (default this process; 'process' needs NATS). It cuts one transaction per block. */
-  orderer?: 'in-process' | 'process';
+  /** Where the orderer runs (default this process; 'process' needs NATS; 'none': elsewhere, for a peer thread).
+   * It cuts one transaction per block. */
+  orderer?: 'in-process' | 'process' | 'none';
+  /** Spread the peers over this many peer threads of this process (bench/lib/peer-threads.ts; NATS and memory
+   * ledgers only); 0 or absent: every peer on this thread. */
+  threads?: number;
   /** A chain to start from, built with the network's orderer key over its genesis block: appended to the
    * orderer's log (unless the log holds it already), and committed to the ledgers of `peers` before they start. */
   preload?: { build: (sign: (msg: Uint8Array) => Uint8Array, genesis: Block) => readonly Block[]; peers: (id: string) => boolean };
@@ -133,6 +142,8 @@ export interface BenchPeer {
   /** Called with (block number, process-clock ms) for every block this peer commits. */
   onCommit: ((n: number, at: number) => void) | null;
   subs: Subscription[];
+  /** Set when the peer runs on a peer thread: what its reports say (peer and transport are then null). */
+  remote: RemotePeer | null;
 }
 
 const zeroCounts = (): PeerCounts => ({ blockVerifies: 0, messageVerifies: 0, copies: { push: 0, pull: 0, state: 0, orderer: 0, other: 0 }, announcements: 0, messages: 0, bytes: 0 });
@@ -168,6 +179,7 @@ export class BenchNetwork {
   private ordererConn: NatsConnection | null = null;
   private memNet: MemoryNetwork | null = null;
   private memOrdering: MemoryOrderingService | null = null;
+  private peerThreads: PeerThreads | null = null;
   private readonly appendListeners = new Set<(n: number, at: number) => void>();
   private txSeq = 0;
 
@@ -186,13 +198,17 @@ export class BenchNetwork {
         const counts = zeroCounts();
         const ed = countingEd(this.verifier(), this.genesis.ordererPublicKey, counts);
         const store = o.ledger === 'lmdb' ? new LmdbLedgerStore(this.ledgerDir(p.id), ed) : new MemoryLedgerStore(ed);
-        this.peers.push({ id: p.id, mspId: org.mspId, index, material: p, peer: null, transport: null, counts, store, onCommit: null, subs: [] });
+        this.peers.push({ id: p.id, mspId: org.mspId, index, material: p, peer: null, transport: null, counts, store, onCommit: null, subs: [], remote: null });
       });
   }
 
   /** Creates the network: the ordering service (its stream, on NATS) and every peer not deferred. */
   static async start(o: BenchNetworkOptions): Promise<BenchNetwork> {
     const n = new BenchNetwork(o);
+    if (o.orderer === 'none') {
+      await Promise.all(n.peers.filter((p) => !o.deferred?.(p.id)).map((p) => n.startPeer(p.id)));
+      return n;
+    }
     let log: BlockLog;
     if (o.bus.kind === 'nats') {
       n.ordererConn = await connect({ servers: o.bus.url, name: `bench orderer ${n.prefix}`, noEcho: true });
@@ -224,8 +240,67 @@ export class BenchNetwork {
       n.inproc.blocks$.subscribe(({ block }) => appended(block.number, performance.now()));
       if (n.ordererConn) n.deliverService = new DeliverService(n.ordererConn, { prefix: n.prefix, channels: () => [n.genesis.config.channel] }).start();
     }
-    await Promise.all(n.peers.filter((p) => !o.deferred?.(p.id)).map((p) => n.startPeer(p.id)));
+    if (o.threads) await n.startThreads(o.threads);
+    else await Promise.all(n.peers.filter((p) => !o.deferred?.(p.id)).map((p) => n.startPeer(p.id)));
     return n;
+  }
+
+  private async startThreads(threads: number): Promise<void> {
+    const o = this.o;
+    if (o.bus.kind !== 'nats' || o.ledger === 'lmdb' || o.deferred || o.preload) throw new Error('bench: peer threads need NATS, memory ledgers, and every peer started at once');
+    const { deferred: _d, preload: _p, orderer: _o, threads: _t, ...rest } = o;
+    const options: ThreadNetworkOptions = { ...rest, prefix: this.prefix, material: this.material };
+    const targets = new Map<string, ThreadTarget>(this.peers.map((p) => [p.id, p]));
+    const order = new Map(this.peers.map((p) => [p.id, p.index]));
+    this.peerThreads = await PeerThreads.start(threads, options, targets, (id) => order.get(id)!);
+  }
+
+  /** The peer threads the peers run on (null: all on this thread). */
+  get threads(): PeerThreads | null {
+    return this.peerThreads;
+  }
+
+  /** Brings what the peer threads report (roles, members, drops, rejections) up to now; no-op on one thread. */
+  async refresh(): Promise<void> {
+    await this.peerThreads?.refresh();
+  }
+
+  /** The peer's transport drops by reason, and its rejected messages by reason (as of the last refresh). */
+  dropped(p: BenchPeer): Record<string, number> {
+    return p.remote ? (p.remote.status?.dropped ?? {}) : { ...(p.transport?.stats.dropped ?? {}) };
+  }
+
+  rejected(p: BenchPeer): Record<string, number> {
+    return p.remote ? (p.remote.status?.rejected ?? {}) : { ...(p.peer?.status()[0]?.counters.rejected ?? {}) };
+  }
+
+  /** A mark of the event loop(s) the peers run on, for `loopUtilization`. */
+  loopMark(): LoopMark {
+    return this.peerThreads ? { threads: this.peerThreads.threadUsage().map((u) => u.loop) } : { main: performance.eventLoopUtilization() };
+  }
+
+  /** Share of the time since `mark` the peers' event loop was busy; with peer threads, the busiest one's. */
+  loopUtilization(mark: LoopMark): number {
+    if ('main' in mark) return performance.eventLoopUtilization(mark.main).utilization;
+    const now = this.peerThreads!.threadUsage();
+    return Math.max(
+      0,
+      ...mark.threads.map((l0, i) => {
+        const active = now[i]!.loop.active - l0.active;
+        const idle = now[i]!.loop.idle - l0.idle;
+        return active + idle > 0 ? active / (active + idle) : 0;
+      }),
+    );
+  }
+
+  private role(p: BenchPeer): { role: string | null; leaderId: string | null } | null {
+    if (p.remote) return p.remote.status;
+    return p.peer?.status()[0] ?? null;
+  }
+
+  private aliveIds(p: BenchPeer): string[] {
+    if (p.remote) return p.remote.status?.alive ?? [];
+    return p.peer!.discovery.aliveMembers().map((m) => m.id);
   }
 
   /** Appends the blocks to the log (pipelined: one connection keeps them in order, each append is still
@@ -291,7 +366,7 @@ export class BenchNetwork {
   }
 
   running(): BenchPeer[] {
-    return this.peers.filter((p) => p.peer);
+    return this.peers.filter((p) => p.peer || p.remote);
   }
 
   ledger(p: BenchPeer): Ledger | null {
@@ -299,13 +374,13 @@ export class BenchNetwork {
   }
 
   height(p: BenchPeer): number {
-    return this.ledger(p)?.height() ?? 0;
+    return p.remote ? p.remote.height : (this.ledger(p)?.height() ?? 0);
   }
 
   /** Ids of the peers that lead the channel now. */
   leaders(): string[] {
     return this.running()
-      .filter((p) => p.peer!.status()[0]?.role === 'leader')
+      .filter((p) => this.role(p)?.role === 'leader')
       .map((p) => p.id);
   }
 
@@ -313,7 +388,7 @@ export class BenchNetwork {
   membershipComplete(): boolean {
     const run = this.running();
     return run.every((p) => {
-      const seen = new Set(p.peer!.discovery.aliveMembers().map((m) => m.id));
+      const seen = new Set(this.aliveIds(p));
       return run.every((q) => q === p || !this.visible(p, q) || seen.has(q.id));
     });
   }
@@ -324,11 +399,12 @@ export class BenchNetwork {
     const orgs = new Set(run.map((p) => p.mspId));
     for (const org of orgs) {
       const ps = run.filter((p) => p.mspId === org);
-      const rows = ps.map((p) => p.peer!.status()[0]!);
-      const leaders = rows.filter((r) => r.role === 'leader');
+      const rows = ps.map((p) => this.role(p));
+      if (rows.some((r) => !r)) return false;
+      const leaders = rows.filter((r) => r!.role === 'leader');
       if (leaders.length !== 1) return false;
       // Standby peers of static leaders follow nobody (leaderId null).
-      if (this.o.leaders !== 'static' && !rows.every((r) => r.leaderId === leaders[0]!.id)) return false;
+      if (this.o.leaders !== 'static' && !rows.every((r) => r!.leaderId === ps[rows.indexOf(leaders[0]!)]!.id)) return false;
     }
     return true;
   }
@@ -356,7 +432,7 @@ export class BenchNetwork {
   /** Starts (or restarts) a peer: a fresh transport, codec and actor tree over its kept ledger store. */
   async startPeer(id: string): Promise<void> {
     const bp = this.get(id);
-    if (bp.peer) throw new Error(`${id} runs already`);
+    if (bp.peer || bp.remote) throw new Error(`${id} runs already`);
     const g = this.config.peer.gossip;
     const ed = countingEd(this.verifier(), this.genesis.ordererPublicKey, bp.counts);
     const codec = new WireCodec({
@@ -414,6 +490,7 @@ export class BenchNetwork {
   /** Stops a peer (cleanly: actors stopped, connection drained); its ledger store stays. */
   async stopPeer(id: string): Promise<void> {
     const bp = this.get(id);
+    if (bp.remote) throw new Error(`bench: ${id} runs on a peer thread`);
     const p = bp.peer;
     if (!p) return;
     bp.peer = null;
@@ -447,7 +524,8 @@ export class BenchNetwork {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.peers.map((p) => this.stopPeer(p.id)));
+    await this.peerThreads?.stop();
+    await Promise.all(this.peers.filter((p) => !p.remote).map((p) => this.stopPeer(p.id)));
     await this.ordererProcess?.stop();
     this.deliverService?.stop();
     await this.inproc?.stop(2000).catch(() => undefined);

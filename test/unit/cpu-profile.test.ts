@@ -101,4 +101,13 @@ test('summarize: µs per peer-block, idle apart, the process CPU beside the samp
   assert.is(s.peer_blocks, 10);
 });
 
+test('summarize: several threads\' profiles (peer threads) add up, category by category and leaf by leaf', () => {
+  const one = summarize(profileOf(stacks), { root: ROOT, peerBlocks: 10, intervalUs: 1000, processCpuUs: null });
+  const two = summarize([profileOf(stacks), profileOf(stacks.slice(0, 1))], { root: ROOT, peerBlocks: 10, intervalUs: 1000, processCpuUs: null });
+  assert.is(two.us_per_peer_block.verify, one.us_per_peer_block.verify! + 40);
+  assert.is(two.us_per_peer_block.total, one.us_per_peer_block.total! + 40);
+  assert.is(two.samples, stacks.length + 1);
+  assert.equal(two.top[0], { category: 'verify', function: 'run', file: '', us_per_peer_block: 80 });
+});
+
 test.run();
