@@ -14,6 +14,7 @@
 // of the signed header (its domain), so a timestamp or channel can be neither altered nor stripped without
 // breaking the signature and the hash chain. Hashes are computed over these fixed-order bytes, never over a re-encoded map.
 import { decodeCbor, encodeCbor } from '../wire/cbor.ts';
+import { createHash } from 'node:crypto';
 import { concatBytes, plain, sha256, utf8 } from '../util/bytes.ts';
 import type { Ed25519 } from '../crypto/ed25519.ts';
 
@@ -52,18 +53,29 @@ export function headerBytes(number: number, previousHash: Uint8Array, dataHash: 
 
 const headerOf = (b: Pick<Block, 'number' | 'previousHash' | 'dataHash' | 'timestamp' | 'channel'>) => headerBytes(b.number, b.previousHash, b.dataHash, b.timestamp, b.channel);
 
-export function dataHashOf(data: Uint8Array[]): Uint8Array {
-  const parts: Uint8Array[] = [];
+/** Fed to the hash part by part: one 4 KB transaction is not copied into a concatenation first. */
+export function dataHashOf(data: readonly Uint8Array[]): Uint8Array {
+  const h = createHash('sha256');
+  const len = new Uint8Array(4);
+  const view = new DataView(len.buffer);
   for (const tx of data) {
-    const len = new Uint8Array(4);
-    new DataView(len.buffer).setUint32(0, tx.byteLength);
-    parts.push(len, tx);
+    view.setUint32(0, tx.byteLength);
+    h.update(len);
+    h.update(tx);
   }
-  return sha256(concatBytes(parts));
+  return new Uint8Array(h.digest());
 }
 
+// A frozen block (decoded, or verified) cannot change, so its header hash is computed once: the ledger, the
+// tree and state transfer each ask for it. A plain object is hashed afresh every time (tests alter blocks).
+const hashes = new WeakMap<object, Uint8Array>();
+
 export function blockHash(b: Pick<Block, 'number' | 'previousHash' | 'dataHash' | 'timestamp' | 'channel'>): Uint8Array {
-  return sha256(headerOf(b));
+  const known = hashes.get(b);
+  if (known) return known;
+  const h = sha256(headerOf(b));
+  if (Object.isFrozen(b)) hashes.set(b, h);
+  return h;
 }
 
 /** Builds and signs block `number` on top of `previousHash`; with `timestamp` (the orderer's) a v2 block of `channel`. */
@@ -82,14 +94,23 @@ export function makeBlock(
   return timestamp === undefined ? { number, previousHash, dataHash, data, signature } : { number, previousHash, dataHash, data, signature, timestamp, channel };
 }
 
+// The bytes a frozen block was decoded from. Re-encoding it gives the same bytes when the sender encoded as murmur
+// does (every honest peer and orderer), and otherwise bytes that decode to the same block: nothing hashes or
+// signs a block's encoding (hashes cover the header bytes above), so forwarding what arrived is safe and saves
+// the encode of every block a peer relays. The views share the received buffer; they keep nothing else alive.
+const sourceBytes = new WeakMap<Block, Uint8Array>();
+
 export function encodeBlock(b: Block): Uint8Array {
+  const received = sourceBytes.get(b);
+  if (received && Object.isFrozen(b)) return received;
   return b.timestamp === undefined
     ? encodeCbor([1, b.number, b.previousHash, b.dataHash, b.data, b.signature])
     : encodeCbor([2, b.number, b.timestamp, b.channel ?? '', b.previousHash, b.dataHash, b.data, b.signature]);
 }
 
-/** Structure only; returns null when malformed. Signature and hash checks are `verifyBlock`'s job. */
-export function decodeBlock(bytes: Uint8Array): Block | null {
+/** Structure only; returns null when malformed. Signature and hash checks are `verifyBlock`'s job. The block
+ * is frozen (with its data list): it is what was received, hashed and re-sent once, never edited. */
+export function decodeBlock(bytes: Uint8Array): Readonly<Block> | null {
   try {
     const a = decodeCbor(bytes);
     if (!Array.isArray(a) || !((a[0] === 1 && a.length === 6) || (a[0] === 2 && a.length === 8))) return null;
@@ -104,11 +125,13 @@ export function decodeBlock(bytes: Uint8Array): Block | null {
     if (!(dataHash instanceof Uint8Array) || dataHash.byteLength !== HASH_BYTES) return null;
     if (!Array.isArray(data) || !data.every((d) => d instanceof Uint8Array)) return null;
     if (!(signature instanceof Uint8Array) || signature.byteLength !== 64) return null;
-    const b: Block = { number, previousHash: plain(previousHash), dataHash: plain(dataHash), data: data.map(plain), signature: plain(signature) };
+    const b: Block = { number, previousHash: plain(previousHash), dataHash: plain(dataHash), data: Object.freeze(data.map(plain)) as Uint8Array[], signature: plain(signature) };
     if (v2) {
       b.timestamp = timestamp;
       b.channel = channel;
     }
+    Object.freeze(b);
+    sourceBytes.set(b, bytes);
     return b;
   } catch {
     return null;

@@ -5,11 +5,14 @@
 //   verify(b, expect):  number (when expected), channel (v2 names it), link (when the predecessor is known),
 //                       dataHash, then the signature (ed25519, most of a peer's CPU) → VerifiedBlock
 //                       a block it vouches for already: number, link and dataHash only (no signature)
-//   vouches(b):         this verifier verified this very object and its header is unchanged since
-// The brand is a type; what the ledger trusts is the verifier's own record (a WeakMap from the object to its
-// header hash at verification), so a cast cannot forge it, another peer's verification (one process, many
-// peers) does not count, and a block altered after verification is checked in full again.
-import { blockHash, dataHashOf, verifyBlock, type Block, type BlockCheck } from './block.ts';
+//   vouches(b):         this verifier verified this very object
+// The brand is a type; what the ledger trusts is the verifier's own record (a WeakSet of the objects it
+// verified), so a cast cannot forge it and another peer's verification (one process, many peers) does not
+// count. A verified block is frozen (with its data list), so none of its fields can be replaced after
+// verification and its header is not hashed again; number, link and dataHash are still checked (the ledger's
+// commit rule asks). Byte arrays cannot be frozen: their contents are trusted to in-process code, never to
+// the bus (everything from the bus is a fresh decode).
+import { dataHashOf, verifyBlock, type Block, type BlockCheck } from './block.ts';
 import type { Ed25519 } from '../crypto/ed25519.ts';
 import { bytesEqual } from '../util/bytes.ts';
 
@@ -24,7 +27,7 @@ export interface BlockVerifierPort {
 }
 
 export class BlockVerifier implements BlockVerifierPort {
-  private readonly seen = new WeakMap<Block, Uint8Array>();
+  private readonly seen = new WeakSet<Block>();
 
   /** `channel`: what a v2 block must name (omit only for genesis-time checks). */
   constructor(
@@ -45,14 +48,16 @@ export class BlockVerifier implements BlockVerifierPort {
       ...(this.channel !== undefined ? { channel: this.channel } : {}),
     });
     if (!r.ok) return r;
-    this.seen.set(b, blockHash(b));
+    // Frozen so the record stays true (decoded blocks already are; freezing twice is harmless).
+    Object.freeze(b.data);
+    Object.freeze(b);
+    this.seen.add(b);
     return { ok: true, block: b as VerifiedBlock };
   }
 
-  /** True when this verifier checked `b`'s signature and its signed header has not changed since. */
+  /** True when this verifier checked `b`'s signature (`b` is frozen since, so its header is unchanged). */
   vouches(b: Block): b is VerifiedBlock {
-    const h = this.seen.get(b);
-    return h !== undefined && bytesEqual(h, blockHash(b));
+    return this.seen.has(b);
   }
 }
 

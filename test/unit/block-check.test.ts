@@ -2,7 +2,7 @@
 import { test } from '../helpers/test.ts';
 import * as assert from 'uvu/assert';
 import { checkBlockBytes } from '../../actors/block-check.ts';
-import { blockHash, encodeBlock, makeBlock } from '../../runtime/ledger/block.ts';
+import { blockHash, decodeBlock, encodeBlock, makeBlock } from '../../runtime/ledger/block.ts';
 import { ed, material } from '../helpers/material.ts';
 import { buildChain } from '../helpers/chain.ts';
 import { generateMaterial } from '../../runtime/crypto/material.ts';
@@ -36,6 +36,29 @@ test('fabric state/TestNilAddPayload', () => {
   // Fabric refuses a nil payload with an error; murmur refuses empty and garbage bytes the same way.
   assert.equal(checkBlockBytes(new Uint8Array(0), 1, verifier()), { ok: false, reason: 'block-malformed' });
   assert.equal(checkBlockBytes(new Uint8Array([1, 2, 3]), 1, verifier()), { ok: false, reason: 'block-malformed' });
+});
+
+test('decoded and verified blocks are frozen, hashed and encoded once; a plain object is hashed afresh', () => {
+  const bytes = encodeBlock(blocks[1]!);
+  const d = decodeBlock(bytes)!;
+  assert.ok(Object.isFrozen(d) && Object.isFrozen(d.data), 'a decoded block and its data list are frozen');
+  assert.is(encodeBlock(d), bytes, 'a decoded block re-sends the bytes it came in');
+  assert.is(blockHash(d), blockHash(d), 'its header hash is computed once');
+  assert.equal(blockHash(d), blockHash(blocks[1]!));
+  // A plain block that is edited keeps giving the hash of what it holds now.
+  const loose = { ...blocks[1]! };
+  const before = blockHash(loose);
+  loose.number = 99;
+  assert.not.equal(blockHash(loose), before, 'a plain object is hashed afresh');
+  // Verification freezes what it vouches for, so the record cannot go stale.
+  const fresh = makeBlock(2, blockHash(blocks[0]!), [new Uint8Array([1, 2])], (m) => ed.sign(material().orderer.secret, m));
+  const v = new BlockVerifier(material().orderer.cert.publicKey, ed);
+  assert.ok(v.verify(fresh).ok);
+  assert.ok(Object.isFrozen(fresh) && Object.isFrozen(fresh.data));
+  assert.ok(v.vouches(fresh));
+  assert.throws(() => {
+    (fresh as { number: number }).number = 3;
+  }, 'a verified block cannot be renumbered');
 });
 
 test.run();
