@@ -136,16 +136,70 @@ export function envelopeSignature(bytes: Uint8Array): Uint8Array | null {
   return e.ok ? e.env.signature : null;
 }
 
+/**
+ * Writes the envelope's fixed shape by hand, the mirror of parseEnvelope: one allocation of the exact size and
+ * one copy of the payload. The general encoder would copy the payload (a 4 KB block, for a data message) into
+ * its buffer and then out again. The bytes are the canonical CBOR the general encoder gives (shortest heads),
+ * which a unit test checks against it.
+ */
 export function encodeEnvelope(e: RawEnvelope): Uint8Array {
-  if (e.mac) return encodeCbor([MAC_ENVELOPE_VERSION, e.payload, e.signature, e.signer, e.mac.to, e.mac.keyId]);
-  return encodeCbor([
-    ENVELOPE_VERSION,
-    e.payload,
-    e.signature,
-    e.signer,
-    e.cert,
-    e.secret ? [e.secret.payload, e.secret.signature] : null,
-  ]);
+  const w = new HeadWriter();
+  if (e.mac) return w.array6(MAC_ENVELOPE_VERSION, [e.payload, e.signature, e.signer, e.mac.to, e.mac.keyId], null, null);
+  return w.array6(ENVELOPE_VERSION, [e.payload, e.signature, e.signer], e.cert, e.secret);
+}
+
+/** Canonical CBOR heads and byte strings into one exactly sized buffer (sized first, then written). */
+class HeadWriter {
+  private out = new Uint8Array(0);
+  private i = 0;
+
+  array6(version: number, bstrs: Uint8Array[], cert: Uint8Array | null, secret: RawEnvelope['secret']): Uint8Array {
+    const tail = bstrs.length === 5 ? 0 : (cert ? bstrSize(cert) : 1) + (secret ? 1 + bstrSize(secret.payload) + bstrSize(secret.signature) : 1);
+    let n = 2 + tail; // array head, version (< 24)
+    for (const b of bstrs) n += bstrSize(b);
+    this.out = new Uint8Array(n);
+    this.out[this.i++] = 0x86;
+    this.out[this.i++] = version;
+    for (const b of bstrs) this.bstr(b);
+    if (bstrs.length === 3) {
+      if (cert) this.bstr(cert);
+      else this.out[this.i++] = 0xf6;
+      if (secret) {
+        this.out[this.i++] = 0x82;
+        this.bstr(secret.payload);
+        this.bstr(secret.signature);
+      } else this.out[this.i++] = 0xf6;
+    }
+    return this.out;
+  }
+
+  private bstr(b: Uint8Array): void {
+    const len = b.byteLength;
+    const o = this.out;
+    if (len < 24) o[this.i++] = 0x40 | len;
+    else if (len < 0x100) {
+      o[this.i++] = 0x58;
+      o[this.i++] = len;
+    } else if (len < 0x10000) {
+      o[this.i++] = 0x59;
+      o[this.i++] = len >>> 8;
+      o[this.i++] = len & 0xff;
+    } else {
+      o[this.i++] = 0x5a;
+      o[this.i++] = len >>> 24;
+      o[this.i++] = (len >>> 16) & 0xff;
+      o[this.i++] = (len >>> 8) & 0xff;
+      o[this.i++] = len & 0xff;
+    }
+    o.set(b, this.i);
+    this.i += len;
+  }
+}
+
+/** Encoded size of a byte string: its head (shortest form; messages stay far below 4 GiB) and its bytes. */
+function bstrSize(b: Uint8Array): number {
+  const len = b.byteLength;
+  return len + (len < 24 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : 5);
 }
 
 export interface SealOptions {

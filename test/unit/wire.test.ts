@@ -10,6 +10,7 @@ import { TrustStore } from '../../runtime/crypto/msp.ts';
 import { Lru } from '../../runtime/util/lru.ts';
 import { issueRevocationList } from '../../runtime/crypto/revocation.ts';
 import { samplePayload } from '../helpers/payloads.ts';
+import { rngFromSeed } from '../../runtime/rng.ts';
 
 const alice = peerSigner(0, 0);
 const bob = peerSigner(1, 1);
@@ -20,6 +21,27 @@ test('encodeCbor hands out copies: a later encode (the encoder reuses its buffer
   for (let i = 0; i < 20; i++) encodeCbor({ block: new Uint8Array(4096).fill(i + 2), seq: i });
   assert.is(Buffer.from(first).toString('hex'), before);
   assert.is(first.byteLength, first.buffer.byteLength, 'a copy of its own size, not a view of the encoder buffer');
+});
+
+test('the hand-written envelope encoder gives the general encoder\'s canonical bytes, for every shape and head size', () => {
+  const rng = rngFromSeed(7);
+  // Lengths around each head boundary (1, 2, 3 and 5 byte heads).
+  const sizes = [1, 23, 24, 255, 256, 4096, 65_535, 65_536, 70_000];
+  for (let k = 0; k < 60; k++) {
+    const payload = rng.bytes(sizes[k % sizes.length]!);
+    const signature = rng.bytes(64);
+    const signer = rng.bytes(32);
+    const cert = k % 3 === 0 ? null : rng.bytes(sizes[(k + 1) % 5]!);
+    const secret = k % 2 === 0 ? null : { payload: rng.bytes(sizes[k % 4]!), signature: rng.bytes(64) };
+    const signed = encodeEnvelope({ payload, signature, signer, cert, secret });
+    assert.equal(signed, new Uint8Array(encodeCbor([1, payload, signature, signer, cert, secret ? [secret.payload, secret.signature] : null])), `signed #${k}`);
+    assert.ok(parseEnvelope(signed).ok);
+    const mac = { to: rng.bytes(32), keyId: rng.bytes(8) };
+    const tag = rng.bytes(16);
+    const tagged = encodeEnvelope({ payload, signature: tag, signer, cert: null, secret: null, mac });
+    assert.equal(tagged, new Uint8Array(encodeCbor([2, payload, tag, signer, mac.to, mac.keyId])), `tagged #${k}`);
+    assert.ok(parseEnvelope(tagged).ok);
+  }
 });
 
 test('every payload kind round-trips through seal and decode', () => {
