@@ -46,6 +46,8 @@ try {
       latency_p99_ms: r.latency_p99_ms,
       verifies_per_block_per_peer: r.verifies_per_block_per_peer,
       message_verifies_per_block_per_peer: r.message_verifies_per_block_per_peer,
+      message_verifies_by_kind: r.message_verifies_by_kind,
+      message_verifies_per_peer_s: r.message_verifies_per_peer_s,
       cpu_us_per_peer_block: Math.round((cpu.user + cpu.system) / peerBlocks),
       event_loop_utilization: r.event_loop_utilization,
       cpu: r.cpu,

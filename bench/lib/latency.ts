@@ -88,6 +88,11 @@ export interface LatencyResult {
   announcements_per_peer: number | null;
   verifies_per_block_per_peer: number | null;
   message_verifies_per_block_per_peer: number | null;
+  /** message_verifies_per_block_per_peer split by what was signed (payload kind, 'secret', 'other'). */
+  message_verifies_by_kind: Record<string, number | null>;
+  /** Message verifications per peer per second of the load: what the periodic, signed messages cost whatever
+   * the block rate. */
+  message_verifies_per_peer_s: number | null;
   inbound_kb_per_peer_per_block: number | null;
   /** From the end of the load until every peer committed the last block. */
   drain_ms: number;
@@ -209,6 +214,8 @@ export async function measureLatency(net: BenchNetwork, o: LatencyOptions): Prom
       announcements_per_peer: per(d.announcements),
       verifies_per_block_per_peer: per(d.blockVerifies),
       message_verifies_per_block_per_peer: per(d.messageVerifies),
+      message_verifies_by_kind: Object.fromEntries(Object.entries(d.messageVerifiesByKind).filter(([, v]) => v > 0).sort(([, a], [, b]) => b - a).map(([k, v]) => [k, per(v)])),
+      message_verifies_per_peer_s: round((d.messageVerifies * 1000) / (windowMs * peers.length), 1),
       inbound_kb_per_peer_per_block: round(d.bytes / 1024 / (n * peers.length), 2),
       drain_ms: Math.round(drain),
       achieved_blocks_per_s: round((sent * 1000) / (loadEnd - loadStart)),

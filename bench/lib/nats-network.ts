@@ -47,6 +47,7 @@ import { MemoryOrderingService } from '../../runtime/orderer/memory.ordering.ts'
 import type { AppendResult, BlockLog } from '../../runtime/orderer/block-log.ts';
 import type { OrderingFeed } from '../../runtime/orderer/feed.ts';
 import { bytesEqual } from '../../runtime/util/bytes.ts';
+import { readHead } from '../../runtime/wire/cbor-scan.ts';
 import type { Payload } from '../../runtime/wire/messages.ts';
 import { paced, sleep, tx, until } from './stats.ts';
 import { OrdererProcess, type OrdererLoadResult } from './orderer-process.ts';
@@ -119,6 +120,8 @@ export interface PeerCounts {
   blockVerifies: number;
   /** Every other signature verification (envelopes, secrets). */
   messageVerifies: number;
+  /** messageVerifies by what was signed: the payload kind, 'secret' (an envelope's internal endpoint) or 'other'. */
+  messageVerifiesByKind: Record<string, number>;
   /** Block payload copies received, by how they came. */
   copies: { push: number; pull: number; state: number; orderer: number; other: number };
   /** Tree announcements (ihave entries) received: not payload, reported apart. */
@@ -146,7 +149,7 @@ export interface BenchPeer {
   remote: RemotePeer | null;
 }
 
-const zeroCounts = (): PeerCounts => ({ blockVerifies: 0, messageVerifies: 0, copies: { push: 0, pull: 0, state: 0, orderer: 0, other: 0 }, announcements: 0, messages: 0, bytes: 0 });
+const zeroCounts = (): PeerCounts => ({ blockVerifies: 0, messageVerifies: 0, messageVerifiesByKind: {}, copies: { push: 0, pull: 0, state: 0, orderer: 0, other: 0 }, announcements: 0, messages: 0, bytes: 0 });
 
 /** Counting decorator of the signature port (bench only): splits verifications by the key they use. */
 export function countingEd(inner: Ed25519, ordererKey: Uint8Array, counts: PeerCounts): Ed25519 {
@@ -156,10 +159,37 @@ export function countingEd(inner: Ed25519, ordererKey: Uint8Array, counts: PeerC
     sign: (s, m) => inner.sign(s, m),
     verify(pk, msg, sig) {
       if (bytesEqual(pk, ordererKey)) counts.blockVerifies++;
-      else counts.messageVerifies++;
+      else {
+        counts.messageVerifies++;
+        const kind = signedKind(msg);
+        counts.messageVerifiesByKind[kind] = (counts.messageVerifiesByKind[kind] ?? 0) + 1;
+      }
       return inner.verify(pk, msg, sig);
     },
   };
+}
+
+/**
+ * What a verified message is, read from its first map keys without decoding it (a payload's canonical map
+ * starts with its one-letter keys, `t` among them): the payload kind, 'secret' for an envelope's signed internal
+ * endpoint, 'other' for anything else.
+ */
+export function signedKind(msg: Uint8Array): string {
+  const map = readHead(msg, 0, false);
+  if (!map || map.major !== 5) return 'other';
+  let i = map.next;
+  for (let k = 0; k < Math.min(map.value, 3); k++) {
+    const key = readHead(msg, i, false);
+    if (!key || key.major !== 3) return 'other';
+    const name = Buffer.from(msg.buffer, msg.byteOffset + key.next, key.value).toString();
+    const val = readHead(msg, key.next + key.value, false);
+    if (!val) return 'other';
+    if (name === 'internalEndpoint') return 'secret';
+    if (name === 't') return val.major === 3 ? Buffer.from(msg.buffer, msg.byteOffset + val.next, val.value).toString() : 'other';
+    if (val.major !== 3 && val.major !== 2 && val.major !== 0) return 'other';
+    i = val.next + (val.major === 0 ? 0 : val.value);
+  }
+  return 'other';
 }
 
 let prefixSeq = 0;
@@ -542,6 +572,7 @@ export function totalCounts(peers: readonly BenchPeer[]): PeerCounts {
     const c = p.counts;
     t.blockVerifies += c.blockVerifies;
     t.messageVerifies += c.messageVerifies;
+    for (const [k, v] of Object.entries(c.messageVerifiesByKind)) t.messageVerifiesByKind[k] = (t.messageVerifiesByKind[k] ?? 0) + v;
     t.announcements += c.announcements;
     t.messages += c.messages;
     t.bytes += c.bytes;
@@ -555,11 +586,12 @@ export function diffCounts(b: PeerCounts, a: PeerCounts): PeerCounts {
   const d = zeroCounts();
   for (const k of ['blockVerifies', 'messageVerifies', 'announcements', 'messages', 'bytes'] as const) d[k] = b[k] - a[k];
   for (const k of Object.keys(d.copies) as (keyof PeerCounts['copies'])[]) d.copies[k] = b.copies[k] - a.copies[k];
+  for (const [k, v] of Object.entries(b.messageVerifiesByKind)) d.messageVerifiesByKind[k] = v - (a.messageVerifiesByKind[k] ?? 0);
   return d;
 }
 
 export function cloneCounts(c: PeerCounts): PeerCounts {
-  return { ...c, copies: { ...c.copies } };
+  return { ...c, copies: { ...c.copies }, messageVerifiesByKind: { ...c.messageVerifiesByKind } };
 }
 
 async function appendInOrder(log: BlockLog, part: { block: Block; encoded: Uint8Array }[]): Promise<AppendResult> {
