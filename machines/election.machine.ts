@@ -6,7 +6,8 @@
 //                startupGracePeriod ends, or a declaration arrives
 //     deciding:  no known leader and not yielding (murmur: and not lagging) → electing; else leading or following
 //     electing:  send PROPOSAL; wait leaderElectionDuration (a declaration ends the wait → following);
-//                then lead unless a preferred peer proposed, a leader appeared, or we are yielding
+//                then lead unless a preferred peer proposed, a leader appeared, or we are yielding; a lost
+//                round → following (Fabric's followerPhase: proposals cleared, wait, then decide again)
 //     leading:   send DECLARATION every leaderAliveThreshold/2; a declaration from a preferred peer → step
 //                down; any other declaration → declare again at once; proposals never displace us
 //     following: fabric: forget the leader, wait leaderAliveThreshold (not interruptible), then decide again
@@ -246,7 +247,9 @@ export const electionMachine = setup({
           exit: cancel(TIMER.election),
           on: {
             'declaration.received': { actions: 'noteDeclaration', target: 'deciding' },
-            'timeout.election': [{ guard: 'mayLead', actions: 'becomeLeader', target: 'deciding' }, { target: 'deciding' }],
+            // A lost round follows for a window, as Fabric's loop does: following clears the proposals, so one
+            // heard from a peer that has since gone (crashed, partitioned away) costs a round, not the election.
+            'timeout.election': [{ guard: 'mayLead', actions: 'becomeLeader', target: 'deciding' }, { target: 'following' }],
           },
         },
         leading: {

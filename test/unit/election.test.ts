@@ -42,6 +42,21 @@ test('fabric election/TestConvergence', () => {
   assert.equal(m.callbacks.get('p4'), [true, false]);
 });
 
+test('a proposal from a peer that has since gone costs one round, not the election (a lost round clears proposals)', () => {
+  for (const profile of ['fabric', 'murmur'] as const) {
+    const m = new ElectionMesh(profile);
+    for (const id of ['p1', 'p2']) m.start(id);
+    m.advance(2000);
+    assert.equal(m.leaders(), ['p1']);
+    // p0 (preferred over both) proposed once and went away: partitioned off, or crashed right after.
+    for (const id of ['p1', 'p2']) m.actors.get(id)!.send({ type: 'proposal.received', from: 'p0' });
+    m.stop('p1');
+    m.advance(20 * 500);
+    assert.equal(m.leaders(), ['p2'], `${profile}: the survivor leads (roles: p2 ${m.role('p2')})`);
+    m.stopAll();
+  }
+});
+
 test('fabric election/TestLeadershipTakeover', () => {
   for (const profile of ['fabric', 'murmur'] as const) {
     const m = new ElectionMesh(profile);
