@@ -10,7 +10,7 @@
 //   pulled blocks go to the store and the payload buffer; they are not pushed on (Fabric)
 import { Subscription } from 'rxjs';
 import type { DataMsg, DigestMsg, HelloMsg, RequestMsg, UpdateMsg, Verified } from '../runtime/wire/messages.ts';
-import { TimerGroup } from '../runtime/timers.ts';
+import { TimerGroup, phase } from '../runtime/timers.ts';
 import { PullEngine, type PullSend, type PullTimings } from '../machines/pull.logic.ts';
 import { chunkBySize } from '../machines/chunk.logic.ts';
 import type { VerifiedBlock } from '../runtime/ledger/verified-block.ts';
@@ -66,7 +66,7 @@ export class BlockPuller {
     const onPull = (m: Verified<PullMsg>) => void (m.payload.kind === 'block' && this.onMessage(m));
     this.sub = new Subscription();
     for (const kind of ['hello', 'digest', 'request', 'update'] as const) this.sub.add(inbound.onChannel(kind, channel, onPull));
-    this.timers.every(this.s.pullInterval, () => this.round());
+    this.timers.every(this.s.pullInterval, () => this.round(), phase(this.intake.rng, this.s.pullInterval));
   }
 
   stop(): void {

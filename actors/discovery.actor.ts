@@ -35,7 +35,7 @@ import { BehaviorSubject, Subject, Subscription } from 'rxjs';
 import { isSafeEndpoint, MAX_ENDPOINT_LENGTH, subjects as subjectsOf } from '../runtime/transport/subjects.ts';
 import { LIMITS } from '../runtime/wire/validate.ts';
 import type { AliveMsg, MemReqMsg, MemResMsg, Verified } from '../runtime/wire/messages.ts';
-import { TimerGroup } from '../runtime/timers.ts';
+import { TimerGroup, phase } from '../runtime/timers.ts';
 import { envelopeSignature, parseEnvelope, seal, stripSecret } from '../runtime/wire/envelope.ts';
 import { bytesEqual, toHex } from '../runtime/util/bytes.ts';
 import { MembershipTable, identitySwitch, mayDisclose, type AliveInfo, type MemberRecord } from '../machines/discovery.logic.ts';
@@ -129,7 +129,7 @@ export class Discovery {
       new Subscription(this.d.inbound.onPeer('memReq', (m) => this.onMemReq(m))),
       new Subscription(this.d.inbound.onPeer('memRes', (m) => this.onMemRes(m))),
     );
-    this.timers.every(t.aliveTimeInterval, () => this.heartbeat());
+    this.timers.every(t.aliveTimeInterval, () => this.heartbeat(), phase(this.d.rng, t.aliveTimeInterval));
     this.timers.every(Math.max(1, Math.floor(t.aliveExpirationTimeout / 10)), () => this.checkExpiry());
     this.syncLoop(this.d.syncPeriod ?? t.pullInterval);
     this.timers.every(t.reconnectInterval, () => this.reconnectDead());
@@ -338,7 +338,7 @@ export class Discovery {
       this.sync();
       this.timers.later(this.d.quietSync ? this.backoff.round(period) : period, next);
     };
-    this.timers.later(period, next);
+    this.timers.later(phase(this.d.rng, period), next);
   }
 
   private sync(): void {

@@ -18,7 +18,7 @@ import { Subject, Subscription } from 'rxjs';
 
 import { subjects as subjectsOf } from '../runtime/transport/subjects.ts';
 import type { StateInfoMsg, StateInfoPullReqMsg, StateInfoSnapshotMsg, Verified } from '../runtime/wire/messages.ts';
-import { TimerGroup } from '../runtime/timers.ts';
+import { TimerGroup, phase } from '../runtime/timers.ts';
 import { envelopeSignature, seal } from '../runtime/wire/envelope.ts';
 import { compareTime } from '../machines/discovery.logic.ts';
 import type { Observable } from 'rxjs';
@@ -134,12 +134,12 @@ export class StateInfoTracker {
     );
     this.subs.push(this.d.discovery.alive$.subscribe(() => this.changes$.next()));
     const t = this.d.timings;
-    this.timers.every(t.publishStateInfoInterval, () => this.publish());
+    this.timers.every(t.publishStateInfoInterval, () => this.publish(), phase(this.d.rng, t.publishStateInfoInterval));
     const pullLoop = () => {
       this.pull();
       this.timers.later(this.d.quietSync ? this.backoff.round(t.requestStateInfoInterval) : t.requestStateInfoInterval, pullLoop);
     };
-    this.timers.later(t.requestStateInfoInterval, pullLoop);
+    this.timers.later(phase(this.d.rng, t.requestStateInfoInterval), pullLoop);
     this.timers.every(t.pullInterval * 5, () => this.sweep());
   }
 

@@ -17,13 +17,13 @@ export class TimerGroup {
     this.ids.add(id);
   }
 
-  /** Runs `fn` every `ms`, first after `ms` (a fixed-delay loop, like Fabric's tickers). */
-  every(ms: number, fn: () => void): void {
+  /** Runs `fn` every `ms`, first after `first` (default `ms`): a fixed-delay loop, like Fabric's tickers. */
+  every(ms: number, fn: () => void, first = ms): void {
     const tick = () => {
       fn();
       this.later(ms, tick);
     };
-    this.later(ms, tick);
+    this.later(first, tick);
   }
 
   /** Cancels everything; the group schedules nothing afterwards. */
@@ -32,4 +32,13 @@ export class TimerGroup {
     for (const id of this.ids) this.clock.clearTimeout(id);
     this.ids.clear();
   }
+}
+
+/**
+ * A random first delay in (0, ms]: peers started together (one `murmur up`, one benchmark process) would
+ * otherwise sign and send their periodic messages in the same instant every period, and every receiver verify
+ * them all in one burst that holds up the blocks behind it. The period itself is unchanged.
+ */
+export function phase(rng: { int(n: number): number }, ms: number): number {
+  return ms <= 1 ? ms : 1 + rng.int(Math.floor(ms));
 }

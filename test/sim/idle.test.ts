@@ -113,7 +113,7 @@ test('murmur profile: a quiet repair round still repairs: a StateInfo lost while
     const peer = (id: string) => h.peers.get(id)!.peer!;
     assert.ok(await h.until(() => [...h.peers.values()].every((p) => (p.peer?.discovery.aliveMembers().length ?? 0) === 3), 120_000, 500));
     const seenBy1 = () => peer('peer1.org1').stateInfo.get('channel1')!.channelPeers().find((q) => q.id === 'peer0.org1')?.height;
-    assert.is(seenBy1(), 1);
+    assert.ok(await h.until(() => seenBy1() === 1, 4 * DEFAULT_TIMINGS.publishStateInfoInterval, 100), 'peer1 holds peer0\'s StateInfo');
     // peer1 is cut off while peer0 publishes height 5 (published once, when it changes).
     h.partition([['peer1.org1'], ['peer0.org1', 'peer2.org1', 'peer3.org1']]);
     peer('peer0.org1').stateInfo.get('channel1')!.setHeight(5);

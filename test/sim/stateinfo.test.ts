@@ -31,6 +31,29 @@ test('channel view = alive peers with a StateInfo; heights propagate only when c
   }
 });
 
+test('peers started in the same instant publish their StateInfo and alive messages at different phases of the interval', async () => {
+  // Without a random first delay every peer of one `murmur up` signs in the same instant of every period, and
+  // each receiver verifies them all in one burst that holds up the blocks behind it.
+  const h = await Harness.create({ orgs: 1, peers: 6, seed: 'phase', signer: 'sim' });
+  try {
+    await h.advance(3 * T.aliveTimeInterval);
+    const phases = { stateInfo: new Map<string, number>(), alive: new Map<string, number>() };
+    h.network.taps.add((from, _subject, bytes) => {
+      const k = kindOf(bytes);
+      if (k === 'stateInfo') phases.stateInfo.set(from, h.clock.now() % T.publishStateInfoInterval);
+      // Alive messages are also forwarded and answered; the first one seen from each sender is its heartbeat.
+      if (k === 'alive' && !phases.alive.has(from)) phases.alive.set(from, h.clock.now() % T.aliveTimeInterval);
+    });
+    for (const p of h.peers.values()) p.peer!.stateInfo.get('channel1')!.setHeight(50);
+    await h.advance(2 * T.aliveTimeInterval + 2 * T.publishStateInfoInterval);
+    assert.is(phases.stateInfo.size, 6, 'every peer published');
+    assert.ok(new Set(phases.stateInfo.values()).size >= 5, `StateInfo phases ${[...phases.stateInfo.values()]}`);
+    assert.ok(new Set(phases.alive.values()).size >= 5, `alive phases ${[...phases.alive.values()]}`);
+  } finally {
+    await h.stop();
+  }
+});
+
 test('a commit moves the own height (ownHeight$), not the view (changes$): what follows the view is not recomputed per block', async () => {
   const h = await Harness.create({ orgs: 1, peers: 2, seed: 'own-height', signer: 'sim' });
   try {
