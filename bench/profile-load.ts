@@ -4,9 +4,12 @@
 // node:inspector's Profiler at 0.5 ms. Prints latency, verifications and CPU per peer-block (this process's
 // CPU over the window / committed peer-blocks, the profiler's cost included) and writes the profile to OUT
 // (default /tmp/murmur-load.cpuprofile; open it in Chrome DevTools or summarise it by function).
+// BLOCKS=FILE writes every block's append time and latency, and the window's garbage collections, as JSON (what
+// the slow blocks have in common: `node scripts/tail-latency.mjs FILE`).
 // THREADS=n spreads the peers over n peer threads (bench/lib/peer-threads.ts): one profile per thread, OUT
 // with -<thread> before its extension.
 import { writeFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { startNatsServer } from '../runtime/nats-server.ts';
 import { BenchNetwork, until } from './lib/nats-network.ts';
 import { measureLatency } from './lib/latency.ts';
@@ -28,8 +31,16 @@ try {
   await net.load(rate, 3000, 4096);
   // PROFILE=0: no profiler (the same window's latency and CPU without its cost).
   const profiler = process.env.PROFILE === '0' ? { stop: async () => [] } : net.threads ? await net.threads.startProfile(500) : await startOne(500);
+  const gcs: { at: number; ms: number; kind: number }[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ at: e.startTime, ms: e.duration, kind: (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0 });
+  });
+  if (process.env.BLOCKS) gcObserver.observe({ entryTypes: ['gc'] });
+  let blocks: { n: number; appendedAt: number; latencyMs: number }[] = [];
   const cpu0 = process.cpuUsage();
-  const r = await measureLatency(net, { rate, durationMs: dur * 1000, warmupMs: 0, txBytes: 4096, drainTimeoutMs: 60_000 });
+  const r = await measureLatency(net, { rate, durationMs: dur * 1000, warmupMs: 0, txBytes: 4096, drainTimeoutMs: 60_000, onBlocks: (b) => (blocks = b) });
+  gcObserver.disconnect();
+  if (process.env.BLOCKS) writeFileSync(process.env.BLOCKS, JSON.stringify({ blocks, gcs }));
   const cpu = process.cpuUsage(cpu0);
   const profiles = await profiler.stop();
   const outs = profiles.map((p, i) => {

@@ -57,6 +57,9 @@ export interface LatencyOptions {
   profileIntervalUs?: number;
   /** Called once per profile: one for the main thread (thread null) or one per peer thread (its index). */
   onProfile?: (p: CpuProfile, thread: number | null) => void;
+  /** Receives every block of the window: when the orderer appended it and its latency (append → commit on
+   * the last peer), bench clock ms; for finding what the slow blocks have in common. */
+  onBlocks?: (blocks: { n: number; appendedAt: number; latencyMs: number }[]) => void;
 }
 
 /** CPU over the latency window (first append → every peer committed the last block), per committed peer-block. */
@@ -191,11 +194,16 @@ export async function measureLatency(net: BenchNetwork, o: LatencyOptions): Prom
     const end = net.ordererHeight();
     const n = end - first;
     const lat: number[] = [];
+    const blocks: { n: number; appendedAt: number; latencyMs: number }[] | null = o.onBlocks ? [] : null;
     for (let b = first; b < end; b++) {
       const a = appended.get(b);
       const c = last.get(b);
-      if (a !== undefined && c && c.count >= peers.length) lat.push(c.at - a);
+      if (a !== undefined && c && c.count >= peers.length) {
+        lat.push(c.at - a);
+        blocks?.push({ n: b, appendedAt: a, latencyMs: c.at - a });
+      }
     }
+    if (blocks) o.onBlocks?.(blocks);
     const per = (x: number) => round(x / (n * peers.length), 2);
     return {
       blocks: n,
