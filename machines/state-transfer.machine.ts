@@ -394,6 +394,17 @@ export const stateTransferMachine = setup({
   },
 });
 
+/**
+ * Whether a `ledger.advanced` can change what the machine decides next. Synced and not behind the heights it
+ * holds, the machine reads its height only to compare it with the view's maximum (behind, lagging, the lag
+ * timer) or to start a round from it; a higher height gives the same answers, until an event changes the view.
+ * So a binding may hold such commits back and send the latest height before its next other event: the machine
+ * then decides exactly as if it had heard every commit (a differential test drives both ways).
+ */
+export function heightMatters(snapshot: { matches(v: unknown): boolean; context: Pick<StateTransferContext, 'height' | 'peers'> }): boolean {
+  return !snapshot.matches('synced') || maxHeight(snapshot.context.peers) > snapshot.context.height;
+}
+
 /** What `murmur status` shows for a state-transfer snapshot. */
 export function syncStateOf(snapshot: { matches(v: unknown): boolean }): 'syncing' | 'synced' {
   return snapshot.matches('syncing') ? 'syncing' : 'synced';

@@ -8,6 +8,8 @@ import { chunkBySize } from '../../machines/chunk.logic.ts';
 import { SimClock } from '../../runtime/clock.ts';
 import { attemptTimeout, backoffDelay, pickPeer, sampleRtt, STATE_WINDOW_DEFAULTS, stateWindowOf, trim } from '../../machines/state-window.logic.ts';
 import { PayloadBuffer } from '../../machines/payload-buffer.logic.ts';
+import { CommitGate } from '../../actors/state-transfer-link.ts';
+import { rngFromSeed } from '../../runtime/rng.ts';
 
 test('fabric state/TestStateRequestValidator', () => {
   assert.equal(validateRequest(10, 5, 10), { ok: false, reason: 'state-request-order' });
@@ -303,6 +305,58 @@ test('the payload buffer commits state blocks in order whatever order the window
   for (let s = 3; s <= 10; s++) b.push(s, s, 'blocking');
   assert.equal(b.ready().map((r) => r.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   assert.is(b.maxSize, 3 * 20 + 40 + 1, 'the fence leaves room for the blocks in flight');
+});
+
+
+test('commits held back by the binding (CommitGate) change no decision: the same requests, abandons and states as hearing every commit', () => {
+  let held = 0;
+  for (const profile of ['murmur', 'fabric'] as const) {
+    for (let seed = 1; seed <= 40; seed++) {
+      const rng = rngFromSeed(seed);
+      const clock = new SimClock(0);
+      const input = { profile, height: 5, batchSize: 10, maxRetries: 2, inFlight: 3, timings: { checkInterval: 2000, responseTimeout: 600, minResponseTimeout: 200, retryBackoff: 500 }, seed: 7 };
+      const every = createActor(stateTransferMachine, { clock, input });
+      const gated = createActor(stateTransferMachine, { clock, input });
+      const outA: string[] = [];
+      const outB: string[] = [];
+      every.on('*', (e) => outA.push(JSON.stringify(e)));
+      gated.on('*', (e) => outB.push(JSON.stringify(e)));
+      every.start();
+      gated.start();
+      const gate = new CommitGate(gated);
+      let height = 5;
+      const view: Record<string, number> = { a: 5, b: 5, c: 5 };
+      const both = (e: Parameters<CommitGate['send']>[0]) => {
+        every.send(e);
+        gate.send(e);
+      };
+      for (let step = 0; step < 300; step++) {
+        const op = rng.int(10);
+        if (op < 4) {
+          height += 1 + rng.int(3);
+          every.send({ type: 'ledger.advanced', height });
+          const before = gated.getSnapshot().context.height;
+          gate.committed(height);
+          if (gated.getSnapshot().context.height === before) held++;
+        } else if (op < 6) {
+          for (const id of Object.keys(view)) if (rng.int(2)) view[id] = Math.max(view[id]!, height - 3 + rng.int(30));
+          both({ type: 'view.changed', peers: Object.entries(view).map(([id, h]) => ({ id, height: h })) });
+        } else if (op === 6) both({ type: 'gossip.ahead', from: 'abc'[rng.int(3)]!, height: height + rng.int(25) });
+        else if (op === 7) both({ type: 'buffer.level', full: rng.int(3) === 0 });
+        else if (op === 8) {
+          const f = every.getSnapshot().context.flights[0];
+          if (f) both({ type: 'response.received', attempt: f.attempt, maxSeq: Math.min(f.end, f.start + rng.int(12)) });
+        } else clock.advance(rng.int(1500));
+        const where = `${profile} seed ${seed} step ${step}`;
+        assert.equal(gated.getSnapshot().value, every.getSnapshot().value, where);
+        assert.equal(outB, outA, where);
+        assert.equal(gated.getSnapshot().context.flights, every.getSnapshot().context.flights, where);
+      }
+      every.stop();
+      gated.stop();
+    }
+  }
+  assert.ok(held > 300, `commits held back: ${held}`);
 });
 
 test.run();
