@@ -14,6 +14,7 @@
 // of the signed header (its domain), so a timestamp or channel can be neither altered nor stripped without
 // breaking the signature and the hash chain. Hashes are computed over these fixed-order bytes, never over a re-encoded map.
 import { decodeCbor, encodeCbor } from '../wire/cbor.ts';
+import { scanCbor } from '../wire/cbor-scan.ts';
 import { createHash } from 'node:crypto';
 import { concatBytes, plain, sha256, utf8 } from '../util/bytes.ts';
 import type { Ed25519 } from '../crypto/ed25519.ts';
@@ -94,15 +95,17 @@ export function makeBlock(
   return timestamp === undefined ? { number, previousHash, dataHash, data, signature } : { number, previousHash, dataHash, data, signature, timestamp, channel };
 }
 
-// The bytes a frozen block was decoded from. Re-encoding it gives the same bytes when the sender encoded as murmur
-// does (every honest peer and orderer), and otherwise bytes that decode to the same block: nothing hashes or
-// signs a block's encoding (hashes cover the header bytes above), so forwarding what arrived is safe and saves
-// the encode of every block a peer relays. The views share the received buffer; they keep nothing else alive.
+// The bytes a frozen block was decoded from, when they are in the one canonical encoding (shortest heads): what
+// murmur's encoder writes, so forwarding them saves the encode of every block a peer relays. Nothing hashes or
+// signs a block's encoding (hashes cover the header bytes above); the canonical check keeps an insider from
+// padding a genuine block's heads and having every relay pass the padding on. The views share the received
+// buffer; they keep nothing else alive.
 const sourceBytes = new WeakMap<Block, Uint8Array>();
+const BLOCK_SHAPE = { maxItems: Number.MAX_SAFE_INTEGER, maxDepth: 3, canonical: true } as const;
 
 export function encodeBlock(b: Block): Uint8Array {
   const received = sourceBytes.get(b);
-  if (received && Object.isFrozen(b)) return received;
+  if (received) return received;
   return b.timestamp === undefined
     ? encodeCbor([1, b.number, b.previousHash, b.dataHash, b.data, b.signature])
     : encodeCbor([2, b.number, b.timestamp, b.channel ?? '', b.previousHash, b.dataHash, b.data, b.signature]);
@@ -131,7 +134,7 @@ export function decodeBlock(bytes: Uint8Array): Readonly<Block> | null {
       b.channel = channel;
     }
     Object.freeze(b);
-    sourceBytes.set(b, bytes);
+    if (scanCbor(bytes, BLOCK_SHAPE).ok) sourceBytes.set(b, bytes);
     return b;
   } catch {
     return null;

@@ -43,6 +43,11 @@ test('decoded and verified blocks are frozen, hashed and encoded once; a plain o
   const d = decodeBlock(bytes)!;
   assert.ok(Object.isFrozen(d) && Object.isFrozen(d.data), 'a decoded block and its data list are frozen');
   assert.is(encodeBlock(d), bytes, 'a decoded block re-sends the bytes it came in');
+  // The same block with one head padded (the version as a 1-byte-argument integer): decoded alike, never forwarded as it came.
+  const padded = Uint8Array.of(bytes[0]!, 0x18, ...bytes.subarray(1));
+  const p = decodeBlock(padded)!;
+  assert.equal(p, d, 'a padded encoding decodes to the same block');
+  assert.equal(encodeBlock(p), bytes, 'and is re-encoded canonically, not passed on padded');
   assert.is(blockHash(d), blockHash(d), 'its header hash is computed once');
   assert.equal(blockHash(d), blockHash(blocks[1]!));
   // A plain block that is edited keeps giving the hash of what it holds now.
