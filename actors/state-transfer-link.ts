@@ -72,8 +72,7 @@ export class StateTransferLink {
   start(actor: StateTransferRef): void {
     const { inbound, channel, stateInfo, ledger, clock, profile } = this.intake;
     this.actor = actor;
-    this.gate = new CommitGate(actor);
-    const gate = this.gate;
+    const gate = (this.gate = new CommitGate(actor));
     this.timers = new TimerGroup(clock);
     const view = () => this.send({ type: 'view.changed', peers: stateInfo.channelPeers().map((p) => ({ id: p.pkiIdHex, height: p.height })) });
     this.subs.push(

@@ -38,10 +38,10 @@ try {
   if (process.env.BLOCKS) gcObserver.observe({ entryTypes: ['gc'] });
   let blocks: { n: number; appendedAt: number; latencyMs: number }[] = [];
   const cpu0 = process.cpuUsage();
-  const r = await measureLatency(net, { rate, durationMs: dur * 1000, warmupMs: 0, txBytes: 4096, drainTimeoutMs: 60_000, onBlocks: (b) => (blocks = b) });
+  const r = await measureLatency(net, { rate, durationMs: dur * 1000, warmupMs: 0, txBytes: 4096, drainTimeoutMs: 60_000, ...(process.env.BLOCKS ? { onBlocks: (b) => (blocks = b) } : {}) });
+  const cpu = process.cpuUsage(cpu0);
   gcObserver.disconnect();
   if (process.env.BLOCKS) writeFileSync(process.env.BLOCKS, JSON.stringify({ blocks, gcs }));
-  const cpu = process.cpuUsage(cpu0);
   const profiles = await profiler.stop();
   const outs = profiles.map((p, i) => {
     const file = net.threads ? out.replace(/(\.cpuprofile)?$/, `-${i}$1`) : out;

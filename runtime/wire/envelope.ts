@@ -143,57 +143,52 @@ export function envelopeSignature(bytes: Uint8Array): Uint8Array | null {
  * which a unit test checks against it.
  */
 export function encodeEnvelope(e: RawEnvelope): Uint8Array {
-  const w = new HeadWriter();
-  if (e.mac) return w.array6(MAC_ENVELOPE_VERSION, [e.payload, e.signature, e.signer, e.mac.to, e.mac.keyId], null, null);
-  return w.array6(ENVELOPE_VERSION, [e.payload, e.signature, e.signer], e.cert, e.secret);
+  if (e.mac) return encodeArray(MAC_ENVELOPE_VERSION, [e.payload, e.signature, e.signer, e.mac.to, e.mac.keyId]);
+  return encodeArray(ENVELOPE_VERSION, [e.payload, e.signature, e.signer, e.cert, e.secret ? [e.secret.payload, e.secret.signature] : null]);
 }
 
-/** Canonical CBOR heads and byte strings into one exactly sized buffer (sized first, then written). */
-class HeadWriter {
-  private out = new Uint8Array(0);
-  private i = 0;
+/** An envelope item: a byte string, null, or a pair of byte strings (the secret part). */
+type Item = Uint8Array | null | readonly [Uint8Array, Uint8Array];
 
-  array6(version: number, bstrs: Uint8Array[], cert: Uint8Array | null, secret: RawEnvelope['secret']): Uint8Array {
-    const tail = bstrs.length === 5 ? 0 : (cert ? bstrSize(cert) : 1) + (secret ? 1 + bstrSize(secret.payload) + bstrSize(secret.signature) : 1);
-    let n = 2 + tail; // array head, version (< 24)
-    for (const b of bstrs) n += bstrSize(b);
-    this.out = new Uint8Array(n);
-    this.out[this.i++] = 0x86;
-    this.out[this.i++] = version;
-    for (const b of bstrs) this.bstr(b);
-    if (bstrs.length === 3) {
-      if (cert) this.bstr(cert);
-      else this.out[this.i++] = 0xf6;
-      if (secret) {
-        this.out[this.i++] = 0x82;
-        this.bstr(secret.payload);
-        this.bstr(secret.signature);
-      } else this.out[this.i++] = 0xf6;
+/** [version, ...items] as canonical CBOR: sized first, then written into one buffer of that size. */
+function encodeArray(version: number, items: readonly Item[]): Uint8Array {
+  let n = 2; // array head (< 24 items), version (< 24)
+  for (const x of items) n += x === null ? 1 : x instanceof Uint8Array ? bstrSize(x) : 1 + bstrSize(x[0]) + bstrSize(x[1]);
+  const out = new Uint8Array(n);
+  out[0] = 0x80 | (items.length + 1);
+  out[1] = version;
+  let i = 2;
+  for (const x of items) {
+    if (x === null) out[i++] = 0xf6;
+    else if (x instanceof Uint8Array) i = writeBstr(out, i, x);
+    else {
+      out[i++] = 0x82;
+      i = writeBstr(out, writeBstr(out, i, x[0]), x[1]);
     }
-    return this.out;
   }
+  return out;
+}
 
-  private bstr(b: Uint8Array): void {
-    const len = b.byteLength;
-    const o = this.out;
-    if (len < 24) o[this.i++] = 0x40 | len;
-    else if (len < 0x100) {
-      o[this.i++] = 0x58;
-      o[this.i++] = len;
-    } else if (len < 0x10000) {
-      o[this.i++] = 0x59;
-      o[this.i++] = len >>> 8;
-      o[this.i++] = len & 0xff;
-    } else {
-      o[this.i++] = 0x5a;
-      o[this.i++] = len >>> 24;
-      o[this.i++] = (len >>> 16) & 0xff;
-      o[this.i++] = (len >>> 8) & 0xff;
-      o[this.i++] = len & 0xff;
-    }
-    o.set(b, this.i);
-    this.i += len;
+/** Writes a byte string (shortest head, then its bytes) at `i`; returns where it ends. */
+function writeBstr(out: Uint8Array, i: number, b: Uint8Array): number {
+  const len = b.byteLength;
+  if (len < 24) out[i++] = 0x40 | len;
+  else if (len < 0x100) {
+    out[i++] = 0x58;
+    out[i++] = len;
+  } else if (len < 0x10000) {
+    out[i++] = 0x59;
+    out[i++] = len >>> 8;
+    out[i++] = len & 0xff;
+  } else {
+    out[i++] = 0x5a;
+    out[i++] = len >>> 24;
+    out[i++] = (len >>> 16) & 0xff;
+    out[i++] = (len >>> 8) & 0xff;
+    out[i++] = len & 0xff;
   }
+  out.set(b, i);
+  return i + len;
 }
 
 /** Encoded size of a byte string: its head (shortest form; messages stay far below 4 GiB) and its bytes. */
