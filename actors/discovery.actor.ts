@@ -2,6 +2,12 @@
 //   every aliveTimeInterval:   if anyone is known, sign a fresh alive (incNum, ++seqNum) and publish it to the
 //                              own org's discovery subject (with the internal-endpoint secret) and, when this
 //                              peer has an external endpoint, to each channel subject with the secret stripped;
+//                              murmur profile with SWIM (the default): publish it on the org subject only when
+//                              it changes (first contact, new metadata or endpoint, a refutation) and probe one
+//                              org member instead (actors/swim-prober.ts, machines/swim.logic.ts): a member
+//                              whose probe fails is suspected on the org subject, a suspected peer refutes with
+//                              a fresh alive, an unrefuted suspicion makes the member dead; org members are not
+//                              timed out by heartbeat age, other orgs' external peers still are;
 //                              fabric profile (aliveFanout): send it to aliveFanout random alive peers the
 //                              disclosure policy allows instead, and forward every alive message received that
 //                              is new to this peer to aliveFanout more (Fabric's gossiped membership; the secret
@@ -43,6 +49,12 @@ import type { PeerIO } from './peer-io.ts';
 import type { SessionBinding, SessionTable } from './session.actor.ts';
 import { viewDigest } from './view-digest.ts';
 import { QUIET_BACKOFF_MAX, QuietBackoff } from '../machines/backoff.logic.ts';
+import { compareTime } from '../machines/discovery.logic.ts';
+import { Suspicions, suspicionTimeout } from '../machines/swim.logic.ts';
+import { SwimProber } from './swim-prober.ts';
+import type { Sealer } from '../runtime/wire/sealer.ts';
+import type { SuspectMsg } from '../runtime/wire/messages.ts';
+import { fromHex } from '../runtime/util/bytes.ts';
 
 export interface DiscoveryTimings {
   aliveTimeInterval: number;
@@ -78,7 +90,10 @@ export interface DiscoveryDeps extends PeerIO {
   /** murmur profile: same-org sync requests carry a view digest, and an equal view is not answered. */
   quietSync?: boolean;
   /** Who answers on which inbox (the session probes); without it bootstrap peers are asked unproven. */
-  sessions?: Pick<SessionTable, 'provenBy' | 'onProof' | 'prove'>;
+  sessions?: Pick<SessionTable, 'provenBy' | 'onProof' | 'prove'> & Partial<Pick<SessionTable, 'bindings'>>;
+  /** murmur profile: SWIM failure detection inside the org (probes sealed by `sealer`) instead of every member
+   * publishing its alive message every aliveTimeInterval. */
+  swim?: { sealer: Pick<Sealer, 'to'> };
 }
 
 export type PurgeReason = 'cert-expired' | 'cert-revoked' | 'identity-switch';
@@ -95,7 +110,14 @@ export class Discovery {
   readonly table = new MembershipTable();
   /** quietSyncs: sync requests left unanswered because the requester's view of the org hashed the same as this
    * peer's; probes: reconnection requests sent to dead members; purged: members removed by identity purge. */
-  readonly stats = { quietSyncs: 0, probes: 0, purged: 0 };
+  readonly stats = { quietSyncs: 0, probes: 0, purged: 0, suspected: 0, refuted: 0 };
+  /** SWIM (murmur profile): the org's probes, and the members suspected and not yet refuted. */
+  readonly prober: SwimProber | null;
+  readonly suspicions = new Suspicions();
+  /** SWIM: this peer's current alive was published on the org subject. */
+  private announced = false;
+  private lastRefute = -Infinity;
+  private refutePending = false;
   readonly events$ = new Subject<MembershipEvent>();
   /** Alive members (self excluded), re-emitted on every change. */
   readonly alive$ = new BehaviorSubject<MemberRecord[]>([]);
@@ -116,6 +138,21 @@ export class Discovery {
     this.self = d.signer.identity;
     this.s = subjectsOf(d.prefix);
     this.protectedEndpoints = new Set([...d.bootstrap, ...d.anchors.map((a) => a.endpoint)]);
+    this.prober = d.swim
+      ? new SwimProber({
+          transport: d.transport,
+          inbound: d.inbound,
+          clock: d.clock,
+          rng: d.rng.fork('swim'),
+          sealer: d.swim.sealer,
+          period: d.timings.aliveTimeInterval,
+          watched: () => this.watched(),
+          endpointOf: (id) => this.endpointFor(id) ?? this.d.sessions?.bindings?.peek(id)?.inbox ?? null,
+          sameOrg: (mspId) => mspId === this.self.mspId,
+          failed: (id) => this.suspectMember(id),
+          count: (reason) => this.d.codec.rejections.count(reason),
+        })
+      : null;
   }
 
   start(): void {
@@ -129,6 +166,10 @@ export class Discovery {
       new Subscription(this.d.inbound.onPeer('memReq', (m) => this.onMemReq(m))),
       new Subscription(this.d.inbound.onPeer('memRes', (m) => this.onMemRes(m))),
     );
+    if (this.prober) {
+      this.prober.start();
+      this.subs.push(new Subscription(this.d.inbound.onPeer('suspect', (m) => this.onSuspect(m))));
+    }
     this.timers.every(t.aliveTimeInterval, () => this.heartbeat(), phase(this.d.rng, t.aliveTimeInterval));
     this.timers.every(Math.max(1, Math.floor(t.aliveExpirationTimeout / 10)), () => this.checkExpiry());
     this.syncLoop(this.d.syncPeriod ?? t.pullInterval);
@@ -143,6 +184,9 @@ export class Discovery {
     this.timers.clear();
     this.outstanding.clear();
     this.connecting.clear();
+    this.prober?.stop();
+    this.announced = false;
+    this.refutePending = false;
   }
 
   aliveMembers(): MemberRecord[] {
@@ -160,6 +204,7 @@ export class Discovery {
     if (!(metadata instanceof Uint8Array) || metadata.byteLength > LIMITS.metadata) throw new Error(`alive metadata must be at most ${LIMITS.metadata} bytes`);
     this.d.metadata = metadata;
     this.lastAlive = null;
+    this.announced = false;
   }
 
   /** The external endpoint from now on (Fabric's UpdateEndpoint): this peer listens there too, and the next
@@ -173,6 +218,7 @@ export class Discovery {
     this.d.externalEndpoint = endpoint;
     if (this.running && endpoint && endpoint !== transport.endpoint) transport.subscribe(this.s.inbox(endpoint));
     this.lastAlive = null;
+    this.announced = false;
   }
 
   /** Removes every member `isSuspect` names (Fabric's SuspectPeers, run when a revocation list arrives). */
@@ -185,6 +231,7 @@ export class Discovery {
   private purge(m: MemberRecord, reason: PurgeReason): void {
     const { aliveExpirationTimeout, msgExpirationFactor } = this.d.timings;
     if (!this.table.purge(m.pkiIdHex, this.d.clock.now(), aliveExpirationTimeout * msgExpirationFactor)) return;
+    this.suspicions.clear(m.pkiIdHex);
     this.stats.purged++;
     this.backoff.reset();
     this.events$.next({ type: 'purged', member: m, reason });
@@ -234,15 +281,99 @@ export class Discovery {
   private heartbeat(): void {
     // Fabric signs nothing while it knows nobody (TestNoSigningIfNoMembership).
     if (this.table.alive().length === 0) return;
+    if (this.prober) {
+      // SWIM: the org hears this peer's alive when it changes; other orgs (external peers) every period, as
+      // their expiry still counts heartbeats.
+      if (!this.announced || this.d.externalEndpoint) this.publishAlive(this.signAlive(), !this.announced);
+      this.announced = true;
+      this.prober.tick();
+      return;
+    }
     const env = this.signAlive();
     if (this.d.aliveFanout !== undefined) {
       this.gossipAlive(env, { pkiIdHex: this.self.pkiIdHex, mspId: this.self.mspId, endpoint: this.d.externalEndpoint });
       return;
     }
-    this.d.transport.publish(this.s.discoveryOrg(this.self.mspId), env);
+    this.publishAlive(env, true);
+  }
+
+  /** On the org subject (`org`), and for the other orgs on each channel subject when this peer is external. */
+  private publishAlive(env: Uint8Array, org: boolean): void {
+    if (org) this.d.transport.publish(this.s.discoveryOrg(this.self.mspId), env);
     if (this.d.externalEndpoint) {
       const stripped = stripSecret(env);
       for (const ch of this.d.channels) this.d.transport.publish(this.s.channel(ch), stripped);
+    }
+  }
+
+  // ---- SWIM (murmur profile) ----------------------------------------------------------------------
+
+  /** The members SWIM probes: alive peers of this org. */
+  private watched(): string[] {
+    const out: string[] = [];
+    for (const m of this.table.alive()) if (m.mspId === this.self.mspId) out.push(m.pkiIdHex);
+    return out;
+  }
+
+  /** A probe failed: suspect the member under the alive timestamp held of it, and tell the org once. */
+  private suspectMember(id: string): void {
+    const m = this.table.get(id);
+    if (!m || m.status !== 'alive') return;
+    if (!this.suspicions.suspect(id, m.ts, this.d.clock.now(), true)) return;
+    this.stats.suspected++;
+    this.publishSuspect(id, m);
+  }
+
+  private publishSuspect(id: string, m: MemberRecord): void {
+    const msg: SuspectMsg = { t: 'suspect', pkiId: fromHex(id), ts: m.ts };
+    this.d.transport.publish(this.s.discoveryOrg(this.self.mspId), seal(msg, this.d.signer));
+  }
+
+  /** An org peer suspects a member: start suspecting it too (under the timestamp it names, if that is still the
+   * latest held); a suspicion of this peer is refuted at once with a fresh alive message. */
+  private onSuspect(m: Verified<SuspectMsg>): void {
+    if (m.signer.mspId !== this.self.mspId) return this.d.codec.rejections.count('suspect-foreign-org');
+    const id = toHex(m.payload.pkiId);
+    if (id === this.self.pkiIdHex) return this.refute();
+    const r = this.table.get(id);
+    if (!r || r.mspId !== this.self.mspId || r.status !== 'alive') return;
+    // The accuser holds an older alive than this peer: the member may have refuted since, or the accuser missed
+    // a refutation (announcements are not repeated). Either way this peer sees for itself, at once.
+    if (compareTime(m.payload.ts, r.ts) < 0) return this.prober!.check(id);
+    this.suspicions.suspect(id, r.ts, this.d.clock.now(), false);
+  }
+
+  /** A fresh alive on the org subject, at most one per half period (a flood of suspicions costs one each). */
+  private refute(): void {
+    const now = this.d.clock.now();
+    const gap = this.d.timings.aliveTimeInterval / 2;
+    if (now - this.lastRefute < gap) {
+      if (!this.refutePending) {
+        this.refutePending = true;
+        this.timers.later(Math.ceil(this.lastRefute + gap - now), () => {
+          this.refutePending = false;
+          this.refute();
+        });
+      }
+      return;
+    }
+    this.lastRefute = now;
+    this.stats.refuted++;
+    this.publishAlive(this.signAlive(), true);
+    this.announced = true;
+  }
+
+  /** Suspicions that stood their time: the members are dead; the accuser tells the org once more. */
+  private settleSuspicions(now: number): void {
+    const { aliveTimeInterval, aliveExpirationTimeout } = this.d.timings;
+    for (const [id, s] of this.suspicions.due(now, suspicionTimeout(aliveTimeInterval, aliveExpirationTimeout))) {
+      const r = this.table.get(id);
+      if (!r || r.status !== 'alive' || compareTime(r.ts, s.ts) > 0) continue;
+      this.table.markDead(id);
+      // A dead member is kept, probed and forgotten as if its heartbeats had stopped an expiry ago.
+      r.lastSeen = r.storedAt = now - aliveExpirationTimeout;
+      if (s.mine) this.publishSuspect(id, r);
+      this.emit('dead', id, r);
     }
   }
 
@@ -402,6 +533,7 @@ export class Discovery {
     const outcome = this.table.handleAlive(a, this.d.clock.now());
     if (outcome === 'new') this.emit('joined', a.pkiIdHex);
     else if (outcome === 'resurrected') this.emit('resurrected', a.pkiIdHex);
+    if (outcome === 'refreshed' || outcome === 'resurrected') this.suspicions.clear(a.pkiIdHex);
     if (gossiped && this.d.aliveFanout && (outcome === 'new' || outcome === 'refreshed' || outcome === 'resurrected')) this.gossipAlive(m.bytes, a);
   }
 
@@ -476,8 +608,12 @@ export class Discovery {
     const now = this.d.clock.now();
     // Fabric wipes an identity a millisecond after its certificate expires; here within expiry's period.
     for (const m of this.table.all()) if (now > m.notAfter) this.purge(m, 'cert-expired');
-    for (const m of this.table.expire(now, aliveExpirationTimeout)) this.emit('dead', m.pkiIdHex, m);
+    const swim = this.prober !== null;
+    const watched = (m: MemberRecord) => swim && m.mspId === this.self.mspId;
+    for (const m of this.table.expire(now, aliveExpirationTimeout, watched)) this.emit('dead', m.pkiIdHex, m);
+    if (swim) this.settleSuspicions(now);
     const isProtected = (m: MemberRecord) =>
+      (watched(m) && m.status === 'alive') ||
       this.protectedEndpoints.has(m.endpoint) || (m.internalEndpoint !== null && this.protectedEndpoints.has(m.internalEndpoint)) || this.protectedEndpoints.has(m.id);
     for (const m of this.table.forget(now, aliveExpirationTimeout * msgExpirationFactor, isProtected)) this.emit('forgotten', m.pkiIdHex, m);
   }
@@ -485,6 +621,7 @@ export class Discovery {
   private emit(type: 'joined' | 'resurrected' | 'dead' | 'forgotten', pkiIdHex: string, member?: MemberRecord): void {
     this.backoff.reset();
     const m = member ?? this.table.get(pkiIdHex);
+    if (type !== 'joined') this.suspicions.clear(pkiIdHex);
     if (m) this.events$.next({ type, member: m });
     this.publishView();
   }

@@ -10,10 +10,11 @@ import { StateInfoTracker } from './stateinfo-tracker.ts';
 import type { InboundPort } from './inbound-router.ts';
 import type { PeerDeps, PeerOptions } from './peer.types.ts';
 import type { SessionTable } from './session.actor.ts';
+import type { Sealer } from '../runtime/wire/sealer.ts';
 
 export const orgsOf = (g: Genesis) => g.config.orgs.map((x) => x.mspId);
 
-export function peerConcerns(o: PeerOptions, d: PeerDeps, inbound: InboundPort, incNum: number, sessions: SessionTable) {
+export function peerConcerns(o: PeerOptions, d: PeerDeps, inbound: InboundPort, incNum: number, sessions: SessionTable, sealer: Sealer) {
   const anchors = o.channels.flatMap((c) => c.genesis.config.anchorPeers);
   // murmur profile: alive messages and StateInfo reach every peer directly (org and channel subjects), so the
   // anti-entropy rounds ask one peer; the fabric profile gossips alive messages to propagatePeerNum peers (each
@@ -33,6 +34,7 @@ export function peerConcerns(o: PeerOptions, d: PeerDeps, inbound: InboundPort, 
     sessions,
     syncPeriod: o.discovery?.syncPeriod,
     aliveFanout: o.discovery?.aliveFanout ?? (fabric ? o.timings.propagatePeerNum : undefined),
+    ...(!fabric && o.membership !== 'broadcast' ? { swim: { sealer } } : {}),
   });
   const stateInfo = new Map(
     o.channels.map(({ name, genesis }) => [name, new StateInfoTracker({ ...common, channel: name, orgs: orgsOf(genesis), rng: d.rng.fork(`stateinfo:${name}`), discovery, height: 1 })]),

@@ -43,7 +43,7 @@ export function createPeer(o: PeerOptions, d: PeerDeps): Peer {
   const sealer = new Sealer(d.signer, keys);
   // One inbound router: every concern registers its (kind, channel); it subscribes to the transport at start.
   const inbound = new InboundRouter(d.transport.inbound$);
-  const { discovery, stateInfo, targets, stateInfoLogic, members$ } = peerConcerns(o, d, inbound, incNum, sessions);
+  const { discovery, stateInfo, targets, stateInfoLogic, members$ } = peerConcerns(o, d, inbound, incNum, sessions, sealer);
   const mode = electionMode(o);
   const profile = o.profile ?? 'murmur';
   const channels = new Map<string, ChannelParts>();

@@ -51,6 +51,8 @@ export interface PeerOptions {
   dissemination?: DisseminationMode;
   /** peer.gossip.murmur.pull: `when-behind` (default) or `always`; the fabric profile always pulls. */
   pull?: 'when-behind' | 'always';
+  /** peer.gossip.murmur.membership: `swim` (default) or `broadcast`; the fabric profile gossips alive messages. */
+  membership?: 'swim' | 'broadcast';
   /** peer.gossip.murmur.tree.* (defaults: TREE_DEFAULTS in tree-disseminator.ts). */
   tree?: Partial<TreeSettings>;
   /** peer.gossip.murmur.limits (defaults: 200 state requests and 100 grafts per requester per second). */

@@ -98,6 +98,7 @@ export interface GossipConfig {
     };
     dissemination: 'tree' | 'push';
     pull: 'when-behind' | 'always';
+    membership: 'swim' | 'broadcast';
     tree: {
       fanout: number;
       maxLinks: number;
@@ -186,6 +187,7 @@ const gossip = {
     },
     dissemination: key(['tree', 'push'], 'tree', 'block dissemination; tree|push; default tree (the fabric profile implies push)'),
     pull: key(['when-behind', 'always'], 'when-behind', "block pull rounds: only while a channel peer of the org advertises a greater height, or every pullInterval as Fabric; when-behind|always; default when-behind (the fabric profile implies always)"),
+    membership: key(['swim', 'broadcast'], 'swim', "failure detection inside an org: SWIM probes (one ping a period per peer, suspicions announced, alive messages published when they change) or every peer publishing its alive message every aliveTimeInterval; swim|broadcast; default swim (the fabric profile gossips alive messages as Fabric does)"),
     tree: {
       fanout: key('positive-peer-count', 3, 'tree dissemination: links each peer opens to random org peers; peers; default 3'),
       maxLinks: key('positive-peer-count', 12, 'tree dissemination: links at most, opened and accepted; peers; default 12'),

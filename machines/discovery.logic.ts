@@ -134,11 +134,12 @@ export class MembershipTable {
     return true;
   }
 
-  /** Moves alive peers not heard from for longer than `timeoutMs` to dead. */
-  expire(now: number, timeoutMs: number): MemberRecord[] {
+  /** Moves alive peers not heard from for longer than `timeoutMs` to dead, except those `watched` (the members
+   * SWIM probes: their liveness is the probes' verdict, not a heartbeat's age). */
+  expire(now: number, timeoutMs: number, watched?: (m: MemberRecord) => boolean): MemberRecord[] {
     const moved: MemberRecord[] = [];
     for (const m of this.members.values()) {
-      if (m.status === 'alive' && now - m.lastSeen > timeoutMs) {
+      if (m.status === 'alive' && now - m.lastSeen > timeoutMs && !watched?.(m)) {
         m.status = 'dead';
         moved.push(m);
       }

@@ -30,6 +30,7 @@ export function peerOptionsFrom(cfg: PeerConfig, at: PeerPlacement): PeerOptions
     stateEnabled: g.state.enabled,
     dissemination: g.murmur.dissemination,
     pull: g.murmur.pull,
+    membership: g.murmur.membership,
     tree: g.murmur.tree,
     limits: g.murmur.limits,
     stateWindow: g.murmur.state,

@@ -28,10 +28,11 @@ export interface RawEnvelope {
  * The kinds a tag may authenticate: point-to-point messages their recipient never forwards or serves to anyone
  * else as they are (a tag convinces only its recipient). A tagged data message is relayed down the tree under
  * the relay's own tag, and served by pull only as an envelope its keeper signs (BlockIntake.envelopeOf); the
- * block inside carries the orderer's signature either way. Alive, membership, leadership, StateInfo, identity
+ * block inside carries the orderer's signature either way. SWIM's probes (ping, ack, pingReq) are answered, never
+ * passed on (a relayed ack is the relay's own). Alive, membership, suspect, leadership, StateInfo, identity
  * and session messages stay signed: they are forwarded, stored and served as they are.
  */
-export const MAC_KINDS: ReadonlySet<PayloadKind> = new Set<PayloadKind>(['data', 'ihave', 'graft', 'prune', 'hello', 'digest', 'request', 'update', 'stateReq', 'stateRes']);
+export const MAC_KINDS: ReadonlySet<PayloadKind> = new Set<PayloadKind>(['ping', 'ack', 'pingReq', 'data', 'ihave', 'graft', 'prune', 'hello', 'digest', 'request', 'update', 'stateReq', 'stateRes']);
 
 export type EnvelopeParse = { ok: true; env: RawEnvelope } | { ok: false; reason: 'malformed-envelope' | 'bad-envelope'; detail: string };
 

@@ -39,6 +39,29 @@ export interface MemResMsg {
   alive: Uint8Array[];
   dead: Uint8Array[];
 }
+/** SWIM probe inside an org (murmur profile, machines/swim.logic.ts): answered by an ack with the same nonce. */
+export interface PingMsg {
+  t: 'ping';
+  nonce: number;
+}
+/** Answer to a ping; a member that pinged on another's behalf passes it on with the asker's nonce. */
+export interface AckMsg {
+  t: 'ack';
+  nonce: number;
+}
+/** SWIM indirect probe: ping `target` (an org member) for the sender and pass its ack back with `nonce`. */
+export interface PingReqMsg {
+  t: 'pingReq';
+  nonce: number;
+  target: Uint8Array;
+}
+/** Published on the org subject: the signer failed to reach `pkiId` and suspects it under its alive timestamp
+ * `ts` (only a newer alive of that member refutes it); published again when the suspicion timed out. */
+export interface SuspectMsg {
+  t: 'suspect';
+  pkiId: Uint8Array;
+  ts: PeerTime;
+}
 export interface LeadershipMsg {
   t: 'leadership';
   ch: string;
@@ -177,6 +200,10 @@ export type Payload =
   | AliveMsg
   | MemReqMsg
   | MemResMsg
+  | PingMsg
+  | AckMsg
+  | PingReqMsg
+  | SuspectMsg
   | LeadershipMsg
   | DataMsg
   | IHaveMsg
@@ -201,6 +228,10 @@ export const PAYLOAD_KINDS: readonly PayloadKind[] = [
   'alive',
   'memReq',
   'memRes',
+  'ping',
+  'ack',
+  'pingReq',
+  'suspect',
   'leadership',
   'data',
   'ihave',

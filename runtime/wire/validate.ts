@@ -105,6 +105,10 @@ const validators: { [K in Payload['t']]: (o: Obj) => Extract<Payload, { t: K }> 
     alive: list(o, 'alive', LIMITS.listItems, bytesItem('alive')),
     dead: list(o, 'dead', LIMITS.listItems, bytesItem('dead')),
   }),
+  ping: (o) => ({ t: 'ping', nonce: nonce(o) }),
+  ack: (o) => ({ t: 'ack', nonce: nonce(o) }),
+  pingReq: (o) => ({ t: 'pingReq', nonce: nonce(o), target: pki(o, 'target') }),
+  suspect: (o) => ({ t: 'suspect', pkiId: pki(o), ts: peerTime(o) }),
   leadership: (o) => ({ t: 'leadership', ch: ch(o), pkiId: pki(o), ts: peerTime(o), declaration: bool(o, 'declaration') }),
   data: (o) => ({ t: 'data', ch: ch(o), seq: uint(o, 'seq'), block: bytes(o, 'block', Infinity), ...(own(o, 'o') === undefined ? {} : { o: pki(o, 'o') }) }),
   ihave: (o) => ({

@@ -11,6 +11,14 @@ export function samplePayload(kind: PayloadKind, pkiId: Uint8Array): Payload {
       return { t: 'memReq', nonce: 42, alive: b(10) };
     case 'memRes':
       return { t: 'memRes', nonce: 42, alive: [b(5), b(6)], dead: [b(7)] };
+    case 'ping':
+      return { t: 'ping', nonce: 42 };
+    case 'ack':
+      return { t: 'ack', nonce: 42 };
+    case 'pingReq':
+      return { t: 'pingReq', nonce: 42, target: b(32, 5) };
+    case 'suspect':
+      return { t: 'suspect', pkiId: b(32, 5), ts };
     case 'leadership':
       return { t: 'leadership', ch: 'channel1', pkiId, ts, declaration: true };
     case 'data':

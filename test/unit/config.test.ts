@@ -104,7 +104,7 @@ test("defaults: murmur's differences and its own keys", () => {
   assert.equal(g.bootstrap, []);
   assert.is(g.externalEndpoint, '');
   assert.is(g.nonBlockingCommitMode, false);
-  assert.equal(g.murmur, { profile: 'murmur', election: { maxLeaderLag: 10 }, dissemination: 'tree', pull: 'when-behind', tree: { fanout: 3, maxLinks: 12, graftTimeout: 50, skipAfter: 3, skipFor: 30_000 }, signer: 'node', verifyCacheSize: 4096, state: { inFlight: 4, batchSize: 50, minResponseTimeout: 200, retryBackoff: 1000 }, limits: { stateRequestsPerSecond: 200, graftsPerSecond: 100 } });
+  assert.equal(g.murmur, { profile: 'murmur', election: { maxLeaderLag: 10 }, dissemination: 'tree', pull: 'when-behind', membership: 'swim', tree: { fanout: 3, maxLinks: 12, graftTimeout: 50, skipAfter: 3, skipFor: 30_000 }, signer: 'node', verifyCacheSize: 4096, state: { inFlight: 4, batchSize: 50, minResponseTimeout: 200, retryBackoff: 1000 }, limits: { stateRequestsPerSecond: 200, graftsPerSecond: 100 } });
   assert.is(config.peer.id, 'peer0.org1');
   assert.is(config.peer.localMspId, 'Org1MSP');
   assert.is(config.peer.fileSystemPath, './.murmur/peer');

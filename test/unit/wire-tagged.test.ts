@@ -105,7 +105,7 @@ test('altered, misaddressed, reflected, stale, unknown and unsignable: each refu
   assert.is(refused(b2, good), 'mac-stale-key');
   // A kind that is forwarded or served again must be signed, even under a valid tag (listed here, not derived
   // from MAC_KINDS, so widening that set fails this test).
-  const mustBeSigned = ['alive', 'memReq', 'memRes', 'leadership', 'stateInfo', 'stateInfoPullReq', 'stateInfoSnapshot', 'identity', 'session'] as const;
+  const mustBeSigned = ['alive', 'memReq', 'memRes', 'suspect', 'leadership', 'stateInfo', 'stateInfoPullReq', 'stateInfoSnapshot', 'identity', 'session'] as const;
   assert.equal([...PAYLOAD_KINDS].filter((k) => !(mustBeSigned as readonly string[]).includes(k)).sort(), [...MAC_KINDS].sort(), 'every other kind may be tagged');
   for (const kind of mustBeSigned) {
     const p = encodeCbor(samplePayload(kind, a.signer.identity.pkiId));
