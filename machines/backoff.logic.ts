@@ -2,7 +2,9 @@
 // by broadcast, and a repair round whose requester already holds what the responder holds goes unanswered. So:
 //   a round nobody answered              → the wait before the next one doubles, up to maxFactor × the period
 //   an answer, or a sign that views differ (a member joined, died or came back; a new StateInfo; this peer's
-//   own height changed)                  → back to the period
+//   own height changed)                  → back to the period (StateInfo rounds: a new peer's StateInfo, or a
+//   height that changes after a quiet publish interval; heights that keep moving are repaired by their next
+//   publication, actors/stateinfo-tracker.ts)
 // Liveness never depends on these rounds (heartbeats carry it), so only the repair of a message lost in a quiet
 // network waits longer (at most maxFactor periods). Pure: the caller counts rounds and reports answers.
 /** Quiet repair rounds wait at most this many periods. */

@@ -127,4 +127,41 @@ test('murmur profile: a quiet repair round still repairs: a StateInfo lost while
   }
 });
 
+test('murmur profile: while heights keep moving the StateInfo repair rounds stay backed off, and a height lost as they settle is still repaired', async () => {
+  // Heights in flight make every pull answer differ from what the requester holds; the next publication repairs
+  // a moving height anyway, so the rounds must not return to full pace (a full snapshot per peer per period).
+  const h = await Harness.create({ orgs: 1, peers: 4, seed: 'moving-heights' });
+  try {
+    const tracker = (id: string) => h.peers.get(id)!.peer!.stateInfo.get('channel1')!;
+    assert.ok(await h.until(() => [...h.peers.values()].every((p) => (p.peer?.discovery.aliveMembers().length ?? 0) === 3), 120_000, 500));
+    await h.advance(120_000);
+    let snapshots = 0;
+    const tap = (_f: string, _s: string, b: Uint8Array) => void (kindOf(b) === 'stateInfoSnapshot' && snapshots++);
+    h.network.taps.add(tap);
+    const rounds = DEFAULT_TIMINGS.requestStateInfoInterval;
+    const windowMs = 15 * rounds;
+    let height = 1;
+    for (let t = 0; t < windowMs; t += 200) {
+      height++;
+      for (const id of h.peers.keys()) tracker(id).setHeight(height);
+      await h.advance(200);
+    }
+    h.network.taps.delete(tap);
+    // Full pace would be a round per peer per period, each answered: 4 × 15 = 60.
+    assert.ok(snapshots <= 20, `${snapshots} snapshots while heights moved`);
+    assert.ok(tracker('peer0.org1').backoff.current > 1, 'rounds backed off');
+    // peer1 misses peer0's last height as the heights settle; its rounds repair it.
+    const seenBy1 = () => tracker('peer1.org1').channelPeers().find((q) => q.id === 'peer0.org1')?.height;
+    h.partition([['peer1.org1'], ['peer0.org1', 'peer2.org1', 'peer3.org1']]);
+    const before = seenBy1();
+    tracker('peer0.org1').setHeight(height + 1);
+    await h.advance(2 * DEFAULT_TIMINGS.publishStateInfoInterval);
+    h.heal();
+    assert.is(seenBy1(), before, 'the last publish was lost');
+    assert.ok(await h.until(() => seenBy1() === height + 1, (QUIET_BACKOFF_MAX + 1) * rounds, 100), `repaired (sees ${seenBy1()})`);
+  } finally {
+    await h.stop();
+  }
+});
+
 test.run();
