@@ -24,8 +24,6 @@ export function peerConcerns(o: PeerOptions, d: PeerDeps, inbound: InboundPort, 
   const syncPeerNum = o.discovery?.syncPeerNum ?? (fabric ? undefined : 1);
   const quietSync = !fabric;
   const common = { transport: d.transport, inbound, codec: d.codec, signer: d.signer, clock: d.clock, prefix: o.prefix, externalEndpoint: o.externalEndpoint, incNum, timings: o.timings, syncPeerNum, quietSync };
-  // murmur profile: each peer's height changes are published at a pace that keeps what every peer hears constant.
-  const paced = !fabric;
   const discovery = new Discovery({
     ...common,
     rng: d.rng.fork('discovery'),
@@ -39,7 +37,7 @@ export function peerConcerns(o: PeerOptions, d: PeerDeps, inbound: InboundPort, 
     ...(!fabric && o.membership !== 'broadcast' ? { swim: { sealer } } : {}),
   });
   const stateInfo = new Map(
-    o.channels.map(({ name, genesis }) => [name, new StateInfoTracker({ ...common, paced, channel: name, orgs: orgsOf(genesis), rng: d.rng.fork(`stateinfo:${name}`), discovery, height: 1 })]),
+    o.channels.map(({ name, genesis }) => [name, new StateInfoTracker({ ...common, channel: name, orgs: orgsOf(genesis), rng: d.rng.fork(`stateinfo:${name}`), discovery, height: 1 })]),
   );
   const own = new Set([d.transport.endpoint, o.peerId]);
   const targets = [...new Set([...o.bootstrap, ...anchors.map((a) => a.endpoint)])].filter((e) => !own.has(e));

@@ -1,10 +1,7 @@
 // StateInfo: each peer's ledger height per channel, and the channel view built from it (digest §4.9, §5.1).
 //   own height changes → dirty; every publishStateInfoInterval, if dirty and anyone is known: sign
 //     StateInfo{ch, ts(incNum, now), height} and publish it to the org's channel subject and, when this
-//     peer has an external endpoint, to the channel-wide subject; murmur profile (paced): at most once per
-//     publishStateInfoInterval × max(1, org peers / HEARD_PER_INTERVAL), so each peer hears about
-//     HEARD_PER_INTERVAL org heights a period however large the org: every peer's height is at most that old,
-//     and the org's highest is as fresh as before, since some peer publishes every period / HEARD_PER_INTERVAL
+//     peer has an external endpoint, to the channel-wide subject
 //   every requestStateInfoInterval: StateInfo pull request to pullPeerNum random channel peers (murmur profile:
 //   one; StateInfo is published to every channel peer when it changes, the pull only repairs a lost one); the answer is
 //     a snapshot of their cache (a foreign requester gets no internal-only peers of the answering org); murmur
@@ -72,8 +69,6 @@ export interface StateInfoDeps extends PeerIO {
   syncPeerNum?: number;
   /** murmur profile: same-org pull requests carry a digest, and a responder with nothing new stays silent. */
   quietSync?: boolean;
-  /** murmur profile: height changes published at a pace that keeps what each peer hears constant (above). */
-  paced?: boolean;
 }
 
 interface Cached {
@@ -89,8 +84,6 @@ function signatureKey(bytes: Uint8Array): string | null {
 }
 
 const MAX_OUTSTANDING = 256;
-/** murmur profile: org peers' height changes each peer hears per publishStateInfoInterval, about. */
-export const HEARD_PER_INTERVAL = 4;
 const MAX_CACHE = 10_000;
 
 export class StateInfoTracker {
@@ -114,8 +107,6 @@ export class StateInfoTracker {
   /** Signatures of the cached StateInfo messages. */
   private readonly bySignature = new Set<string>();
   private lastSeq = 0;
-  /** When this peer last published its StateInfo. */
-  private lastPublished = -Infinity;
   /** When a height (this peer's or another's) last changed. */
   private lastHeightChange = -Infinity;
   private running = false;
@@ -247,9 +238,6 @@ export class StateInfoTracker {
 
   private publish(): void {
     if (!this.dirty || this.d.discovery.aliveMembers().length === 0) return;
-    const now = this.d.clock.now();
-    if (this.d.paced && !this.left && now - this.lastPublished < this.pace()) return;
-    this.lastPublished = now;
     this.dirty = false;
     const env = this.sign();
     this.d.transport.publish(this.s.org(this.self.mspId, this.d.channel), env);
@@ -344,14 +332,6 @@ export class StateInfoTracker {
       if (!this.d.discovery.member(r.msg.signer.pkiIdHex) && r.msg.signer.pkiIdHex !== m.signer.pkiIdHex) continue;
       this.accept(r.msg as Verified<StateInfoMsg>);
     }
-  }
-
-  /** murmur profile: the shortest time between two publications (a tenth of a period's tolerance for timers). */
-  private pace(): number {
-    const interval = this.d.timings.publishStateInfoInterval;
-    let orgPeers = 0;
-    for (const m of this.d.discovery.aliveMembers()) if (m.mspId === this.self.mspId) orgPeers++;
-    return interval * Math.max(1, orgPeers / HEARD_PER_INTERVAL) - interval / 10;
   }
 
   /** Heights that keep moving are repaired by their next publication, so only the first change after a quiet
