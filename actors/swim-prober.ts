@@ -82,7 +82,7 @@ export class SwimProber {
 
   /** Ping; at half the period, if no ack, ask others to; at the period's end, no ack at all → failed. */
   private probe(target: string): boolean {
-    const probe: Probe = { target, nonce: this.d.rng.nonce(), sentAt: this.d.clock.now(), acked: false, helpers: new Set() };
+    const probe: Probe = { target, nonce: this.d.rng.nonce(), acked: false, helpers: new Set() };
     if (!this.ping(target, probe.nonce)) return false;
     this.probes.set(probe.nonce, probe);
     this.timers.later(Math.max(1, Math.floor(this.d.period / 2)), () => this.indirect(probe));

@@ -101,7 +101,6 @@ export class Suspicions {
 export interface Probe {
   target: string;
   nonce: number;
-  sentAt: number;
   acked: boolean;
   /** Members asked to ping the target for us (empty until the direct ping timed out). */
   helpers: Set<string>;
